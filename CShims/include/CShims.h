@@ -1,0 +1,106 @@
+// CShims: only what Swift cannot do itself.
+//
+// This is not indirection for its own sake: glibc's ptrace() is variadic and the W* wait-status
+// macros are function-like macros, so Swift can call neither; the traced child's side of fork+exec
+// must run async-signal-safe C code only; and libunwind's remote accessors are C callbacks.
+// Every wrapper returns the libc value unchanged (errno set as libc sets it) unless it says otherwise.
+#ifndef CSHIMS_H
+#define CSHIMS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+// MARK: ptrace
+
+/// Non-variadic ptrace(2). Returns libc's value; errno as set by libc.
+long cshims_ptrace(int request, pid_t pid, uint64_t addr, uint64_t data);
+
+/// x86_64 register state at a stop: the subset the tracer needs.
+typedef struct {
+    uint64_t orig_rax;   // syscall number at a syscall stop
+    uint64_t rax;        // return value at a syscall-exit stop
+    uint64_t rdi, rsi, rdx, r10, r8, r9;  // syscall arguments 1-6
+    uint64_t rip, rsp;
+} cshims_regs;
+
+/// PTRACE_GETREGS into the subset above. Returns 0, or -1 with errno set.
+int cshims_getregs(pid_t tid, cshims_regs *_Nonnull out);
+
+/// PTRACE_GETEVENTMSG. Returns 0, or -1 with errno set.
+int cshims_geteventmsg(pid_t tid, uint64_t *_Nonnull out);
+
+/// PTRACE_GETSIGINFO, returning only si_signo/si_code. Returns 0, or -1 with errno set
+/// (EINVAL means the stop is a group-stop, not a signal-delivery-stop).
+int cshims_getsiginfo(pid_t tid, int *_Nonnull signo, int *_Nonnull code);
+
+/// Options the tracer sets on the launched child (TRACESECCOMP, CLONE, FORK, VFORK, EXEC, EXIT,
+/// EXITKILL, TRACESYSGOOD).
+extern const int cshims_trace_options;
+
+extern const int cshims_PTRACE_SETOPTIONS, cshims_PTRACE_CONT, cshims_PTRACE_SYSCALL,
+    cshims_PTRACE_DETACH;
+extern const int cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK, cshims_PTRACE_EVENT_CLONE,
+    cshims_PTRACE_EVENT_EXEC, cshims_PTRACE_EVENT_EXIT, cshims_PTRACE_EVENT_SECCOMP,
+    cshims_PTRACE_EVENT_STOP;
+extern const int cshims_WALL;
+
+// MARK: wait status macros
+
+int cshims_wifexited(int status);
+int cshims_wexitstatus(int status);
+int cshims_wifsignaled(int status);
+int cshims_wtermsig(int status);
+int cshims_wifstopped(int status);
+int cshims_wstopsig(int status);
+/// The PTRACE_EVENT_* number of a stop (status >> 16), 0 for none.
+int cshims_wptrace_event(int status);
+
+// MARK: launching a traced child
+
+/// Where a launch failed, reported with the errno through the close-on-exec pipe.
+typedef enum {
+    cshims_stage_none = 0,
+    cshims_stage_traceme = 1,   // PTRACE_TRACEME refused
+    cshims_stage_seccomp = 2,   // installing the seccomp filter failed
+    cshims_stage_exec = 3,      // execve failed
+    cshims_stage_personality = 4,
+} cshims_stage;
+
+enum { cshims_spawn_no_aslr = 1 };
+
+/// Forks a child that asks to be traced, stops itself with SIGSTOP, installs the seccomp filter
+/// that traps only the memory-mapping syscalls, and execs `path`.
+/// The parent side waits for the SIGSTOP, sets `cshims_trace_options`, and resumes the child.
+/// On success returns 0 and stores the pid; the child is then running towards execve and will
+/// report PTRACE_EVENT_EXEC (or its exec failure) to the caller's waitpid loop.
+/// Does not read the error pipe: call `cshims_spawn_result` after the exec event or exit.
+/// Returns an errno value (fork/pipe/waitpid failure) otherwise.
+int cshims_spawn_traced(const char *_Nonnull path, char *const _Nullable *_Nonnull argv,
+                        char *const _Nullable *_Nonnull envp, int flags,
+                        pid_t *_Nonnull pid_out, int *_Nonnull pipe_fd_out);
+
+/// Reads the launch result from the pipe returned by cshims_spawn_traced and closes it.
+/// Returns 0 if exec succeeded (pipe closed by exec), otherwise the child's errno with its stage.
+int cshims_spawn_result(int pipe_fd, int *_Nonnull stage_out);
+
+// MARK: remote unwinding (libunwind-ptrace)
+
+typedef struct cshims_unwinder cshims_unwinder;
+
+/// One unwinder per traced address space (libunwind caches per address space).
+cshims_unwinder *_Nullable cshims_unwinder_create(void);
+void cshims_unwinder_destroy(cshims_unwinder *_Nonnull u);
+/// Forget cached unwind info (after exec, or when code was unmapped).
+void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
+
+/// Unwinds the stopped thread `tid` and stores up to `max` instruction pointers (the first is the
+/// current IP, later ones return addresses). Returns the number stored, or a negative libunwind
+/// error if not even the first frame could be read.
+int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, uint64_t *_Nonnull ips, int max);
+
+// MARK: memory of another process
+
+/// process_vm_readv of one buffer. Returns bytes read or -1 with errno set.
+long cshims_read_memory(pid_t pid, uint64_t addr, void *_Nonnull buf, uint64_t len);
+
+#endif

@@ -1,0 +1,120 @@
+// The traced child's side of fork+exec. After fork() in a multi-threaded Swift process only
+// async-signal-safe C may run in the child, so the whole child side lives here.
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// The filter: x86_64 memory-mapping syscalls stop in the tracer (SECCOMP_RET_TRACE), every other
+// syscall runs at full speed. Other ABIs (i386 int 0x80, x32) pass untraced.
+#define TRACE_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
+                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
+
+static struct sock_filter filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),  // x32 ABI numbers: untraced
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    TRACE_IF(SYS_mmap),
+    TRACE_IF(SYS_munmap),
+    TRACE_IF(SYS_mremap),
+    TRACE_IF(SYS_mprotect),
+    TRACE_IF(SYS_pkey_mprotect),
+    TRACE_IF(SYS_brk),
+    TRACE_IF(SYS_shmat),
+    TRACE_IF(SYS_shmdt),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+};
+
+static void report_and_exit(int fd, int stage) {
+    int msg[2] = {errno, stage};
+    ssize_t ignored = write(fd, msg, sizeof msg);
+    (void)ignored;
+    _exit(127);
+}
+
+static void child(const char *path, char *const argv[], char *const envp[], int flags, int fd) {
+    if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_traceme);
+    if ((flags & cshims_spawn_no_aslr) && personality(ADDR_NO_RANDOMIZE) < 0)
+        report_and_exit(fd, cshims_stage_personality);
+    // Let the tracer set PTRACE_O_TRACESECCOMP before the filter exists: a filtered call with no
+    // tracer option set would fail with ENOSYS.
+    raise(SIGSTOP);
+    struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_seccomp);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) report_and_exit(fd, cshims_stage_seccomp);
+    execve(path, argv, envp);
+    report_and_exit(fd, cshims_stage_exec);
+}
+
+int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, int flags,
+                        pid_t *pid_out, int *pipe_fd_out) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fds[0]);
+        close(fds[1]);
+        return e;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child(path, argv, envp, flags, fds[1]);
+    }
+    close(fds[1]);
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, __WALL);
+        if (r == pid) break;
+        if (r < 0 && errno != EINTR) {
+            int e = errno;
+            kill(pid, SIGKILL);
+            close(fds[0]);
+            return e;
+        }
+    }
+    if (WIFSTOPPED(status)) {
+        if (ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)cshims_trace_options) < 0) {
+            int e = errno;
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, __WALL);
+            close(fds[0]);
+            return e;
+        }
+        ptrace(PTRACE_CONT, pid, 0, 0);
+    }
+    // If the child already exited (PTRACE_TRACEME refused), its status was consumed here; the pipe
+    // holds the reason and cshims_spawn_result reports it.
+    *pid_out = pid;
+    *pipe_fd_out = fds[0];
+    return WIFSTOPPED(status) ? 0 : -1;
+}
+
+int cshims_spawn_result(int pipe_fd, int *stage_out) {
+    int msg[2] = {0, 0};
+    ssize_t n;
+    do {
+        n = read(pipe_fd, msg, sizeof msg);
+    } while (n < 0 && errno == EINTR);
+    close(pipe_fd);
+    if (n == (ssize_t)sizeof msg) {
+        *stage_out = msg[1];
+        return msg[0];
+    }
+    *stage_out = cshims_stage_none;
+    return 0;
+}

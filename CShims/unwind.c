@@ -1,0 +1,134 @@
+// libunwind remote unwinding of a stopped tracee. The stock _UPT accessors are used for
+// everything except memory reads, which go through process_vm_readv with a small page cache that
+// lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes).
+#include "CShims.h"
+
+#include <libunwind-ptrace.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 4096u
+#define CACHED_PAGES 8
+
+struct cshims_unwinder {
+    unw_addr_space_t as;
+};
+
+typedef struct {
+    void *upt;  // _UPT_create(tid)
+    pid_t tid;
+    uint64_t page_addr[CACHED_PAGES];
+    int page_valid[CACHED_PAGES];
+    int next_slot;
+    unsigned char pages[CACHED_PAGES][PAGE];
+} walk_context;
+
+static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
+    uint64_t base = addr & ~(uint64_t)(PAGE - 1);
+    uint64_t off = addr - base;
+    if (off + sizeof(unw_word_t) <= PAGE) {
+        for (int i = 0; i < CACHED_PAGES; i++) {
+            if (c->page_valid[i] && c->page_addr[i] == base) {
+                memcpy(val, c->pages[i] + off, sizeof *val);
+                return 0;
+            }
+        }
+        int slot = c->next_slot;
+        c->next_slot = (slot + 1) % CACHED_PAGES;
+        if (cshims_read_memory(c->tid, base, c->pages[slot], PAGE) == (long)PAGE) {
+            c->page_addr[slot] = base;
+            c->page_valid[slot] = 1;
+            memcpy(val, c->pages[slot] + off, sizeof *val);
+            return 0;
+        }
+        c->page_valid[slot] = 0;
+    }
+    // Word straddles pages, or the page is only partly readable: read exactly the word.
+    if (cshims_read_memory(c->tid, addr, val, sizeof *val) == (long)sizeof *val) return 0;
+    return -UNW_EINVAL;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
+    (void)as;
+    if (write) return -UNW_EINVAL;  // unwinding never writes tracee memory
+    return read_word((walk_context *)arg, addr, val);
+}
+
+#define UPT(arg) (((walk_context *)(arg))->upt)
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
+    return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
+}
+static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg) {
+    _UPT_put_unwind_info(as, pi, UPT(arg));
+}
+static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg) {
+    return _UPT_get_dyn_info_list_addr(as, addr, UPT(arg));
+}
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg) {
+    return _UPT_access_reg(as, reg, val, write, UPT(arg));
+}
+static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write, void *arg) {
+    return _UPT_access_fpreg(as, reg, val, write, UPT(arg));
+}
+static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg) { return _UPT_resume(as, c, UPT(arg)); }
+static int get_proc_name(unw_addr_space_t as, unw_word_t ip, char *buf, size_t len, unw_word_t *off, void *arg) {
+    return _UPT_get_proc_name(as, ip, buf, len, off, UPT(arg));
+}
+
+static unw_accessors_t accessors = {
+    .find_proc_info = find_proc_info,
+    .put_unwind_info = put_unwind_info,
+    .get_dyn_info_list_addr = get_dyn_info_list_addr,
+    .access_mem = access_mem,
+    .access_reg = access_reg,
+    .access_fpreg = access_fpreg,
+    .resume = resume,
+    .get_proc_name = get_proc_name,
+};
+
+cshims_unwinder *cshims_unwinder_create(void) {
+    cshims_unwinder *u = calloc(1, sizeof *u);
+    if (!u) return NULL;
+    u->as = unw_create_addr_space(&accessors, 0);
+    if (!u->as) {
+        free(u);
+        return NULL;
+    }
+    unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
+    return u;
+}
+
+void cshims_unwinder_destroy(cshims_unwinder *u) {
+    unw_destroy_addr_space(u->as);
+    free(u);
+}
+
+void cshims_unwinder_flush(cshims_unwinder *u) { unw_flush_cache(u->as, 0, 0); }
+
+int cshims_backtrace(cshims_unwinder *u, pid_t tid, uint64_t *ips, int max) {
+    walk_context *c = malloc(sizeof *c);
+    if (!c) return -UNW_ENOMEM;
+    c->tid = tid;
+    c->next_slot = 0;
+    memset(c->page_valid, 0, sizeof c->page_valid);
+    c->upt = _UPT_create(tid);
+    if (!c->upt) {
+        free(c);
+        return -UNW_ENOMEM;
+    }
+    unw_cursor_t cursor;
+    int n = 0;
+    int rc = unw_init_remote(&cursor, u->as, c);
+    if (rc < 0) goto done;
+    while (n < max) {
+        unw_word_t ip = 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        ips[n++] = ip;
+        if (unw_step(&cursor) <= 0) break;
+    }
+done:
+    _UPT_destroy(c->upt);
+    free(c);
+    return n > 0 ? n : (rc < 0 ? rc : 0);
+}

@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mapblame",
+    products: [
+        .executable(name: "mapblame", targets: ["MapBlameCLI"]),
+        .library(name: "MapBlame", targets: ["MapBlame"]),
+        // Test fixture: a shared library with a large .bss, dlopen()ed by mbfixture.
+        .library(name: "mbfixturelib", type: .dynamic, targets: ["MBFixtureLib"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The C shim: variadic ptrace/syscall, wait-status macros, the traced child's side of
+        // fork+exec (seccomp filter), and the libunwind remote-unwinding glue.
+        .target(
+            name: "CShims",
+            path: "CShims",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [
+                // libunwind-ptrace.so has no DT_NEEDED for its dependencies; never link plain -lunwind
+                // (its _Unwind_* would replace libgcc_s for Swift and C++).
+                .linkedLibrary("unwind-ptrace"),
+                .linkedLibrary("unwind-generic"),
+                .linkedLibrary("lzma"),
+            ]
+        ),
+        // elfutils (libdw/libdwfl/libelf) headers, imported directly by Swift.
+        .systemLibrary(name: "CElfUtils", path: "Sources/CElfUtils"),
+        .target(
+            name: "MapBlame",
+            dependencies: ["CShims", "CElfUtils"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
+            name: "MapBlameCLI",
+            dependencies: [
+                "MapBlame",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Demo program for `make demo`: reproduces the unnamed regions of the mission statement.
+        .executableTarget(
+            name: "mapblame-demo",
+            path: "Sources/Fixtures/demo",
+            cSettings: [.unsafeFlags(["-g", "-O0"])],
+            linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("dl")]
+        ),
+        // Test fixtures: C programs with known mappings, one scenario per argv[1].
+        .executableTarget(
+            name: "mbfixture",
+            path: "Sources/Fixtures/mbfixture",
+            cSettings: [.unsafeFlags(["-g", "-O0"])],
+            linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("dl")]
+        ),
+        .target(
+            name: "MBFixtureLib",
+            path: "Sources/Fixtures/MBFixtureLib",
+            cSettings: [.unsafeFlags(["-g", "-O0"])]
+        ),
+        .testTarget(
+            name: "MapBlameTests",
+            dependencies: ["MapBlame", "MapBlameCLI", "mbfixture", "mapblame-demo"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+int mbfixturelib_touch(void);
