@@ -47,6 +47,10 @@ static void report_and_exit(int fd, int stage) {
 }
 
 static void child(const char *path, char *const argv[], char *const envp[], int flags, int fd) {
+    if (flags & cshims_spawn_default_sigint) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+    }
     if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_traceme);
     if ((flags & cshims_spawn_no_aslr) && personality(ADDR_NO_RANDOMIZE) < 0)
         report_and_exit(fd, cshims_stage_personality);

@@ -48,13 +48,19 @@ static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     return -UNW_EINVAL;
 }
 
+// libunwind passes the accessors either our argument (from the cursor) or, from inside
+// _UPT_find_proc_info, the _UPT argument. So the accessors ignore `arg` and use the walk in
+// progress on this thread (the tracer is single-threaded per traced process).
+static __thread walk_context *current;
+
+#define UPT(arg) ((void)(arg), current->upt)
+
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
     (void)as;
+    (void)arg;
     if (write) return -UNW_EINVAL;  // unwinding never writes tracee memory
-    return read_word((walk_context *)arg, addr, val);
+    return read_word(current, addr, val);
 }
-
-#define UPT(arg) (((walk_context *)(arg))->upt)
 
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
     return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
@@ -117,6 +123,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, uint64_t *ips, int max) {
         free(c);
         return -UNW_ENOMEM;
     }
+    current = c;
     unw_cursor_t cursor;
     int n = 0;
     int rc = unw_init_remote(&cursor, u->as, c);
@@ -128,6 +135,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, uint64_t *ips, int max) {
         if (unw_step(&cursor) <= 0) break;
     }
 done:
+    current = NULL;
     _UPT_destroy(c->upt);
     free(c);
     return n > 0 ? n : (rc < 0 ? rc : 0);

@@ -66,7 +66,11 @@ typedef enum {
     cshims_stage_personality = 4,
 } cshims_stage;
 
-enum { cshims_spawn_no_aslr = 1 };
+enum {
+    cshims_spawn_no_aslr = 1,
+    /// The tracer ignores SIGINT/SIGQUIT while tracing; the child restores their default action.
+    cshims_spawn_default_sigint = 2,
+};
 
 /// Forks a child that asks to be traced, stops itself with SIGSTOP, installs the seccomp filter
 /// that traps only the memory-mapping syscalls, and execs `path`.
@@ -102,5 +106,12 @@ int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, uint64_t *_Nonnull 
 
 /// process_vm_readv of one buffer. Returns bytes read or -1 with errno set.
 long cshims_read_memory(pid_t pid, uint64_t addr, void *_Nonnull buf, uint64_t len);
+
+// MARK: names (GNU extensions, hidden from Swift's Glibc module without _GNU_SOURCE)
+
+/// "SEGV" for SIGSEGV, NULL if unknown (sigabbrev_np).
+const char *_Nullable cshims_signal_abbrev(int sig);
+/// "ENOMEM" for ENOMEM, NULL if unknown (strerrorname_np).
+const char *_Nullable cshims_errno_name(int err);
 
 #endif

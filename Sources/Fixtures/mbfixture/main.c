@@ -1,1 +1,168 @@
-int main(void){return 0;}
+// mbfixture: C programs with known mappings, one scenario per argv[1], run by the test suite
+// under mapblame. Each scenario prints what it created as `name=value` lines on stdout (addresses
+// in hex, pids in decimal); the tests find those addresses in mapblame's JSON report and check
+// category, label and site. Lines the tests check as a call site carry a `// @site:NAME` marker:
+// the test reads this file to learn their line numbers, so editing the file cannot break them.
+// Exit status: 0 ok, 2 unknown scenario, 1 a call failed (errno printed).
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PAGE 4096
+#define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
+
+static char big_bss[8 << 20];  // a large zeroed static array: the executable's .bss
+
+static void say(const char *name, const void *address) { printf("%s=%p\n", name, address); }
+
+static void scenario_bss(void) {
+    memset(big_bss, 1, 3 * PAGE);
+    say("bss", &big_bss[4 << 20]);
+}
+
+static void scenario_library(const char *self) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%.*s/libmbfixturelib.so", (int)(strrchr(self, '/') - self), self);
+    void *lib = dlopen(path, RTLD_NOW);
+    if (!lib) { fprintf(stderr, "%s\n", dlerror()); exit(1); }
+    void *(*bss_address)(void) = (void *(*)(void))dlsym(lib, "mbfixturelib_bss_address");
+    CHECK(bss_address);
+    say("libbss", bss_address());
+    printf("libpath=%s\n", path);
+}
+
+static void scenario_mmap(void) {
+    char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:mmap
+    CHECK(p != MAP_FAILED);
+    p[0] = 1;
+    say("mmap", p);
+}
+
+static void scenario_malloc(void) {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    char *p = malloc(1 << 20);  // @site:malloc
+    CHECK(p);
+    memset(p, 1, 2 * PAGE);
+    say("malloc", p);
+}
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
+static int started;
+
+static void *thread_main(void *arg) {
+    (void)arg;
+    char local[64];
+    void *arena_block = malloc(1000);  // @site:arena
+    memset(local, 0, sizeof local);
+    printf("thread_tid=%ld\n", (long)syscall(SYS_gettid));
+    say("thread_stack", local);
+    say("arena", arena_block);
+    fflush(stdout);
+    pthread_mutex_lock(&lock);
+    started = 1;
+    pthread_cond_signal(&ready);
+    pthread_mutex_unlock(&lock);
+    pause();  // stays alive until the process exits
+    return NULL;
+}
+
+static void scenario_thread(void) {
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, thread_main, NULL) == 0);  // @site:thread
+    pthread_mutex_lock(&lock);
+    while (!started) pthread_cond_wait(&ready, &lock);
+    pthread_mutex_unlock(&lock);
+}
+
+static void scenario_munmap(void) {
+    char *p = mmap(NULL, 5 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:munmap
+    CHECK(p != MAP_FAILED);
+    CHECK(munmap(p + 2 * PAGE, PAGE) == 0);  // a hole in the middle splits it in two
+    say("munmap_head", p);
+    say("munmap_hole", p + 2 * PAGE);
+    say("munmap_tail", p + 3 * PAGE);
+}
+
+static void scenario_mprotect(void) {
+    char *p = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:mprotect
+    CHECK(p != MAP_FAILED);
+    CHECK(mprotect(p + PAGE, PAGE, PROT_READ) == 0);  // splits the region in three
+    say("mprotect_head", p);
+    say("mprotect_middle", p + PAGE);
+}
+
+static void scenario_mremap(void) {
+    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    char *target = mmap(NULL, 8 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(target != MAP_FAILED);
+    char *q = mremap(p, 2 * PAGE, 8 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, target);  // @site:mremap
+    CHECK(q != MAP_FAILED);
+    q[0] = 1;
+    say("mremap_old", p);
+    say("mremap_new", q);
+}
+
+static void scenario_fork(void) {
+    fflush(stdout);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:child
+        CHECK(p != MAP_FAILED);
+        printf("child_pid=%d\n", getpid());
+        say("child_mmap", p);
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    CHECK(waitpid(child, &status, 0) == child);
+}
+
+static void scenario_exec(const char *self) {
+    char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    say("before_exec", p);
+    fflush(stdout);
+    execl(self, self, "mmap", (char *)NULL);
+    perror("execl");
+    exit(1);
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) {
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all\n");
+        return 2;
+    }
+    const char *s = argv[1];
+    int all = strcmp(s, "all") == 0;
+    int known = all;
+    if (all || !strcmp(s, "bss")) { scenario_bss(); known = 1; }
+    if (all || !strcmp(s, "library")) { scenario_library(argv[0]); known = 1; }
+    if (all || !strcmp(s, "mmap")) { scenario_mmap(); known = 1; }
+    if (all || !strcmp(s, "malloc")) { scenario_malloc(); known = 1; }
+    if (all || !strcmp(s, "thread")) { scenario_thread(); known = 1; }
+    if (all || !strcmp(s, "munmap")) { scenario_munmap(); known = 1; }
+    if (all || !strcmp(s, "mprotect")) { scenario_mprotect(); known = 1; }
+    if (all || !strcmp(s, "mremap")) { scenario_mremap(); known = 1; }
+    if (all || !strcmp(s, "fork")) { scenario_fork(); known = 1; }
+    if (!strcmp(s, "exec")) { scenario_exec(argv[0]); known = 1; }
+    if (!known) {
+        fprintf(stderr, "mbfixture: unknown scenario %s\n", s);
+        return 2;
+    }
+    return 0;
+}

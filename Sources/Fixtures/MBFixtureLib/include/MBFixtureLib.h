@@ -1,1 +1,2 @@
-int mbfixturelib_touch(void);
+/// Address inside the library's .bss (and touches it).
+void *mbfixturelib_bss_address(void);

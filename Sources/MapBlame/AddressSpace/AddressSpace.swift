@@ -1,0 +1,126 @@
+/// The model of one address space (one mm): who created every byte, and the program break.
+/// Pure and deterministic: the tracer feeds it events in the order the kernel applied them.
+public struct AddressSpace: Sendable {
+    public var map = IntervalMap<Mapping>()
+    /// The program break as last reported by brk(); nil until the first brk call.
+    public var brk: UInt64?
+
+    public init() {}
+
+    typealias F = MemoryFlags
+
+    /// Resets the model to the regions present right after execve (kernel-made, no syscall).
+    /// An anonymous region that starts where a file's mapping ends is that file's .bss tail.
+    public mutating func seed(fromExec entries: [MapsEntry], event: Int) {
+        map = IntervalMap()
+        brk = nil
+        var previous: MapsEntry?
+        for e in entries {
+            var m = Mapping(creator: event, prot: F.prot(fromPerms: e.perms), shared: e.isShared,
+                            name: e.path.isEmpty ? nil : e.path, isFile: e.isFile, fileOffset: e.offset)
+            if !e.isFile, e.path.isEmpty, let p = previous, p.isFile, p.end == e.start { m.bssOf = p.path }
+            map.assign(e.start..<e.end, m)
+            previous = e
+        }
+    }
+
+    /// munmap: applied at syscall entry, before another thread can reuse the range.
+    /// Returns the removed pieces.
+    @discardableResult
+    public mutating func unmap(address: UInt64, length: UInt64) -> [IntervalMap<Mapping>.Segment] {
+        guard address % F.pageSize == 0, length > 0 else { return [] }  // EINVAL: nothing happens
+        return map.remove(address..<F.pageUp(address &+ length))
+    }
+
+    /// Applies a completed call (everything but munmap, which `unmap` handled at entry).
+    public mutating func apply(_ e: MappingEvent) {
+        guard !e.failed else { return }
+        let a = e.args
+        switch e.syscall {
+        case .mmap: applyMmap(e)
+        case .mprotect, .pkey_mprotect:
+            let range = a[0]..<F.pageUp(a[0] &+ a[1])
+            map.update(range) { m in
+                m.prot = a[2] & (F.protRead | F.protWrite | F.protExec)
+                m.lastProtect = e.id
+            }
+        case .mremap: applyMremap(e)
+        case .brk: applyBrk(e)
+        case .shmat:
+            let start = UInt64(bitPattern: e.result)
+            let prot = (a[2] & 0o10000) != 0 ? F.protRead : (F.protRead | F.protWrite)  // SHM_RDONLY
+            map.assign(start..<(start + (e.length ?? F.pageSize)),
+                       Mapping(creator: e.id, prot: prot, shared: true, name: e.filePath, isFile: true))
+        case .shmdt:
+            guard let first = map.segment(containing: a[0]) else { return }
+            var end = first.range.upperBound
+            while let next = map.segment(containing: end), next.value.creator == first.value.creator {
+                end = next.range.upperBound
+            }
+            map.remove(a[0]..<end)
+        case .munmap, .execve: break
+        }
+    }
+
+    private mutating func applyMmap(_ e: MappingEvent) {
+        let a = e.args
+        let start = UInt64(bitPattern: e.result)
+        let flags = a[3]
+        let anonymous = flags & F.mapAnonymous != 0
+        let shared = F.isShared(flags)
+        var m = Mapping(creator: e.id, prot: a[2] & 7, shared: shared)
+        if !anonymous {
+            m.name = e.filePath
+            m.isFile = true
+            m.fileOffset = a[5]
+        } else if shared {
+            m.name = "/dev/zero (deleted)"  // how the kernel names shared anonymous memory
+        }
+        map.assign(start..<F.pageUp(start &+ a[1]), m)
+    }
+
+    private mutating func applyMremap(_ e: MappingEvent) {
+        let a = e.args
+        let old = a[0], oldSize = F.pageUp(a[1]), newSize = F.pageUp(a[2]), flags = a[3]
+        let new = UInt64(bitPattern: e.result)
+        let oldPieces = map.segments(in: old..<(old &+ max(oldSize, F.pageSize)))
+        guard let template = oldPieces.last?.value ?? map.segment(containing: old)?.value else { return }
+        if new == old {
+            if newSize < oldSize {
+                map.remove((old + newSize)..<(old + oldSize))   // shrink in place
+            } else if newSize > oldSize {
+                var grown = template.advanced(by: oldSize - ((oldPieces.last?.range.lowerBound ?? old) - old))
+                grown.creator = e.id                                // grow in place
+                map.assign((old + oldSize)..<(old + newSize), grown)
+            }
+            return
+        }
+        // Moved: the bytes now live at `new`, created (for our purposes) by this mremap.
+        if oldSize == 0 {
+            var dup = template
+            dup.creator = e.id
+            map.assign(new..<(new + newSize), dup)             // duplicate of a shared mapping
+            return
+        }
+        if flags & F.mremapDontUnmap == 0 {
+            map.remove(old..<(old + oldSize))
+        }
+        var offsetBase = template
+        if let first = oldPieces.first { offsetBase = first.value }
+        offsetBase.creator = e.id
+        map.assign(new..<(new + newSize), offsetBase)
+    }
+
+    private mutating func applyBrk(_ e: MappingEvent) {
+        let newBreak = UInt64(bitPattern: e.result)
+        defer { brk = newBreak }
+        guard let old = brk else { return }
+        let oldEnd = F.pageUp(old), newEnd = F.pageUp(newBreak)
+        if newEnd > oldEnd {
+            map.assign(oldEnd..<newEnd, Mapping(creator: e.id, prot: F.protRead | F.protWrite,
+                                                 shared: false, name: "[heap]"))
+        } else if newEnd < oldEnd {
+            map.remove(newEnd..<oldEnd)
+        }
+    }
+}

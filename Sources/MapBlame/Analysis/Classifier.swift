@@ -1,0 +1,139 @@
+/// Decides what an origin is, in a category and in words, from its event, its symbolized stack
+/// and the process context. Pure: no I/O.
+struct Classifier {
+    /// Threads of the process with their stacks (for naming thread stacks).
+    var threadStacks: [ThreadStack]
+    /// The model at the snapshot (to look at neighbouring bytes, e.g. a guard page below a stack).
+    var model: AddressSpace
+
+    /// Functions of glibc's malloc and of C++ operator new: frames that are "the allocator".
+    static let allocatorFunctions: Set<String> = [
+        "malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign", "aligned_alloc",
+        "valloc", "pvalloc", "free", "__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
+        "__libc_valloc", "__libc_pvalloc", "__posix_memalign", "_mid_memalign", "_int_malloc", "_int_realloc",
+        "_int_memalign", "sysmalloc", "sysmalloc_mmap", "sysmalloc_mmap_fallback", "mremap_chunk",
+        "tcache_init", "malloc_hook_ini", "new_heap", "alloc_new_heap", "_int_new_arena", "arena_get2",
+        "arena_get_retry", "grow_heap", "__libc_malloc2", "_int_free", "systrim", "heap_trim", "munmap_chunk",
+        "operator new(unsigned long)", "operator new[](unsigned long)",
+        "operator new(unsigned long, std::align_val_t)", "operator new[](unsigned long, std::align_val_t)",
+    ]
+    static let arenaFunctions: Set<String> = ["new_heap", "alloc_new_heap", "_int_new_arena", "arena_get2", "arena_get_retry"]
+    static let threadFunctions: Set<String> = ["allocate_stack", "pthread_create", "__pthread_create_2_1", "pthread_create@@GLIBC_2.34"]
+
+    /// libc, ld.so and the thread library: code that is never "the site".
+    static func isSystemModule(_ path: String?) -> Bool {
+        guard let path else { return false }
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return base.hasPrefix("libc.so") || base.hasPrefix("libc-") || isLoaderModule(path)
+            || base.hasPrefix("libpthread") || base.hasPrefix("libdl.so")
+    }
+
+    static func isLoaderModule(_ path: String?) -> Bool {
+        guard let path else { return false }
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return base.hasPrefix("ld-linux") || base.hasPrefix("ld.so") || base.hasPrefix("ld64.so")
+    }
+
+    static func isAllocator(_ frame: SymbolizedFrame) -> Bool {
+        frame.function.map { allocatorFunctions.contains($0) } ?? false
+    }
+
+    /// The first frame outside libc, ld.so and the allocator.
+    static func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
+        stack.first { !isSystemModule($0.module) && !isAllocator($0) }
+    }
+
+    /// The allocator entry point the program called ("malloc", "calloc", "operator new"...).
+    static func allocatorEntry(of stack: [SymbolizedFrame]) -> String? {
+        guard let f = stack.last(where: isAllocator)?.function else { return nil }
+        if f.hasPrefix("operator new") { return f.contains("[]") ? "operator new[]" : "operator new" }
+        for name in ["calloc", "realloc", "memalign", "valloc", "pvalloc", "aligned_alloc"] where f.contains(name) {
+            return name
+        }
+        return "malloc"
+    }
+
+    /// Category, label and site of bytes `range` of final region `entry`, created by `event`.
+    func classify(event: MappingEvent, created: Mapping?, stack: [SymbolizedFrame], range: Range<UInt64>,
+                  entry: MapsEntry) -> (Category, String, SymbolizedFrame?) {
+        let site = Classifier.site(of: stack)
+        let from = site.map { " from \($0.shortDescription)" } ?? ""
+        switch event.syscall {
+        case .execve:
+            return classifyExecRegion(created: created, entry: entry)
+        case .brk:
+            let via = Classifier.allocatorEntry(of: stack).map { "by \($0)" } ?? "by brk"
+            return (.heap, "heap grown \(via)\(from)", site)
+        case .shmat:
+            return (.shm, "System V shared memory (shmid \(event.args[0])) attached\(from)", site)
+        default:
+            break
+        }
+        // mmap or mremap
+        let isAnonymous = !(created?.isFile ?? false)
+        let length = event.syscall == .mremap ? MemoryFlags.pageUp(event.args[2]) : MemoryFlags.pageUp(event.args[1])
+        let flags = event.syscall == .mmap ? event.args[3] : 0
+        if !isAnonymous { return (.file, entry.path.isEmpty ? (created?.name ?? "file mapping") : entry.path, site) }
+        if created?.shared ?? false { return (.shm, "shared anonymous memory\(from)", site) }
+        if let below = event.fileBelow, flags & MemoryFlags.mapFixed != 0,
+           Classifier.isLoaderModule(stack.first?.module) {
+            return (.bss, "bss of \(below)", site)
+        }
+        let functions = Set(stack.compactMap(\.function))
+        let eventRange = UInt64(bitPattern: event.result)..<(UInt64(bitPattern: event.result) &+ length)
+        let thread = threadStacks.last { eventRange.contains($0.top &- 1) }
+        if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) || thread != nil {
+            return classifyThreadStack(event: event, thread: thread, range: range, from: from, site: site)
+        }
+        if let allocator = Classifier.allocatorEntry(of: stack) {
+            let reservation = event.args.count > 3 && event.args[2] == 0 && flags & MemoryFlags.mapNoReserve != 0
+            if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
+                return (.mallocArena, "glibc malloc arena of thread \(event.tid) (created in \(allocator)\(from))", site)
+            }
+            return (.malloc, "\(allocator) of \(ByteCount.text(length)) served by \(event.syscall.rawValue)\(from)", site)
+        }
+        if Classifier.isLoaderModule(stack.first?.module) {
+            let fn = stack.first?.function.map { " (\($0))" } ?? ""
+            return (.loader, "dynamic loader memory\(fn)\(from.isEmpty ? "" : ", for a call" + from)", site)
+        }
+        let call = event.syscall == .mremap ? "mremap to \(length)" : "mmap(\(length))"
+        let inLib = stack.first(where: { Classifier.isSystemModule($0.module) && $0.function != nil && !$0.function!.hasPrefix("mmap") && !$0.function!.hasPrefix("__mmap") && !$0.function!.hasPrefix("mremap") && !$0.function!.hasPrefix("__mremap") })
+        let via = inLib.flatMap(\.function).map { " by \($0)" } ?? ""
+        return (.mmap, "\(call)\(via)\(from)", site)
+    }
+
+    private func classifyThreadStack(event: MappingEvent, thread: ThreadStack?, range: Range<UInt64>,
+                                     from: String, site: SymbolizedFrame?) -> (Category, String, SymbolizedFrame?) {
+        let owner = thread.map { "thread \($0.tid)" } ?? "a thread"
+        let isGuard = model.map.segments(in: range).allSatisfy { $0.value.prot == 0 }
+        if isGuard { return (.guardPage, "guard page of the stack of \(owner)", site) }
+        let below = range.lowerBound > 0 ? model.map.segment(containing: range.lowerBound - 1) : nil
+        let guardBelow = below.map { $0.value.creator == event.id && $0.value.prot == 0 } ?? false
+        return (.threadStack, "stack of \(owner)\(guardBelow ? " (guard page below)" : "")", site)
+    }
+
+    private func classifyExecRegion(created: Mapping?, entry: MapsEntry) -> (Category, String, SymbolizedFrame?) {
+        if let file = created?.bssOf { return (.bss, "bss of \(file)", nil) }
+        switch created?.name ?? entry.path {
+        case "[stack]": return (.stack, "stack of the main thread (set up at exec)", nil)
+        case "[heap]": return (.heap, "heap (brk area set up at exec)", nil)
+        case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]":
+            return (.vdso, "\(created?.name ?? entry.path) mapped by the kernel at exec", nil)
+        default:
+            if created?.isFile ?? entry.isFile { return (.file, entry.path, nil) }
+            return (.unknown, "anonymous memory present right after exec", nil)
+        }
+    }
+
+    /// Bytes no traced event created: the kernel's own regions, or unknown.
+    static func classifyUntraced(entry: MapsEntry) -> (Category, String) {
+        switch entry.path {
+        case "[stack]": return (.stack, "stack of the main thread (grown by the kernel)")
+        case "[heap]": return (.heap, "heap (brk area set up at exec)")
+        case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]": return (.vdso, "\(entry.path) mapped by the kernel")
+        default:
+            if entry.isFile { return (.file, entry.path) }
+            return (.unknown, "no traced syscall created these bytes")
+        }
+    }
+}

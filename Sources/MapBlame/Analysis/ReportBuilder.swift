@@ -1,0 +1,93 @@
+/// The join: each process's final /proc/PID/maps against the model at the same moment. Every line
+/// of the final map becomes a `RegionReport`; its bytes are split into origins, one per creating
+/// event (the kernel merges adjacent compatible VMAs, so one line can hold several calls' bytes).
+public struct ReportBuilder {
+    private let recording: Recording
+    private let symbolizer: Symbolizer
+    /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
+    private var frameCache: [[Frame: SymbolizedFrame]] = [[:], [:]]
+
+    public init(recording: Recording, symbolizer: Symbolizer) {
+        self.recording = recording
+        self.symbolizer = symbolizer
+    }
+
+    public mutating func build() -> Report {
+        var processes: [ProcessReport] = []
+        for record in recording.processes {
+            processes.append(process(record))
+        }
+        return Report(command: recording.command, processes: processes)
+    }
+
+    private mutating func process(_ record: ProcessRecord) -> ProcessReport {
+        var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
+                                   exit: record.exit, hasSnapshot: record.snapshot != nil, regions: [], events: [])
+        guard let snapshot = record.snapshot else { return report }
+        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
+        var named = Set<Int>()
+        for entry in snapshot.maps {
+            var origins: [Origin] = []
+            var cursor = entry.start
+            for piece in merged(snapshot.model.map.segments(in: entry.start..<entry.end)) {
+                if piece.range.lowerBound > cursor {
+                    origins.append(untraced(cursor..<piece.range.lowerBound, entry: entry))
+                }
+                let event = recording.event(piece.value.creator)
+                let stack = symbolize(stack: event.stack)
+                let (category, label, site) = classifier.classify(event: event, created: piece.value, stack: stack,
+                                                                  range: piece.range, entry: entry)
+                origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
+                                      category: category, label: label, site: site))
+                named.insert(event.id)
+                cursor = piece.range.upperBound
+            }
+            if cursor < entry.end { origins.append(untraced(cursor..<entry.end, entry: entry)) }
+            let main = origins.max { $0.range.count < $1.range.count }!
+            report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
+                                               category: main.category, label: main.label, origins: origins))
+        }
+        report.events = named.sorted().map { id in
+            let e = recording.event(id)
+            return EventReport(event: e, stack: symbolize(stack: e.stack))
+        }
+        return report
+    }
+
+    /// Adjacent pieces with the same creator become one origin.
+    private func merged(_ pieces: [IntervalMap<Mapping>.Segment]) -> [IntervalMap<Mapping>.Segment] {
+        var result: [IntervalMap<Mapping>.Segment] = []
+        for p in pieces {
+            if let last = result.last, last.range.upperBound == p.range.lowerBound, last.value.creator == p.value.creator {
+                result[result.count - 1].range = last.range.lowerBound..<p.range.upperBound
+            } else {
+                result.append(p)
+            }
+        }
+        return result
+    }
+
+    private func untraced(_ range: Range<UInt64>, entry: MapsEntry) -> Origin {
+        let (category, label) = Classifier.classifyUntraced(entry: entry)
+        return Origin(range: range, event: nil, syscall: category == .unknown ? nil : .execve,
+                      category: category, label: label, site: nil)
+    }
+
+    private mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
+        recording.stacks[index].enumerated().map { position, frame in
+            let kind = position > 0 ? 1 : 0
+            if let cached = frameCache[kind][frame] { return cached }
+            var result = SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
+                                         function: nil, file: nil, line: nil)
+            if let module = frame.module, module.hasPrefix("/") {
+                let s = symbolizer.symbolize(path: module, fileOffset: frame.fileOffset, isReturnAddress: position > 0)
+                result.moduleOffset = s.elfAddress
+                result.function = s.function
+                result.file = s.file
+                result.line = s.line
+            }
+            frameCache[kind][frame] = result
+            return result
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// A frame of a backtrace after symbolization.
+public struct SymbolizedFrame: Sendable, Hashable {
+    public var ip: UInt64
+    public var module: String?
+    /// The address inside the module's ELF address space (what addr2line takes).
+    public var moduleOffset: UInt64
+    public var function: String?
+    public var file: String?
+    public var line: Int?
+
+    /// "parse_config (config.c:88)", "parse_config", or "libfoo.so+0x1f2a3".
+    public var shortDescription: String {
+        if let f = function {
+            if let file, let line { return "\(f) (\(file.split(separator: "/").last ?? ""):\(line))" }
+            return f
+        }
+        let base = module.map { String($0.split(separator: "/").last ?? "") } ?? "??"
+        return "\(base)+0x\(String(moduleOffset, radix: 16))"
+    }
+}
+
+/// A byte range of a final region, with the event that created it.
+public struct Origin: Sendable {
+    public var range: Range<UInt64>
+    /// The creating event, nil when no traced event covers the bytes.
+    public var event: Int?
+    public var syscall: MappingSyscall?
+    public var category: Category
+    public var label: String
+    /// The first frame outside libc, ld.so and the allocator.
+    public var site: SymbolizedFrame?
+}
+
+/// One line of the final /proc/PID/maps with its attribution.
+public struct RegionReport: Sendable {
+    public var entry: MapsEntry
+    public var usage: SmapsUsage
+    public var category: Category
+    public var label: String
+    public var origins: [Origin]
+}
+
+public struct EventReport: Sendable {
+    public var event: MappingEvent
+    public var stack: [SymbolizedFrame]
+}
+
+public struct ProcessReport: Sendable {
+    public var pid: Int32
+    public var parentPid: Int32?
+    public var executable: String?
+    public var exit: ExitStatus?
+    /// False when the process ended without an exit stop snapshot (regions are then empty).
+    public var hasSnapshot: Bool
+    public var regions: [RegionReport]
+    /// Every event an origin names, in id order.
+    public var events: [EventReport]
+}
+
+/// The result of joining a recording with its final snapshots: what every reporter renders.
+public struct Report: Sendable {
+    public var command: [String]
+    public var processes: [ProcessReport]
+}

@@ -1,0 +1,78 @@
+/// The syscalls mapblame records. `execve` stands for the regions the kernel creates at exec with
+/// no syscall of their own (the executable's segments and .bss, [stack], [vdso], [vvar], ld.so).
+public enum MappingSyscall: String, Codable, Sendable, CaseIterable {
+    case mmap, munmap, mremap, mprotect, pkey_mprotect, brk, shmat, shmdt, execve
+
+    /// x86_64 syscall numbers of the traced calls (the seccomp filter in CShims traps exactly these).
+    public init?(number: UInt64) {
+        switch number {
+        case 9: self = .mmap
+        case 10: self = .mprotect
+        case 11: self = .munmap
+        case 12: self = .brk
+        case 25: self = .mremap
+        case 30: self = .shmat
+        case 67: self = .shmdt
+        case 329: self = .pkey_mprotect
+        default: return nil
+        }
+    }
+
+    /// Calls whose result must be known before the model can change (an address comes back).
+    public var needsResult: Bool { self != .munmap }
+}
+
+/// One frame of a recorded backtrace: the raw instruction pointer plus where it was at record
+/// time (module path and offset in the module file), so symbols can be resolved after the process
+/// is gone and after the module was unmapped.
+public struct Frame: Hashable, Sendable {
+    public var ip: UInt64
+    /// Path of the file mapping (or pseudo-path such as "[vdso]") containing `ip`; nil if unmapped.
+    public var module: String?
+    /// `ip - mappingStart + mappingFileOffset`.
+    public var fileOffset: UInt64
+
+    public init(ip: UInt64, module: String?, fileOffset: UInt64) {
+        self.ip = ip
+        self.module = module
+        self.fileOffset = fileOffset
+    }
+}
+
+/// A recorded mapping syscall (or the synthesized exec event), with its result.
+public struct MappingEvent: Sendable {
+    public var id: Int
+    public var pid: Int32
+    public var tid: Int32
+    public var syscall: MappingSyscall
+    public var args: [UInt64]
+    /// The raw return value: an address or 0 on success, -errno on failure (brk returns the break).
+    public var result: Int64
+    /// Index into `Recording.stacks`.
+    public var stack: Int
+    /// For file-backed mmap: the path behind the fd at the time of the call.
+    public var filePath: String?
+    /// For an anonymous MAP_FIXED mmap: the file whose mapping ends exactly where this one starts
+    /// (how ld.so zero-fills a library's .bss tail).
+    public var fileBelow: String?
+    /// For shmat: the attached size, read from /proc at the exit stop.
+    public var length: UInt64?
+
+    public var failed: Bool {
+        syscall != .brk && result < 0 && result >= -4095
+    }
+}
+
+/// How a traced process ended.
+public enum ExitStatus: Sendable, Equatable {
+    case code(Int32)
+    case signal(Int32)
+
+    /// The shell convention: the code, or 128+N for death by signal N.
+    public var shellStatus: Int32 {
+        switch self {
+        case .code(let c): return c
+        case .signal(let s): return 128 + s
+        }
+    }
+}

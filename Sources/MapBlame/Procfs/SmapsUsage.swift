@@ -1,0 +1,43 @@
+/// Memory use of one region from /proc/PID/smaps (the fields mapblame reports), in bytes.
+public struct SmapsUsage: Sendable, Equatable {
+    public var rss: UInt64 = 0
+    public var anonymous: UInt64 = 0
+    public var swap: UInt64 = 0
+    public init(rss: UInt64 = 0, anonymous: UInt64 = 0, swap: UInt64 = 0) {
+        self.rss = rss
+        self.anonymous = anonymous
+        self.swap = swap
+    }
+
+    /// Parses /proc/PID/smaps: a maps-format header line per region followed by `Key: value kB`
+    /// lines. Returns usage keyed by region start address.
+    public static func parseSmaps(_ text: String) throws(ProcfsParseError) -> [UInt64: SmapsUsage] {
+        var result: [UInt64: SmapsUsage] = [:]
+        var current: UInt64?
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" "),
+                  !line[..<colon].contains("-") else {
+                let entry = try MapsEntry(parsing: line, lineNumber: i + 1)
+                current = entry.start
+                result[entry.start] = SmapsUsage()
+                continue
+            }
+            guard let start = current else {
+                throw ProcfsParseError(line: i + 1, text: String(line), reason: "field before any region")
+            }
+            let key = line[..<colon]
+            let value = line[line.index(after: colon)...].split(separator: " ")
+            guard key == "Rss" || key == "Anonymous" || key == "Swap" else { continue }
+            guard let number = value.first.flatMap({ UInt64($0) }) else {
+                throw ProcfsParseError(line: i + 1, text: String(line), reason: "bad \(key) value")
+            }
+            let bytes = value.count > 1 && value[1] == "kB" ? number * 1024 : number
+            switch key {
+            case "Rss": result[start]?.rss = bytes
+            case "Anonymous": result[start]?.anonymous = bytes
+            default: result[start]?.swap = bytes
+            }
+        }
+        return result
+    }
+}

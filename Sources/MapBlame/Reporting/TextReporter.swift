@@ -1,0 +1,111 @@
+/// The human report: per process, the final map in /proc/PID/maps form with every unnamed region
+/// (and [heap], [stack]) annotated, then a summary by category and the top sites by RSS.
+public enum TextReporter {
+    public static func render(_ report: Report, topSites: Int = 10) -> String {
+        var out = "mapblame: \(report.command.joined(separator: " "))\n"
+        for p in report.processes {
+            out += "\n" + header(p) + "\n"
+            guard p.hasSnapshot else {
+                out += "  (no final snapshot: the process ended before its exit could be observed)\n"
+                continue
+            }
+            for r in p.regions { out += region(r) }
+            out += "\n" + summary(p) + "\n" + sites(p, limit: topSites)
+        }
+        return out
+    }
+
+    static func header(_ p: ProcessReport) -> String {
+        let exit: String
+        switch p.exit {
+        case .code(let c)?: exit = "exited with code \(c)"
+        case .signal(let s)?: exit = "killed by \(signalName(s))"
+        case nil: exit = "exit status unknown"
+        }
+        let parent = p.parentPid.map { ", child of \($0)" } ?? ""
+        return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exit) =="
+    }
+
+    static func mapsLine(_ e: MapsEntry) -> String {
+        let range = hex(e.start, width: 8) + "-" + hex(e.end, width: 8)
+        var line = "\(range) \(e.perms) \(hex(e.offset, width: 8)) \(e.device) \(e.inode)"
+        if !e.path.isEmpty { line = pad(line, 73) + e.path }
+        return line
+    }
+
+    static func annotated(_ r: RegionReport) -> Bool {
+        r.entry.isUnnamed || r.entry.path == "[heap]" || r.entry.path == "[stack]"
+    }
+
+    static func region(_ r: RegionReport) -> String {
+        var out = mapsLine(r.entry)
+        guard annotated(r) else { return out + "\n" }
+        out = pad(out, 73) + pad("rss " + ByteCount.text(r.usage.rss), 14) + " \(r.category.rawValue): \(r.label)\n"
+        if r.origins.count > 1 {
+            for o in r.origins {
+                let ev = o.event.map { " [\(o.syscall?.rawValue ?? "") #\($0)]" } ?? ""
+                out += "    " + hex(o.range.lowerBound, width: 8) + "-" + hex(o.range.upperBound, width: 8)
+                    + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " \(o.category.rawValue): \(o.label)\(ev)\n"
+            }
+        }
+        return out
+    }
+
+    /// Per-origin share of a region's RSS (smaps gives RSS per region, not per byte range).
+    static func rssShare(_ r: RegionReport, _ o: Origin) -> UInt64 {
+        let size = r.entry.size
+        guard size > 0 else { return 0 }
+        return UInt64((Double(r.usage.rss) * Double(o.range.count) / Double(size)).rounded())
+    }
+
+    static func summary(_ p: ProcessReport) -> String {
+        var regions: [Category: Int] = [:], mapped: [Category: UInt64] = [:], rss: [Category: UInt64] = [:]
+        for r in p.regions {
+            regions[r.category, default: 0] += 1
+            for o in r.origins {
+                mapped[o.category, default: 0] += UInt64(o.range.count)
+                rss[o.category, default: 0] += rssShare(r, o)
+            }
+        }
+        var out = "  " + pad("category", 14) + lpad("regions", 8) + lpad("mapped", 12) + lpad("rss", 12) + "\n"
+        for c in Category.allCases where mapped[c] != nil || regions[c] != nil {
+            out += "  " + pad(c.rawValue, 14) + lpad("\(regions[c] ?? 0)", 8)
+                + lpad(ByteCount.text(mapped[c] ?? 0), 12) + lpad(ByteCount.text(rss[c] ?? 0), 12) + "\n"
+        }
+        return out
+    }
+
+    static func sites(_ p: ProcessReport, limit: Int) -> String {
+        struct Row { var rss: UInt64 = 0; var mapped: UInt64 = 0; var count = 0 }
+        var rows: [String: Row] = [:]
+        for r in p.regions where r.category != .file {
+            for o in r.origins where o.category != .file {
+                let key = "\(o.category.rawValue): " + (o.site?.shortDescription ?? o.label)
+                rows[key, default: Row()].rss += rssShare(r, o)
+                rows[key, default: Row()].mapped += UInt64(o.range.count)
+                rows[key, default: Row()].count += 1
+            }
+        }
+        let top = rows.sorted { ($0.value.rss, $0.value.mapped, $1.key) > ($1.value.rss, $1.value.mapped, $0.key) }.prefix(limit)
+        guard !top.isEmpty else { return "" }
+        var out = "  top sites by RSS\n  " + lpad("rss", 10) + lpad("mapped", 12) + lpad("ranges", 8) + "  site\n"
+        for (key, row) in top {
+            out += "  " + lpad(ByteCount.text(row.rss), 10) + lpad(ByteCount.text(row.mapped), 12)
+                + lpad("\(row.count)", 8) + "  \(key)\n"
+        }
+        return out
+    }
+
+    static func hex(_ v: UInt64, width: Int) -> String {
+        let s = String(v, radix: 16)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+
+    static func lpad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+    }
+}

@@ -1,0 +1,40 @@
+import CShims
+import Glibc
+
+/// Thin Swift spellings of the ptrace requests the tracer makes. All must be called from the
+/// thread that launched the tracee (ptrace binds to the tracer thread).
+enum Ptrace {
+    /// Resumes a stopped tracee, delivering `signal` (0 for none). ESRCH (the tracee died
+    /// meanwhile) is normal: its death is reported through waitpid.
+    static func cont(_ tid: Int32, signal: Int32 = 0) {
+        _ = cshims_ptrace(cshims_PTRACE_CONT, tid, 0, UInt64(signal))
+    }
+
+    /// Resumes until the next syscall stop (used after a seccomp stop to get the exit stop).
+    static func toSyscallExit(_ tid: Int32, signal: Int32 = 0) {
+        _ = cshims_ptrace(cshims_PTRACE_SYSCALL, tid, 0, UInt64(signal))
+    }
+
+    static func registers(_ tid: Int32) -> cshims_regs? {
+        var r = cshims_regs()
+        return cshims_getregs(tid, &r) == 0 ? r : nil
+    }
+
+    static func eventMessage(_ tid: Int32) -> UInt64? {
+        var msg: UInt64 = 0
+        return cshims_geteventmsg(tid, &msg) == 0 ? msg : nil
+    }
+
+    /// True for a group-stop (PTRACE_GETSIGINFO fails with EINVAL), false for a signal-delivery-stop.
+    static func isGroupStop(_ tid: Int32) -> Bool {
+        var signo: Int32 = 0, code: Int32 = 0
+        return cshims_getsiginfo(tid, &signo, &code) != 0 && errno == EINVAL
+    }
+
+    /// Reads `count` bytes of tracee memory, nil if unreadable.
+    static func read(_ pid: Int32, at address: UInt64, count: Int) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = buffer.withUnsafeMutableBytes { cshims_read_memory(pid, address, $0.baseAddress!, UInt64(count)) }
+        return n == count ? buffer : nil
+    }
+}

@@ -1,0 +1,16 @@
+/// How to trace.
+public struct TraceOptions: Sendable {
+    /// Most frames of each backtrace (0 records no backtraces).
+    public var maxFrames: Int = 64
+    /// Run the program with ADDR_NO_RANDOMIZE (personality), for reproducible addresses.
+    public var disableASLR = false
+    /// Ignore SIGINT and SIGQUIT in the tracer while tracing (the program gets them from the terminal
+    /// and decides; the tracer survives to write the report). The program itself keeps their default.
+    public var shieldInterrupts = false
+
+    public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false) {
+        self.maxFrames = maxFrames
+        self.disableASLR = disableASLR
+        self.shieldInterrupts = shieldInterrupts
+    }
+}

@@ -1,0 +1,59 @@
+import CShims
+
+/// One address space (mm) being traced: the model and libunwind's cache for it. Shared by the
+/// threads of a process, and by a vfork child until it execs.
+final class SpaceState {
+    var model: AddressSpace
+    let unwinder: OpaquePointer?
+
+    init(model: AddressSpace = AddressSpace()) {
+        self.model = model
+        unwinder = cshims_unwinder_create()
+    }
+
+    deinit {
+        if let u = unwinder { cshims_unwinder_destroy(u) }
+    }
+}
+
+/// A traced thread group.
+final class ProcessState {
+    /// Index of this process's `ProcessRecord` in the recording.
+    let index: Int
+    let pid: Int32
+    var space: SpaceState
+    var liveTids: Set<Int32>
+    var threadStacks: [ThreadStack] = []
+
+    init(index: Int, pid: Int32, space: SpaceState) {
+        self.index = index
+        self.pid = pid
+        self.space = space
+        self.liveTids = [pid]
+    }
+}
+
+/// A mapping call seen at its seccomp (entry) stop, waiting for its exit stop.
+struct PendingCall {
+    var syscall: MappingSyscall
+    var args: [UInt64]
+    var stack: Int
+    var filePath: String?
+}
+
+/// A traced thread.
+final class TaskState {
+    let tid: Int32
+    var process: ProcessState
+    var pending: PendingCall?
+    /// A new task's first stop is the SIGSTOP of auto-attach: swallow it.
+    var awaitingInitialStop: Bool
+    /// A thread that exec() in another thread of its group has removed; only its exit remains.
+    var departed = false
+
+    init(tid: Int32, process: ProcessState, awaitingInitialStop: Bool) {
+        self.tid = tid
+        self.process = process
+        self.awaitingInitialStop = awaitingInitialStop
+    }
+}

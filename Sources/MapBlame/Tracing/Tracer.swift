@@ -1,0 +1,338 @@
+import CShims
+import Glibc
+
+/// Launches a program under ptrace with the seccomp filter and records every mapping syscall of
+/// it and its threads and children until all of them are gone. Thread-bound: ptrace requests only
+/// work from the thread that launched the tracee, so `run` is synchronous and the type is not
+/// Sendable.
+public final class Tracer {
+    private var recording: Recording
+    private let options: TraceOptions
+    private var tasks: [Int32: TaskState] = [:]
+    /// Stops of new tasks that arrived before their parent's clone/fork event.
+    private var unclaimedStops: Set<Int32> = []
+    private var rootPid: Int32 = 0
+    private var launchPipe: Int32 = -1
+    private var rootExit: ExitStatus?
+
+    private init(command: [String], options: TraceOptions) {
+        recording = Recording(command: command)
+        self.options = options
+    }
+
+    /// Traces `command` to the end. Returns the recording and the exit status of the program itself.
+    public static func run(command: [String], options: TraceOptions = TraceOptions())
+        throws(LaunchError) -> (Recording, ExitStatus) {
+        guard let program = command.first else { throw .emptyCommand }
+        let path = try ProgramLocator.locate(program)
+        let tracer = Tracer(command: command, options: options)
+        try tracer.launch(path: path, command: command)
+        tracer.loop()
+        try tracer.checkLaunch(path: program)
+        return (tracer.recording, tracer.rootExit ?? .code(0))
+    }
+
+    // MARK: launching
+
+    private func launch(path: String, command: [String]) throws(LaunchError) {
+        var pid: Int32 = 0, pipe: Int32 = -1
+        var flags: Int32 = options.disableASLR ? Int32(cshims_spawn_no_aslr) : 0
+        if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
+        let rc = withCStrings(command) { argv in
+            cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe)
+        }
+        if rc == -1 {  // the child exited before it could stop: PTRACE_TRACEME was refused
+            launchPipe = pipe
+            try checkLaunch(path: command[0])
+            throw .traceRefused(command[0], errno: EPERM)
+        }
+        guard rc == 0 else { throw .systemCall("fork", errno: rc) }
+        rootPid = pid
+        launchPipe = pipe
+        let process = ProcessState(index: 0, pid: pid, space: SpaceState())
+        recording.processes.append(ProcessRecord(pid: pid, parentPid: nil, executable: path))
+        tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
+    }
+
+    /// Sets SIGINT and SIGQUIT to SIG_IGN if they had their default action; returns whether it did.
+    private static func ignoreInterrupts() -> Bool {
+        var old = sigaction()
+        guard sigaction(SIGINT, nil, &old) == 0, old.__sigaction_handler.sa_handler == nil else { return false }
+        signal(SIGINT, SIG_IGN)
+        signal(SIGQUIT, SIG_IGN)
+        return true
+    }
+
+    /// Reads the launch pipe once: an error there means the child never reached the program.
+    private func checkLaunch(path: String) throws(LaunchError) {
+        guard launchPipe >= 0 else { return }
+        var stage: Int32 = 0
+        let err = cshims_spawn_result(launchPipe, &stage)
+        launchPipe = -1
+        guard err != 0 else { return }
+        switch cshims_stage(UInt32(stage)) {
+        case cshims_stage_traceme: throw .traceRefused(path, errno: err)
+        case cshims_stage_seccomp: throw .seccompRefused(path, errno: err)
+        case cshims_stage_personality: throw .systemCall("personality(ADDR_NO_RANDOMIZE)", errno: err)
+        default: throw .execFailed(path, errno: err)
+        }
+    }
+
+    // MARK: the loop: wait, classify, act, resume
+
+    private func loop() {
+        while true {
+            var status: Int32 = 0
+            let tid = waitpid(-1, &status, cshims_WALL)
+            if tid < 0 {
+                if errno == EINTR { continue }
+                return  // ECHILD: every traced task is gone
+            }
+            dispatch(tid, status)
+        }
+    }
+
+    private func dispatch(_ tid: Int32, _ status: Int32) {
+        if cshims_wifexited(status) != 0 || cshims_wifsignaled(status) != 0 {
+            reap(tid, cshims_wifexited(status) != 0 ? .code(cshims_wexitstatus(status)) : .signal(cshims_wtermsig(status)))
+            return
+        }
+        guard cshims_wifstopped(status) != 0 else { return }
+        guard let task = tasks[tid] else {
+            unclaimedStops.insert(tid)  // a new task whose creation event has not arrived yet
+            return
+        }
+        let signal = cshims_wstopsig(status)
+        let event = cshims_wptrace_event(status)
+        if task.departed {
+            Ptrace.cont(tid)
+            return
+        }
+        switch event {
+        case cshims_PTRACE_EVENT_SECCOMP: syscallEntry(task)
+        case cshims_PTRACE_EVENT_CLONE, cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK: newTask(parent: task)
+        case cshims_PTRACE_EVENT_EXEC: exec(task)
+        case cshims_PTRACE_EVENT_EXIT: exitStop(task)
+        case 0:
+            if signal == SIGTRAP | 0x80 {
+                syscallExit(task)
+            } else if task.awaitingInitialStop && signal == SIGSTOP {
+                task.awaitingInitialStop = false
+                resume(task)
+            } else {
+                signalStop(task, signal)
+            }
+        default:
+            resume(task)
+        }
+    }
+
+    private func resume(_ task: TaskState, signal: Int32 = 0) {
+        if task.pending != nil {
+            Ptrace.toSyscallExit(task.tid, signal: signal)
+        } else {
+            Ptrace.cont(task.tid, signal: signal)
+        }
+    }
+
+    /// A signal for the tracee: deliver it unchanged. Group-stops of a PTRACE_TRACEME tracee
+    /// cannot be held with PTRACE_LISTEN, so the task is resumed (it does not stay stopped).
+    private func signalStop(_ task: TaskState, _ signal: Int32) {
+        let stopSignals: Set<Int32> = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]
+        if stopSignals.contains(signal) && Ptrace.isGroupStop(task.tid) {
+            resume(task)
+        } else {
+            resume(task, signal: signal)
+        }
+    }
+
+    // MARK: syscalls
+
+    private func syscallEntry(_ task: TaskState) {
+        guard let regs = Ptrace.registers(task.tid), let call = MappingSyscall(number: regs.orig_rax) else {
+            Ptrace.cont(task.tid)
+            return
+        }
+        let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9]
+        let space = task.process.space
+        var filePath: String?
+        if call == .mmap, args[3] & MemoryFlags.mapAnonymous == 0 {
+            filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
+        }
+        let stack = backtrace(task, fallbackIP: regs.rip)
+        if call == .munmap {
+            // Applied at entry: once the kernel unmapped it, another thread may map the range
+            // again and report that before this call's exit stop.
+            let removed = space.model.unmap(address: args[0], length: args[1])
+            if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
+                cshims_unwinder_flush(u)
+            }
+        }
+        task.pending = PendingCall(syscall: call, args: args, stack: stack, filePath: filePath)
+        Ptrace.toSyscallExit(task.tid)
+    }
+
+    private func syscallExit(_ task: TaskState) {
+        guard let call = task.pending else {
+            Ptrace.cont(task.tid)
+            return
+        }
+        task.pending = nil
+        let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
+        let process = task.process
+        var event = MappingEvent(id: recording.events.count, pid: process.pid, tid: task.tid,
+                                 syscall: call.syscall, args: call.args, result: result, stack: call.stack,
+                                 filePath: call.filePath)
+        if !event.failed {
+            decorate(&event, process: process)
+        }
+        recording.events.append(event)
+        process.space.model.apply(event)
+        Ptrace.cont(task.tid)
+    }
+
+    /// Context only known at the exit stop: a bss tail's file, a shm segment's size and name.
+    private func decorate(_ event: inout MappingEvent, process: ProcessState) {
+        let address = UInt64(bitPattern: event.result)
+        switch event.syscall {
+        case .mmap where event.args[3] & (MemoryFlags.mapAnonymous | MemoryFlags.mapFixed)
+            == (MemoryFlags.mapAnonymous | MemoryFlags.mapFixed):
+            if address > 0, let below = process.space.model.map.segment(containing: address - 1), below.value.isFile {
+                event.fileBelow = below.value.name
+            }
+        case .shmat:
+            if let entry = ProcFile.maps(event.tid)?.first(where: { $0.start == address }) {
+                event.length = entry.size
+                event.filePath = entry.path
+            }
+        default: break
+        }
+    }
+
+    private func backtrace(_ task: TaskState, fallbackIP: UInt64) -> Int {
+        let model = task.process.space.model
+        var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
+        var count = 0
+        if options.maxFrames > 0, let u = task.process.space.unwinder {
+            count = Int(cshims_backtrace(u, task.tid, &ips, Int32(options.maxFrames)))
+        }
+        if count <= 0 {
+            ips[0] = fallbackIP
+            count = options.maxFrames > 0 ? 1 : 0
+        }
+        let frames = ips[0..<count].map { ip -> Frame in
+            guard let s = model.map.segment(containing: ip) else { return Frame(ip: ip, module: nil, fileOffset: ip) }
+            return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
+        }
+        return recording.intern(frames)
+    }
+
+    // MARK: task lifecycle
+
+    private static let cloneVM: UInt64 = 0x100
+    private static let cloneThread: UInt64 = 0x10000
+
+    private func newTask(parent: TaskState) {
+        guard let message = Ptrace.eventMessage(parent.tid) else {
+            resume(parent)
+            return
+        }
+        let tid = Int32(truncatingIfNeeded: message)
+        let clone = cloneArguments(parent)
+        let process: ProcessState
+        if clone.flags & Tracer.cloneThread != 0 {
+            process = parent.process
+            process.liveTids.insert(tid)
+            process.threadStacks.append(ThreadStack(tid: tid, lowest: clone.stackLow, top: clone.stackTop ?? 0))
+        } else {
+            let space = clone.flags & Tracer.cloneVM != 0 ? parent.process.space : SpaceState(model: parent.process.space.model)
+            process = ProcessState(index: recording.processes.count, pid: tid, space: space)
+            let executable = recording.processes[parent.process.index].executable
+            recording.processes.append(ProcessRecord(pid: tid, parentPid: parent.process.pid, executable: executable))
+        }
+        let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
+        tasks[tid] = task
+        if unclaimedStops.remove(tid) != nil {
+            task.awaitingInitialStop = false
+            Ptrace.cont(tid)
+        }
+        resume(parent)
+    }
+
+    /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
+    private func cloneArguments(_ parent: TaskState) -> (flags: UInt64, stackLow: UInt64?, stackTop: UInt64?) {
+        guard let regs = Ptrace.registers(parent.tid) else { return (0, nil, nil) }
+        switch regs.orig_rax {
+        case 56:  // clone(flags, stack, ...): the stack argument is its top
+            return (regs.rdi, nil, regs.rsi == 0 ? nil : regs.rsi)
+        case 435:  // clone3(struct clone_args *, size): flags at 0, stack at 40, stack_size at 48
+            guard let bytes = Ptrace.read(parent.tid, at: regs.rdi, count: 56) else { return (0, nil, nil) }
+            func word(_ offset: Int) -> UInt64 {
+                bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            let stack = word(40), size = word(48)
+            return (word(0), stack == 0 ? nil : stack, stack == 0 ? nil : stack + size)
+        case 58:  // vfork
+            return (Tracer.cloneVM, nil, nil)
+        default:  // fork
+            return (0, nil, nil)
+        }
+    }
+
+    private func exec(_ task: TaskState) {
+        let process = task.process
+        if let former = Ptrace.eventMessage(task.tid).map({ Int32(truncatingIfNeeded: $0) }), former != task.tid {
+            tasks[former] = nil  // a non-leader thread exec'd and took over the leader's tid
+        }
+        for other in tasks.values where other.process === process && other.tid != task.tid {
+            other.departed = true
+        }
+        if task.tid == rootPid && launchPipe >= 0 {
+            try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
+        }
+        task.pending = nil
+        process.liveTids = [task.tid]
+        process.threadStacks = []
+        let executable = ProcFile.readLink("/proc/\(task.tid)/exe")
+        recording.processes[process.index].executable = executable
+        let id = recording.events.count
+        recording.events.append(MappingEvent(id: id, pid: process.pid, tid: task.tid, syscall: .execve, args: [],
+                                             result: 0, stack: 0, filePath: executable))
+        let space = SpaceState()
+        space.model.seed(fromExec: ProcFile.maps(task.tid) ?? [], event: id)
+        process.space = space
+        Ptrace.cont(task.tid)
+    }
+
+    /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
+    /// snapshot here, while /proc/PID/maps still shows the whole address space.
+    private func exitStop(_ task: TaskState) {
+        let process = task.process
+        process.liveTids.remove(task.tid)
+        if process.liveTids.isEmpty {
+            let usage = ProcFile.read("/proc/\(task.tid)/smaps").flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
+            recording.processes[process.index].snapshot = FinalSnapshot(
+                maps: ProcFile.maps(task.tid) ?? [], usage: usage, model: process.space.model,
+                threadStacks: process.threadStacks)
+        }
+        task.pending = nil
+        Ptrace.cont(task.tid)
+    }
+
+    private func reap(_ tid: Int32, _ status: ExitStatus) {
+        unclaimedStops.remove(tid)
+        guard let task = tasks.removeValue(forKey: tid) else { return }
+        task.process.liveTids.remove(tid)
+        guard tid == task.process.pid, !task.departed else { return }
+        recording.processes[task.process.index].exit = status
+        if tid == rootPid { rootExit = status }
+    }
+}
+
+/// Calls `body` with a NULL-terminated argv built from `strings`.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
