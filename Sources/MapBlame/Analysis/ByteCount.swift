@@ -2,9 +2,9 @@
 public enum ByteCount {
     public static func text(_ bytes: UInt64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
-        if bytes < 1024 * 1024 { return "\(bytes / 1024) KiB" + (bytes % 1024 == 0 ? "" : "+") }
-        let units = ["MiB", "GiB", "TiB"]
-        var value = Double(bytes) / (1024 * 1024)
+        if bytes < 1024 * 1024, bytes % 1024 == 0 { return "\(bytes / 1024) KiB" }
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes) / 1024
         var unit = 0
         while value >= 1024 && unit < units.count - 1 {
             value /= 1024

@@ -9,16 +9,15 @@ struct Classifier {
     /// Functions of glibc's malloc and of C++ operator new: frames that are "the allocator".
     static let allocatorFunctions: Set<String> = [
         "malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign", "aligned_alloc",
-        "valloc", "pvalloc", "free", "__libc_malloc", "__libc_calloc", "__libc_realloc", "__libc_memalign",
-        "__libc_valloc", "__libc_pvalloc", "__posix_memalign", "_mid_memalign", "_int_malloc", "_int_realloc",
-        "_int_memalign", "sysmalloc", "sysmalloc_mmap", "sysmalloc_mmap_fallback", "mremap_chunk",
-        "tcache_init", "malloc_hook_ini", "new_heap", "alloc_new_heap", "_int_new_arena", "arena_get2",
-        "arena_get_retry", "grow_heap", "__libc_malloc2", "_int_free", "systrim", "heap_trim", "munmap_chunk",
+        "valloc", "pvalloc", "free", "posix_memalign", "mid_memalign", "int_malloc", "int_realloc",
+        "int_memalign", "sysmalloc", "sysmalloc_mmap", "sysmalloc_mmap_fallback", "mremap_chunk",
+        "tcache_init", "malloc_hook_ini", "new_heap", "alloc_new_heap", "int_new_arena", "arena_get2",
+        "arena_get_retry", "grow_heap", "malloc2", "int_free", "systrim", "heap_trim", "munmap_chunk",
         "operator new(unsigned long)", "operator new[](unsigned long)",
         "operator new(unsigned long, std::align_val_t)", "operator new[](unsigned long, std::align_val_t)",
     ]
-    static let arenaFunctions: Set<String> = ["new_heap", "alloc_new_heap", "_int_new_arena", "arena_get2", "arena_get_retry"]
-    static let threadFunctions: Set<String> = ["allocate_stack", "pthread_create", "__pthread_create_2_1", "pthread_create@@GLIBC_2.34"]
+    static let arenaFunctions: Set<String> = ["new_heap", "alloc_new_heap", "int_new_arena", "arena_get2", "arena_get_retry"]
+    static let threadFunctions: Set<String> = ["allocate_stack", "pthread_create", "pthread_create_2_1"]
 
     /// libc, ld.so and the thread library: code that is never "the site".
     static func isSystemModule(_ path: String?) -> Bool {
@@ -35,7 +34,16 @@ struct Classifier {
     }
 
     static func isAllocator(_ frame: SymbolizedFrame) -> Bool {
-        frame.function.map { allocatorFunctions.contains($0) } ?? false
+        frame.function.map { allocatorFunctions.contains(glibcBaseName($0)) } ?? false
+    }
+
+    /// glibc's internal spellings reduced to the public name: "__GI___libc_malloc" → "malloc",
+    /// "__GI___mmap64" → "mmap64", "__libc_calloc" → "calloc".
+    static func glibcBaseName(_ name: String) -> String {
+        var s = Substring(name).drop(while: { $0 == "_" })
+        if s.hasPrefix("GI_") { s = s.dropFirst(3).drop(while: { $0 == "_" }) }
+        if s.hasPrefix("libc_") { s = s.dropFirst(5) }
+        return String(s)
     }
 
     /// The first frame outside libc, ld.so and the allocator.
@@ -45,7 +53,7 @@ struct Classifier {
 
     /// The allocator entry point the program called ("malloc", "calloc", "operator new"...).
     static func allocatorEntry(of stack: [SymbolizedFrame]) -> String? {
-        guard let f = stack.last(where: isAllocator)?.function else { return nil }
+        guard let f = stack.last(where: isAllocator)?.function.map(glibcBaseName) else { return nil }
         if f.hasPrefix("operator new") { return f.contains("[]") ? "operator new[]" : "operator new" }
         for name in ["calloc", "realloc", "memalign", "valloc", "pvalloc", "aligned_alloc"] where f.contains(name) {
             return name
@@ -79,7 +87,7 @@ struct Classifier {
            Classifier.isLoaderModule(stack.first?.module) {
             return (.bss, "bss of \(below)", site)
         }
-        let functions = Set(stack.compactMap(\.function))
+        let functions = Set(stack.compactMap { $0.function.map(Classifier.glibcBaseName) })
         let eventRange = UInt64(bitPattern: event.result)..<(UInt64(bitPattern: event.result) &+ length)
         let thread = threadStacks.last { eventRange.contains($0.top &- 1) }
         if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) || thread != nil {
@@ -92,14 +100,25 @@ struct Classifier {
             }
             return (.malloc, "\(allocator) of \(ByteCount.text(length)) served by \(event.syscall.rawValue)\(from)", site)
         }
+        let callers = stack.drop(while: Classifier.isSyscallWrapper)
         if Classifier.isLoaderModule(stack.first?.module) {
-            let fn = stack.first?.function.map { " (\($0))" } ?? ""
-            return (.loader, "dynamic loader memory\(fn)\(from.isEmpty ? "" : ", for a call" + from)", site)
+            let inLoader = callers.prefix(while: { Classifier.isLoaderModule($0.module) })
+            let fn = inLoader.first(where: { !Classifier.loaderAllocators.contains($0.function ?? "") })?.function
+            return (.loader, "dynamic loader memory" + (fn.map { " from \($0)" } ?? "")
+                + (from.isEmpty ? "" : ", for a call" + from), site)
         }
         let call = event.syscall == .mremap ? "mremap to \(length)" : "mmap(\(length))"
-        let inLib = stack.first(where: { Classifier.isSystemModule($0.module) && $0.function != nil && !$0.function!.hasPrefix("mmap") && !$0.function!.hasPrefix("__mmap") && !$0.function!.hasPrefix("mremap") && !$0.function!.hasPrefix("__mremap") })
-        let via = inLib.flatMap(\.function).map { " by \($0)" } ?? ""
-        return (.mmap, "\(call)\(via)\(from)", site)
+        let library = callers.first.flatMap { Classifier.isSystemModule($0.module) ? $0.function : nil }
+        return (.mmap, call + (library.map { " by \($0)" } ?? "") + from, site)
+    }
+
+    static let loaderAllocators: Set<String> = ["__minimal_malloc", "__minimal_calloc", "__minimal_realloc", "malloc", "calloc"]
+
+    /// The libc/ld.so wrapper that makes the syscall ("__GI___mmap64", "mmap64", "__mremap").
+    static func isSyscallWrapper(_ frame: SymbolizedFrame) -> Bool {
+        guard let name = frame.function else { return false }
+        return ["mmap", "mmap64", "mremap", "munmap", "mprotect", "pkey_mprotect", "brk", "sbrk", "shmat", "shmdt"]
+            .contains(glibcBaseName(name))
     }
 
     private func classifyThreadStack(event: MappingEvent, thread: ThreadStack?, range: Range<UInt64>,

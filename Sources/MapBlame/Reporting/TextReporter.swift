@@ -55,7 +55,8 @@ public enum TextReporter {
     static func rssShare(_ r: RegionReport, _ o: Origin) -> UInt64 {
         let size = r.entry.size
         guard size > 0 else { return 0 }
-        return UInt64((Double(r.usage.rss) * Double(o.range.count) / Double(size)).rounded())
+        let pages = (Double(r.usage.rss) / Double(MemoryFlags.pageSize)) * Double(o.range.count) / Double(size)
+        return UInt64(pages.rounded()) * MemoryFlags.pageSize
     }
 
     static func summary(_ p: ProcessReport) -> String {
