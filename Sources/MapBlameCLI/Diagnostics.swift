@@ -17,6 +17,10 @@ enum Diagnostics {
     /// One line naming the problem, then exit with `status`.
     static func fail(_ message: String, status: Int32) -> Never {
         writeStderr("mapblame: \(message)\n")
+        exitNow(status)
+    }
+
+    static func exitNow(_ status: Int32) -> Never {
         exit(status)
     }
 }

@@ -11,7 +11,25 @@ struct MapBlameCommand: ParsableCommand {
             joins those records with the final /proc/PID/maps and smaps.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self],
-        defaultSubcommand: nil
+        subcommands: [RunCommand.self]
     )
+
+    /// Usage errors are one line on stderr and exit status 2; help and --version go to stdout.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Diagnostics.exitNow(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Diagnostics.exitNow(0)
+            }
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            Diagnostics.fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message,
+                             status: code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
 }

@@ -32,7 +32,13 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
-        if command.first == "--" { command.removeFirst() }
+        if command.first == "--" {
+            command.removeFirst()
+        } else if let option = command.first, option.hasPrefix("-") {
+            // Passthrough capture starts at the first unknown word: an option we do not have.
+            if option == "-h" || option == "--help" { throw CleanExit.helpRequest(self) }
+            throw ValidationError("unknown option '\(option)' (put the program after --)")
+        }
         guard !command.isEmpty else { throw ValidationError("no program given: mapblame run [options] -- PROGRAM [ARGS...]") }
         guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
         for dir in debugDirs where !FileChecks.isDirectory(dir) {

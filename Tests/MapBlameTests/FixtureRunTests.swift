@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Real programs under real ptrace: each fixture scenario creates mappings whose origin is known,
+/// and the report must say exactly what made each of them.
+@Suite("mapblame run on fixtures")
+struct FixtureRunTests {
+    let mainC = "main.c"
+
+    func expectSite(_ run: TracedRun, _ origin: [String: Any]?, function: String, marker: String,
+                    sourceLocation: SourceLocation = #_sourceLocation) {
+        let site = run.site(of: origin)
+        #expect(site.function == function, sourceLocation: sourceLocation)
+        #expect(site.file.map { $0.hasSuffix("/" + mainC) || $0 == mainC } == true, "file \(site.file ?? "nil")", sourceLocation: sourceLocation)
+        #expect(site.line == SiteMarkers.lines[marker], "marker \(marker)", sourceLocation: sourceLocation)
+    }
+
+    @Test func executableBssIsAttributedToExec() throws {
+        let run = try TracedRun.fixture("bss")
+        #expect(run.finished.status == 0)
+        let origin = try #require(run.origin("bss"))
+        #expect(origin["category"] as? String == "bss")
+        #expect(origin["syscall"] as? String == "execve")
+        let exe = try #require(run.root["executable"] as? String)
+        #expect(origin["label"] as? String == "bss of \(exe)")
+        #expect(exe.hasSuffix("/mbfixture"))
+    }
+
+    @Test func libraryBssIsAttributedToTheLibrary() throws {
+        let run = try TracedRun.fixture("library")
+        let origin = try #require(run.origin("libbss"))
+        #expect(origin["category"] as? String == "bss")
+        #expect(origin["syscall"] as? String == "mmap")
+        let libpath = try #require(run.finished.values["libpath"])
+        let lib = URL(fileURLWithPath: libpath).resolvingSymlinksInPath().path
+        #expect(origin["label"] as? String == "bss of \(lib)")
+        // ld.so made it: the creating call's first frame is in the dynamic loader.
+        let id = try #require(origin["event"] as? Int)
+        let event = try #require(ReportJSON.event(run.root, id: id))
+        let first = (event["stack"] as? [[String: Any]])?.first
+        #expect((first?["module"] as? String)?.contains("ld-linux") == true)
+    }
+
+    @Test func directMmapNamesItsCallSite() throws {
+        let run = try TracedRun.fixture("mmap")
+        let origin = try #require(run.origin("mmap"))
+        #expect(origin["category"] as? String == "mmap")
+        expectSite(run, origin, function: "scenario_mmap", marker: "mmap")
+        #expect(origin["label"] as? String == "mmap(65536) from scenario_mmap (main.c:\(SiteMarkers.lines["mmap"]!))")
+    }
+
+    @Test func largeMallocIsMalloc() throws {
+        let run = try TracedRun.fixture("malloc")
+        let origin = try #require(run.origin("malloc"))
+        #expect(origin["category"] as? String == "malloc")
+        expectSite(run, origin, function: "scenario_malloc", marker: "malloc")
+        #expect((origin["label"] as? String)?.hasPrefix("malloc of 1.0 MiB served by mmap from scenario_malloc (main.c:") == true)
+    }
+
+    @Test func threadStackGuardAndArena() throws {
+        let run = try TracedRun.fixture("thread")
+        let tid = try #require(run.finished.values["thread_tid"])
+        let stack = try #require(ReportJSON.region(run.root, containing: run.address("thread_stack")))
+        #expect(stack["category"] as? String == "thread-stack")
+        #expect(stack["label"] as? String == "stack of thread \(tid) (guard page below)")
+        #expect(stack["perms"] as? String == "rw-p")
+        let guardPage = try #require(ReportJSON.region(run.root, containing: hex(stack["start"]) - 1))
+        #expect(guardPage["category"] as? String == "guard")
+        #expect(guardPage["perms"] as? String == "---p")
+        #expect(guardPage["label"] as? String == "guard page of the stack of thread \(tid)")
+        let stackOrigin = try #require(run.origin("thread_stack"))
+        expectSite(run, stackOrigin, function: "scenario_thread", marker: "thread")
+
+        let arena = try #require(run.origin("arena"))
+        #expect(arena["category"] as? String == "malloc-arena")
+        #expect((arena["label"] as? String)?.contains("thread \(tid)") == true)
+        expectSite(run, arena, function: "thread_main", marker: "arena")
+    }
+
+    @Test func munmapInTheMiddleSplitsTheMapping() throws {
+        let run = try TracedRun.fixture("munmap")
+        let head = try #require(run.origin("munmap_head")), tail = try #require(run.origin("munmap_tail"))
+        #expect(ReportJSON.region(run.root, containing: run.address("munmap_hole")) == nil)
+        expectSite(run, head, function: "scenario_munmap", marker: "munmap")
+        expectSite(run, tail, function: "scenario_munmap", marker: "munmap")
+        #expect(head["event"] as? Int == tail["event"] as? Int)
+        #expect(hex(head["end"]) <= run.address("munmap_hole"))
+        #expect(hex(tail["start"]) >= run.address("munmap_hole") + 4096)
+    }
+
+    @Test func mprotectSplitsRegionsAndKeepsTheCreator() throws {
+        let run = try TracedRun.fixture("mprotect")
+        let head = try #require(ReportJSON.region(run.root, containing: run.address("mprotect_head")))
+        let middle = try #require(ReportJSON.region(run.root, containing: run.address("mprotect_middle")))
+        #expect(head["perms"] as? String == "rw-p")
+        #expect(middle["perms"] as? String == "r--p")
+        let headOrigin = try #require(run.origin("mprotect_head")), middleOrigin = try #require(run.origin("mprotect_middle"))
+        #expect(headOrigin["event"] as? Int == middleOrigin["event"] as? Int)
+        expectSite(run, middleOrigin, function: "scenario_mprotect", marker: "mprotect")
+        #expect(middleOrigin["category"] as? String == "mmap")
+    }
+
+    @Test func mremapMoveIsAttributedToTheMremap() throws {
+        let run = try TracedRun.fixture("mremap")
+        let moved = try #require(run.origin("mremap_new"))
+        #expect(moved["syscall"] as? String == "mremap")
+        #expect(moved["category"] as? String == "mmap")
+        expectSite(run, moved, function: "scenario_mremap", marker: "mremap")
+        #expect(hex(moved["end"]) - hex(moved["start"]) >= 8 * 4096)
+        #expect(ReportJSON.origin(run.root, containing: run.address("mremap_old"))?["event"] as? Int != moved["event"] as? Int)
+    }
+
+    @Test func forkChildGetsItsOwnReport() throws {
+        let run = try TracedRun.fixture("fork")
+        let childPid = try #require(run.finished.values["child_pid"].flatMap { Int($0) })
+        let child = try #require(run.report.process(pid: childPid))
+        #expect(child["parent_pid"] as? Int == run.root["pid"] as? Int)
+        #expect((child["exit"] as? [String: Any])?["code"] as? Int == 0)
+        let origin = try #require(run.origin("child_mmap", in: child))
+        expectSite(run, origin, function: "scenario_fork", marker: "child")
+        // The child inherited the parent's model: its executable .bss is still explained.
+        let bss = ReportJSON.regions(child).filter { $0["category"] as? String == "bss" }
+        #expect(!bss.isEmpty)
+        #expect(ReportJSON.origin(run.root, containing: run.address("child_mmap")) == nil)
+    }
+
+    @Test func execResetsTheModel() throws {
+        let run = try TracedRun.fixture("exec")
+        #expect(run.finished.status == 0)
+        let origin = try #require(run.origin("mmap"))
+        expectSite(run, origin, function: "scenario_mmap", marker: "mmap")
+        let before = ReportJSON.origin(run.root, containing: run.address("before_exec"))
+        #expect(before?["syscall"] as? String != "mmap" || before?["event"] as? Int != origin["event"] as? Int)
+        let events = run.root["events"] as? [[String: Any]] ?? []
+        #expect(events.contains { $0["syscall"] as? String == "execve" })
+    }
+
+    @Test(arguments: ["bss", "library", "mmap", "malloc", "thread", "munmap", "mprotect", "mremap", "fork", "exec", "all"])
+    func everyAnonymousByteHasAnOrigin(scenario: String) throws {
+        let run = try TracedRun.fixture(scenario)
+        #expect(run.finished.status == 0, "\(run.finished.stderr)")
+        #expect(unattributedAnonymousBytes(run.report) == [])
+    }
+
+    @Test func exitStatusAndSignalArePassedThrough() throws {
+        let exited = try TracedRun(["/bin/sh", "-c", "exit 7"])
+        #expect(exited.finished.status == 7)
+        #expect((exited.root["exit"] as? [String: Any])?["code"] as? Int == 7)
+        let killed = try TracedRun(["/bin/sh", "-c", "kill -SEGV $$"])
+        #expect(killed.finished.status == 128 + 11)
+        #expect((killed.root["exit"] as? [String: Any])?["signal"] as? String == "SIGSEGV")
+    }
+}

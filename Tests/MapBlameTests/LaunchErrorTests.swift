@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// Bad commands: one line on stderr naming the problem, a distinct exit status, nothing left behind.
+@Suite("launch errors")
+struct LaunchErrorTests {
+    func expectOneLine(_ f: Finished, status: Int32, mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(f.status == status, sourceLocation: sourceLocation)
+        let lines = f.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(f.stderr)", sourceLocation: sourceLocation)
+        #expect(f.stderr.hasPrefix("mapblame: "), sourceLocation: sourceLocation)
+        #expect(f.stderr.contains(text), "stderr: \(f.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func missingProgramExits127() throws {
+        expectOneLine(try runCommand([Build.mapblame, "run", "--", "/nonexistent/program"]), status: 127, mentioning: "/nonexistent/program: command not found")
+        expectOneLine(try runCommand([Build.mapblame, "run", "--", "no-such-command-mapblame"]), status: 127, mentioning: "no-such-command-mapblame: command not found")
+    }
+
+    @Test func nonExecutableFilesExit126() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-launch-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = dir.appendingPathComponent("plain").path
+        _ = FileManager.default.createFile(atPath: plain, contents: Data("hello\n".utf8), attributes: [.posixPermissions: 0o644])
+        expectOneLine(try runCommand([Build.mapblame, "run", "--", plain]), status: 126, mentioning: "Permission denied")
+        let garbage = dir.appendingPathComponent("garbage").path
+        _ = FileManager.default.createFile(atPath: garbage, contents: Data([0x7f, 0x45, 0x00, 0x01, 0xff]), attributes: [.posixPermissions: 0o755])
+        expectOneLine(try runCommand([Build.mapblame, "run", "--", garbage]), status: 126, mentioning: "Exec format error")
+        expectOneLine(try runCommand([Build.mapblame, "run", "--", dir.path]), status: 126, mentioning: "Is a directory")
+    }
+
+    @Test func usageErrorsExit2() throws {
+        expectOneLine(try runCommand([Build.mapblame, "run"]), status: 2, mentioning: "no program given")
+        expectOneLine(try runCommand([Build.mapblame, "run", "--bogus", "true"]), status: 2, mentioning: "--bogus")
+        expectOneLine(try runCommand([Build.mapblame, "run", "--frames", "5000", "--", "true"]), status: 2, mentioning: "--frames")
+        expectOneLine(try runCommand([Build.mapblame, "run", "-o", "/nonexistent-dir/x", "--", "true"]), status: 2, mentioning: "/nonexistent-dir")
+    }
+
+    @Test func helpIsOnStdout() throws {
+        let f = try runCommand([Build.mapblame, "run", "--help"])
+        #expect(f.status == 0)
+        #expect(f.stdout.contains("--json"))
+        #expect(f.stderr.isEmpty)
+    }
+}
