@@ -1,0 +1,40 @@
+# mapblame: build, demo, test.
+#   make demo   install what is missing, build in release mode, run mapblame on the demo program
+#   make test   install what is missing, build, run the whole test suite
+SWIFT ?= swift
+DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
+
+.PHONY: all deps build release demo test clean
+
+all: build
+
+# Debian -dev packages: installed with apt-get when root, otherwise named exactly.
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "mapblame needs these Debian packages:$$missing" >&2; \
+	    echo "install them with: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: release
+	.build/release/mapblame run -- .build/release/mapblame-demo
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build
