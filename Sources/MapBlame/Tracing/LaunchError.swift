@@ -22,7 +22,8 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable {
             return "\(p): cannot execute: \(errnoText(e))"
         case .traceRefused(let p, let e):
             return "\(p): cannot be traced: ptrace(PTRACE_TRACEME) failed: \(errnoText(e)); "
-                + "check kernel.yama.ptrace_scope, a seccomp policy of the container, or run with CAP_SYS_PTRACE"
+                + "is mapblame itself being traced (strace, gdb)? otherwise check kernel.yama.ptrace_scope, "
+                + "the container's seccomp policy, or run with CAP_SYS_PTRACE"
         case .seccompRefused(let p, let e):
             return "\(p): cannot install the seccomp filter: \(errnoText(e))"
         case .systemCall(let what, let e):
