@@ -8,8 +8,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             The text report goes to stderr (or to --output), so the program's own stdout stays clean. \
             mapblame exits with the program's exit status (128+N if it was killed by signal N), 127 if \
-            the program does not exist, 126 if it cannot be executed, 2 for a usage error and 1 if \
-            tracing or writing a report failed.
+            the program does not exist, 126 if it cannot be executed, 2 for a usage error, 1 if \
+            tracing or writing a report failed, and 3 if --verify found the model disagreeing with the kernel.
             """
     )
 
@@ -21,6 +21,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
     var frames: Int = 64
+
+    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page; exit 3 on a real mismatch.")
+    var verify = false
 
     @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")
     var noASLR = false
@@ -57,7 +60,7 @@ struct RunCommand: ParsableCommand {
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
-        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs))
+        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify)
         let report = builder.build()
         do {
             if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
@@ -65,6 +68,11 @@ struct RunCommand: ParsableCommand {
             if let output { try OutputFile.write(text, to: output) } else { Diagnostics.writeStderr(text) }
         } catch {
             Diagnostics.fail(error.description, status: 1)
+        }
+        let mismatched = report.processes.compactMap(\.verification).reduce(0) { $0 + $1.mismatchedPages }
+        if verify && mismatched > 0 {
+            Diagnostics.fail("verify: \(mismatched) pages where the model disagrees with the kernel "
+                + "(the program itself exited with status \(status.shellStatus))", status: 3)
         }
         throw ExitCode(status.shellStatus)
     }

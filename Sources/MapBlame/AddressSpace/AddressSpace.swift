@@ -34,16 +34,21 @@ public struct AddressSpace: Sendable {
 
     /// Applies a completed call (everything but munmap, which `unmap` handled at entry).
     public mutating func apply(_ e: MappingEvent) {
-        guard !e.failed else { return }
         let a = e.args
+        if e.failed {
+            // mprotect changes VMAs one by one and stops with ENOMEM at the first hole: the mapped
+            // run starting at the address was changed all the same.
+            if e.syscall == .mprotect || e.syscall == .pkey_mprotect, e.result == -12 {
+                var end = a[0]
+                while let s = map.segment(containing: end), end < a[0] &+ a[1] { end = s.range.upperBound }
+                protect(a[0]..<min(end, F.pageUp(a[0] &+ a[1])), prot: a[2], event: e.id)
+            }
+            return
+        }
         switch e.syscall {
         case .mmap: applyMmap(e)
         case .mprotect, .pkey_mprotect:
-            let range = a[0]..<F.pageUp(a[0] &+ a[1])
-            map.update(range) { m in
-                m.prot = a[2] & (F.protRead | F.protWrite | F.protExec)
-                m.lastProtect = e.id
-            }
+            protect(a[0]..<F.pageUp(a[0] &+ a[1]), prot: a[2], event: e.id)
         case .mremap: applyMremap(e)
         case .brk: applyBrk(e)
         case .shmat:
@@ -59,6 +64,13 @@ public struct AddressSpace: Sendable {
             }
             map.remove(a[0]..<end)
         case .munmap, .execve: break
+        }
+    }
+
+    private mutating func protect(_ range: Range<UInt64>, prot: UInt64, event: Int) {
+        map.update(range) { m in
+            m.prot = prot & (F.protRead | F.protWrite | F.protExec)
+            m.lastProtect = event
         }
     }
 

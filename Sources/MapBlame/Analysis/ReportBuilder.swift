@@ -4,12 +4,14 @@
 public struct ReportBuilder {
     private let recording: Recording
     private let symbolizer: Symbolizer
+    private let verify: Bool
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: SymbolizedFrame]] = [[:], [:]]
 
-    public init(recording: Recording, symbolizer: Symbolizer) {
+    public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false) {
         self.recording = recording
         self.symbolizer = symbolizer
+        self.verify = verify
     }
 
     public mutating func build() -> Report {
@@ -22,7 +24,8 @@ public struct ReportBuilder {
 
     private mutating func process(_ record: ProcessRecord) -> ProcessReport {
         var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
-                                   exit: record.exit, hasSnapshot: record.snapshot != nil, regions: [], events: [])
+                                   exit: record.exit, hasSnapshot: record.snapshot != nil, regions: [], events: [],
+                                   verification: nil)
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
         var named = Set<Int>()
@@ -47,6 +50,7 @@ public struct ReportBuilder {
             report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
                                                category: main.category, label: main.label, origins: origins))
         }
+        if verify { report.verification = Verifier.verify(snapshot, regions: report.regions) }
         report.events = named.sorted().map { id in
             let e = recording.event(id)
             return EventReport(event: e, stack: symbolize(stack: e.stack))

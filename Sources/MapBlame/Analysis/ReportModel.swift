@@ -55,6 +55,8 @@ public struct ProcessReport: Sendable {
     public var regions: [RegionReport]
     /// Every event an origin names, in id order.
     public var events: [EventReport]
+    /// Model-versus-kernel comparison, when asked for (`--verify`).
+    public var verification: Verification?
 }
 
 /// The result of joining a recording with its final snapshots: what every reporter renders.

@@ -14,7 +14,7 @@ public enum JSONReporter {
     }
 
     static func process(_ p: ProcessReport) -> JSONValue {
-        .object([
+        var fields: [(String, JSONValue)] = [
             ("pid", .int(Int64(p.pid))),
             ("parent_pid", p.parentPid.map { .int(Int64($0)) } ?? .null),
             ("executable", .optional(p.executable)),
@@ -22,6 +22,24 @@ public enum JSONReporter {
             ("snapshot", .bool(p.hasSnapshot)),
             ("regions", .array(p.regions.map(region))),
             ("events", .array(p.events.map(event))),
+        ]
+        if let v = p.verification { fields.append(("verify", verification(v))) }
+        return .object(fields)
+    }
+
+    static func verification(_ v: Verification) -> JSONValue {
+        .object([
+            ("mismatched_pages", .int(Int64(v.mismatchedPages))),
+            ("mapped_pages", .int(Int64(v.mappedPages))),
+            ("anonymous_bytes", .int(Int64(v.anonymousBytes))),
+            ("attributed_anonymous_bytes", .int(Int64(v.attributedAnonymousBytes))),
+            ("mismatches", .array(v.mismatches.map { m in
+                .object([
+                    ("start", .hex(m.range.lowerBound)), ("end", .hex(m.range.upperBound)),
+                    ("kind", .string(m.kind.rawValue)), ("counted", .bool(m.counted)),
+                    ("kernel", .string(m.kernel)), ("model", .string(m.model)),
+                ])
+            })),
         ])
     }
 

@@ -11,6 +11,7 @@ public enum TextReporter {
             }
             for r in p.regions { out += region(r) }
             out += "\n" + summary(p) + "\n" + sites(p, limit: topSites)
+            if let v = p.verification { out += "\n" + verification(v) }
         }
         return out
     }
@@ -93,6 +94,17 @@ public enum TextReporter {
         for (key, row) in top {
             out += "  " + lpad(ByteCount.text(row.rss), 10) + lpad(ByteCount.text(row.mapped), 12)
                 + lpad("\(row.count)", 8) + "  \(key)\n"
+        }
+        return out
+    }
+
+    static func verification(_ v: Verification) -> String {
+        let percent = v.anonymousBytes == 0 ? 100.0 : Double(v.attributedAnonymousBytes) * 100 / Double(v.anonymousBytes)
+        var out = "  verify: \(v.mismatchedPages) mismatched pages of \(v.mappedPages) mapped; coverage "
+            + "\((percent * 10).rounded() / 10)% (\(v.attributedAnonymousBytes) of \(v.anonymousBytes) anonymous bytes attributed)\n"
+        for m in v.mismatches {
+            out += "    " + hex(m.range.lowerBound, width: 8) + "-" + hex(m.range.upperBound, width: 8)
+                + " \(m.kind.rawValue)\(m.counted ? "" : " (made by the kernel, not counted)"): kernel \(m.kernel); model \(m.model)\n"
         }
         return out
     }
