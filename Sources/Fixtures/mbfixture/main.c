@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "random.h"
+
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
 
@@ -144,10 +146,14 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK\n");
         return 2;
     }
     const char *s = argv[1];
+    if (!strcmp(s, "random")) {  // random SEED OPS THREADS FORK
+        if (argc < 6) { fprintf(stderr, "usage: mbfixture random SEED OPS THREADS FORK\n"); return 2; }
+        return scenario_random(strtoull(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), atoi(argv[4]), atoi(argv[5]));
+    }
     int all = strcmp(s, "all") == 0;
     int known = all;
     if (all || !strcmp(s, "bss")) { scenario_bss(); known = 1; }

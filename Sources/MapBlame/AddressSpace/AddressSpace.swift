@@ -91,36 +91,37 @@ public struct AddressSpace: Sendable {
         map.assign(start..<F.pageUp(start &+ a[1]), m)
     }
 
+    /// mremap. The moved or grown bytes are created by the mremap; each moved piece keeps its own
+    /// protection, sharing and file offset (since Linux 6.17 a move may span several VMAs).
     private mutating func applyMremap(_ e: MappingEvent) {
         let a = e.args
         let old = a[0], oldSize = F.pageUp(a[1]), newSize = F.pageUp(a[2]), flags = a[3]
         let new = UInt64(bitPattern: e.result)
-        let oldPieces = map.segments(in: old..<(old &+ max(oldSize, F.pageSize)))
-        guard let template = oldPieces.last?.value ?? map.segment(containing: old)?.value else { return }
-        if new == old {
-            if newSize < oldSize {
-                map.remove((old + newSize)..<(old + oldSize))   // shrink in place
-            } else if newSize > oldSize {
-                var grown = template.advanced(by: oldSize - ((oldPieces.last?.range.lowerBound ?? old) - old))
-                grown.creator = e.id                                // grow in place
-                map.assign((old + oldSize)..<(old + newSize), grown)
-            }
-            return
-        }
-        // Moved: the bytes now live at `new`, created (for our purposes) by this mremap.
-        if oldSize == 0 {
-            var dup = template
+        if oldSize == 0 {  // a second mapping of the same shared memory
+            guard var dup = map.segment(containing: old)?.value.advanced(by: 0) else { return }
             dup.creator = e.id
-            map.assign(new..<(new + newSize), dup)             // duplicate of a shared mapping
+            map.assign(new..<(new + newSize), dup)
             return
         }
-        if flags & F.mremapDontUnmap == 0 {
-            map.remove(old..<(old + oldSize))
+        let kept = min(oldSize, newSize)
+        let moved = map.segments(in: old..<(old + kept))
+        let last = map.segments(in: old..<(old + oldSize)).last
+        if new == old {
+            if newSize < oldSize { map.remove((old + newSize)..<(old + oldSize)) }   // shrink in place
+        } else {
+            if flags & F.mremapDontUnmap == 0 { map.remove(old..<(old + oldSize)) }
+            for piece in moved {
+                var value = piece.value
+                value.creator = e.id
+                let offset = piece.range.lowerBound - old
+                map.assign((new + offset)..<(new + offset + UInt64(piece.range.count)), value)
+            }
         }
-        var offsetBase = template
-        if let first = oldPieces.first { offsetBase = first.value }
-        offsetBase.creator = e.id
-        map.assign(new..<(new + newSize), offsetBase)
+        if newSize > oldSize, let last {  // grown: the new tail continues the last piece
+            var grown = last.value.advanced(by: UInt64(last.range.count))
+            grown.creator = e.id
+            map.assign((new + oldSize)..<(new + newSize), grown)
+        }
     }
 
     private mutating func applyBrk(_ e: MappingEvent) {
