@@ -36,6 +36,12 @@ static struct sock_filter filter[] = {
     TRACE_IF(SYS_brk),
     TRACE_IF(SYS_shmat),
     TRACE_IF(SYS_shmdt),
+    // Process and thread creation: stopped so that no mapping call is in flight while the kernel
+    // copies the address space (mapblame serializes mapping calls per address space).
+    TRACE_IF(SYS_clone),
+    TRACE_IF(SYS_clone3),
+    TRACE_IF(SYS_fork),
+    TRACE_IF(SYS_vfork),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 };
 

@@ -14,6 +14,7 @@ struct KernelAgreementTests {
     static let cases: [Case] = (1...8).map { Case(seed: $0, ops: 600, threads: 1, fork: false) }
         + (9...12).map { Case(seed: $0, ops: 600, threads: 1, fork: true) }
         + (13...16).map { Case(seed: $0, ops: 400, threads: 4, fork: false) }
+        + (17...20).map { Case(seed: $0, ops: 400, threads: 8, fork: true) }
 
     @Test(arguments: cases)
     func randomMappingCallsAgreeWithTheKernel(_ c: Case) throws {

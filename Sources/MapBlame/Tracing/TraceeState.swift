@@ -5,6 +5,12 @@ import CShims
 final class SpaceState {
     var model: AddressSpace
     let unwinder: OpaquePointer?
+    /// The thread whose mapping (or clone) call is between its entry and exit stops. The kernel
+    /// serializes these calls on the mm lock anyway; letting one through at a time makes the
+    /// order the model sees the order the kernel applied them.
+    var inFlight: Int32?
+    /// Threads stopped at a seccomp entry stop, waiting for `inFlight` to finish.
+    var waiting: [TaskState] = []
 
     init(model: AddressSpace = AddressSpace()) {
         self.model = model
@@ -35,7 +41,8 @@ final class ProcessState {
 
 /// A mapping call seen at its seccomp (entry) stop, waiting for its exit stop.
 struct PendingCall {
-    var syscall: MappingSyscall
+    /// nil for clone/clone3/fork/vfork (stopped only to hold the address space still).
+    var syscall: MappingSyscall?
     var args: [UInt64]
     var stack: Int
     var filePath: String?

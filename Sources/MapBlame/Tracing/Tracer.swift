@@ -148,21 +148,37 @@ public final class Tracer {
 
     // MARK: syscalls
 
+    /// x86_64 numbers of clone, fork, vfork and clone3.
+    private static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
+
     private func syscallEntry(_ task: TaskState) {
-        guard let regs = Ptrace.registers(task.tid), let call = MappingSyscall(number: regs.orig_rax) else {
+        let space = task.process.space
+        if let holder = space.inFlight, holder != task.tid {
+            space.waiting.append(task)  // stays stopped until the call in flight completes
+            return
+        }
+        guard let regs = Ptrace.registers(task.tid) else {
             Ptrace.cont(task.tid)
             return
         }
+        guard let call = MappingSyscall(number: regs.orig_rax) else {
+            if Tracer.creationCalls.contains(regs.orig_rax) {
+                space.inFlight = task.tid
+                task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
+                Ptrace.toSyscallExit(task.tid)
+            } else {
+                Ptrace.cont(task.tid)
+            }
+            return
+        }
+        space.inFlight = task.tid
         let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9]
-        let space = task.process.space
         var filePath: String?
         if call == .mmap, args[3] & MemoryFlags.mapAnonymous == 0 {
             filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
         }
         let stack = backtrace(task, fallbackIP: regs.rip)
         if call == .munmap {
-            // Applied at entry: once the kernel unmapped it, another thread may map the range
-            // again and report that before this call's exit stop.
             let removed = space.model.unmap(address: args[0], length: args[1])
             if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
                 cshims_unwinder_flush(u)
@@ -172,22 +188,40 @@ public final class Tracer {
         Ptrace.toSyscallExit(task.tid)
     }
 
+    /// The call in flight in `space` is done (or its thread is gone): let the next one through.
+    private func release(_ space: SpaceState, holder: Int32) {
+        guard space.inFlight == holder else { return }
+        space.inFlight = nil
+        while space.inFlight == nil, !space.waiting.isEmpty {
+            let next = space.waiting.removeFirst()
+            guard tasks[next.tid] === next, !next.departed else { continue }
+            syscallEntry(next)
+        }
+    }
+
     private func syscallExit(_ task: TaskState) {
-        guard let call = task.pending else {
+        guard let pending = task.pending else {
             Ptrace.cont(task.tid)
             return
         }
         task.pending = nil
+        let space = task.process.space
+        guard let call = pending.syscall else {  // clone family: nothing to record
+            release(space, holder: task.tid)
+            Ptrace.cont(task.tid)
+            return
+        }
         let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
         let process = task.process
         var event = MappingEvent(id: recording.events.count, pid: process.pid, tid: task.tid,
-                                 syscall: call.syscall, args: call.args, result: result, stack: call.stack,
-                                 filePath: call.filePath)
+                                 syscall: call, args: pending.args, result: result, stack: pending.stack,
+                                 filePath: pending.filePath)
         if !event.failed {
             decorate(&event, process: process)
         }
         recording.events.append(event)
-        process.space.model.apply(event)
+        space.model.apply(event)
+        release(space, holder: task.tid)
         Ptrace.cont(task.tid)
     }
 
@@ -252,11 +286,13 @@ public final class Tracer {
         }
         let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
         tasks[tid] = task
+        parent.pending = nil  // the copy is made: the clone's exit stop is not needed
+        release(parent.process.space, holder: parent.tid)
         if unclaimedStops.remove(tid) != nil {
             task.awaitingInitialStop = false
             Ptrace.cont(tid)
         }
-        resume(parent)
+        Ptrace.cont(parent.tid)
     }
 
     /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
@@ -291,6 +327,7 @@ public final class Tracer {
             try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
         }
         task.pending = nil
+        release(process.space, holder: process.space.inFlight ?? task.tid)
         process.liveTids = [task.tid]
         process.threadStacks = []
         let executable = ProcFile.readLink("/proc/\(task.tid)/exe")
@@ -308,6 +345,8 @@ public final class Tracer {
     /// snapshot here, while /proc/PID/maps still shows the whole address space.
     private func exitStop(_ task: TaskState) {
         let process = task.process
+        process.space.waiting.removeAll { $0 === task }
+        if task.pending != nil { release(process.space, holder: task.tid) }
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
             let usage = ProcFile.read("/proc/\(task.tid)/smaps").flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
@@ -323,6 +362,8 @@ public final class Tracer {
         unclaimedStops.remove(tid)
         guard let task = tasks.removeValue(forKey: tid) else { return }
         task.process.liveTids.remove(tid)
+        task.process.space.waiting.removeAll { $0 === task }
+        if task.pending != nil { release(task.process.space, holder: tid) }
         guard tid == task.process.pid, !task.departed else { return }
         recording.processes[task.process.index].exit = status
         if tid == rootPid { rootExit = status }
