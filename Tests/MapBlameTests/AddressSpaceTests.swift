@@ -238,20 +238,16 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
         var s = spaceWithAnon(pages: 6)
         s.apply(mmap(2, len: P, result: other))
         let before = s.map
-        withKnownIssue("AddressSpace.unmap has no upper bound check: it removes everything above the address") {
-            let removed = s.unmap(address: 0x10000, length: 1 << 62)
-            #expect(removed.isEmpty)
-            #expect(s.map == before)
-        }
+        let removed = s.unmap(address: 0x10000, length: 1 << 62)
+        #expect(removed.isEmpty)
+        #expect(s.map == before)
         // munmap of the [vsyscall] page: start > TASK_SIZE, EINVAL.
         var seeded = AddressSpace()
         let vsyscall: UInt64 = 0xffff_ffff_ff60_0000
         seeded.seed(fromExec: [MapsEntry(start: vsyscall, end: vsyscall + P, perms: "--xp", offset: 0,
                                          device: "00:00", inode: 0, path: "[vsyscall]")], event: 0)
-        withKnownIssue("AddressSpace.unmap has no TASK_SIZE check: it removes [vsyscall]") {
-            #expect(seeded.unmap(address: vsyscall, length: P).isEmpty)
-            #expect(seeded.map.segments.count == 1)
-        }
+        #expect(seeded.unmap(address: vsyscall, length: P).isEmpty)
+        #expect(seeded.map.segments.count == 1)
     }
 
     /// Same bug, worse input: when `address + length` wraps past 2^64 the model builds a Range whose
@@ -259,13 +255,11 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
     /// Run in a child process (an exit test) so the trap cannot take the test run down.
     @Test("munmap whose end wraps around 2^64 is EINVAL, not a crash")
     func unmapWrappingLengthDoesNotTrap() async {
-        await withKnownIssue("AddressSpace.unmap traps: Range requires lowerBound <= upperBound") {
-            await #expect(processExitsWith: .success) {
-                var s = AddressSpace()
-                s.apply(mmap(1, len: 4 * P, result: base))
-                let removed = s.unmap(address: base, length: UInt64.max - 0xfff)
-                precondition(removed.isEmpty && s.map.segments.count == 1)
-            }
+        await #expect(processExitsWith: .success) {
+            var s = AddressSpace()
+            s.apply(mmap(1, len: 4 * P, result: base))
+            let removed = s.unmap(address: base, length: UInt64.max - 0xfff)
+            precondition(removed.isEmpty && s.map.segments.count == 1)
         }
     }
 
@@ -332,14 +326,12 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
     /// `apply` then builds `addr..<pageUp(addr &+ len)` with a wrapped upper bound and traps.
     @Test("mprotect failing with ENOMEM because its end wraps around 2^64 changes nothing and does not crash")
     func mprotectWrappingLengthDoesNotTrap() async {
-        await withKnownIssue("AddressSpace.apply(failed mprotect, -ENOMEM) traps on a wrapping length") {
-            await #expect(processExitsWith: .success) {
-                var s = AddressSpace()
-                s.apply(mmap(1, len: 4 * P, result: base))
-                let before = s.map
-                s.apply(mprotect(2, base, UInt64.max - 0xfff, F.protRead, result: -12))
-                precondition(s.map == before)
-            }
+        await #expect(processExitsWith: .success) {
+            var s = AddressSpace()
+            s.apply(mmap(1, len: 4 * P, result: base))
+            let before = s.map
+            s.apply(mprotect(2, base, UInt64.max - 0xfff, F.protRead, result: -12))
+            precondition(s.map == before)
         }
     }
 
@@ -481,9 +473,7 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
         #expect(dup?.range == pages(0..<1, from: other))
         #expect(dup?.value.creator == 2)
         #expect(dup?.value.shared == true)
-        withKnownIssue("applyMremap (old_size 0) copies the value of the containing segment without advancing it") {
-            #expect(dup?.value.fileOffset == 2 * P)
-        }
+        #expect(dup?.value.fileOffset == 2 * P)
     }
 
     // MARK: brk
@@ -576,10 +566,8 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
         head.unmap(address: base, length: P)
         head.apply(shmdt(2, base))
 
-        withKnownIssue("AddressSpace.apply(.shmdt) stops at the first hole and needs shmaddr itself mapped") {
-            #expect(middle.map.isEmpty, "left: \(middle.map.segments.map(\.range))")
-            #expect(head.map.isEmpty, "left: \(head.map.segments.map(\.range))")
-        }
+        #expect(middle.map.isEmpty, "left: \(middle.map.segments.map(\.range))")
+        #expect(head.map.isEmpty, "left: \(head.map.segments.map(\.range))")
     }
 
     // MARK: seed(fromExec:)

@@ -132,9 +132,7 @@ import Testing
     func malformedLineAfterBlankLine() {
         let text = "7000-8000 rw-p 00000000 00:00 0\n\n\njunk\n"
         let error = #expect(throws: ProcfsParseError.self) { try MapsEntry.parseMaps(text) }
-        withKnownIssue("parseMaps/parseSmaps split with omittingEmptySubsequences, so blank lines are not counted") {
-            #expect(error?.line == 4)
-        }
+        #expect(error?.line == 4)
     }
 
     // MARK: smaps

@@ -28,8 +28,20 @@ public struct AddressSpace: Sendable {
     /// Returns the removed pieces.
     @discardableResult
     public mutating func unmap(address: UInt64, length: UInt64) -> [IntervalMap<Mapping>.Segment] {
-        guard address % F.pageSize == 0, length > 0 else { return [] }  // EINVAL: nothing happens
-        return map.remove(address..<F.pageUp(address &+ length))
+        guard length > 0, let range = AddressSpace.span(address, length) else { return [] }  // EINVAL
+        return map.remove(range)
+    }
+
+    /// The highest user address on x86_64 (5-level paging; 4-level is lower and rejects more).
+    static let taskSize: UInt64 = 0x00ff_ffff_ffff_f000
+
+    /// [address, address + length rounded up to pages), or nil where the kernel answers EINVAL or
+    /// ENOMEM before touching anything (unaligned, beyond the user address space, wrapping).
+    static func span(_ address: UInt64, _ length: UInt64) -> Range<UInt64>? {
+        guard address % F.pageSize == 0, length <= taskSize, address <= taskSize else { return nil }
+        let len = F.pageUp(length)
+        guard len <= taskSize - address else { return nil }
+        return address..<(address + len)
     }
 
     /// Applies a completed call (everything but munmap, which `unmap` handled at entry).
@@ -38,17 +50,18 @@ public struct AddressSpace: Sendable {
         if e.failed {
             // mprotect changes VMAs one by one and stops with ENOMEM at the first hole: the mapped
             // run starting at the address was changed all the same.
-            if e.syscall == .mprotect || e.syscall == .pkey_mprotect, e.result == -12 {
-                var end = a[0]
-                while let s = map.segment(containing: end), end < a[0] &+ a[1] { end = s.range.upperBound }
-                protect(a[0]..<min(end, F.pageUp(a[0] &+ a[1])), prot: a[2], event: e.id)
+            if e.syscall == .mprotect || e.syscall == .pkey_mprotect, e.result == -12,
+               let range = AddressSpace.span(a[0], a[1]) {
+                var end = range.lowerBound
+                while end < range.upperBound, let s = map.segment(containing: end) { end = s.range.upperBound }
+                protect(range.lowerBound..<min(end, range.upperBound), prot: a[2], event: e.id)
             }
             return
         }
         switch e.syscall {
         case .mmap: applyMmap(e)
         case .mprotect, .pkey_mprotect:
-            protect(a[0]..<F.pageUp(a[0] &+ a[1]), prot: a[2], event: e.id)
+            if let range = AddressSpace.span(a[0], a[1]) { protect(range, prot: a[2], event: e.id) }
         case .mremap: applyMremap(e)
         case .brk: applyBrk(e)
         case .shmat:
@@ -57,12 +70,16 @@ public struct AddressSpace: Sendable {
             map.assign(start..<(start + (e.length ?? F.pageSize)),
                        Mapping(creator: e.id, prot: prot, shared: true, name: e.filePath, isFile: true))
         case .shmdt:
-            guard let first = map.segment(containing: a[0]) else { return }
-            var end = first.range.upperBound
-            while let next = map.segment(containing: end), next.value.creator == first.value.creator {
-                end = next.range.upperBound
+            // Every remaining fragment of the attachment at this address goes, across holes that
+            // munmap left: the pieces created by the shmat whose range starts here.
+            guard let attach = map.segments.first(where: {
+                $0.range.upperBound > a[0] && $0.value.shared && $0.value.isFile
+                    && $0.range.lowerBound &- $0.value.fileOffset == a[0]
+            }) else { return }
+            for piece in map.segments where piece.value.creator == attach.value.creator
+                && piece.range.lowerBound &- piece.value.fileOffset == a[0] {
+                map.remove(piece.range)
             }
-            map.remove(a[0]..<end)
         case .munmap, .execve: break
         }
     }
@@ -88,7 +105,7 @@ public struct AddressSpace: Sendable {
         } else if shared {
             m.name = "/dev/zero (deleted)"  // how the kernel names shared anonymous memory
         }
-        map.assign(start..<F.pageUp(start &+ a[1]), m)
+        if let range = AddressSpace.span(start, a[1]) { map.assign(range, m) }
     }
 
     /// mremap. The moved or grown bytes are created by the mremap; each moved piece keeps its own
@@ -98,11 +115,13 @@ public struct AddressSpace: Sendable {
         let old = a[0], oldSize = F.pageUp(a[1]), newSize = F.pageUp(a[2]), flags = a[3]
         let new = UInt64(bitPattern: e.result)
         if oldSize == 0 {  // a second mapping of the same shared memory
-            guard var dup = map.segment(containing: old)?.value.advanced(by: 0) else { return }
+            guard let source = map.segment(containing: old) else { return }
+            var dup = source.value.advanced(by: old - source.range.lowerBound)
             dup.creator = e.id
             map.assign(new..<(new + newSize), dup)
             return
         }
+        guard AddressSpace.span(old, oldSize) != nil || oldSize == 0, AddressSpace.span(new, newSize) != nil else { return }
         let kept = min(oldSize, newSize)
         let moved = map.segments(in: old..<(old + kept))
         let last = map.segments(in: old..<(old + oldSize)).last

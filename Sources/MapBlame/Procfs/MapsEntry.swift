@@ -71,7 +71,7 @@ extension MapsEntry {
     /// Parses a whole /proc/PID/maps text.
     public static func parseMaps(_ text: String) throws(ProcfsParseError) -> [MapsEntry] {
         var entries: [MapsEntry] = []
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             entries.append(try MapsEntry(parsing: line, lineNumber: i + 1))
         }
         return entries

@@ -14,7 +14,7 @@ public struct SmapsUsage: Sendable, Equatable {
     public static func parseSmaps(_ text: String) throws(ProcfsParseError) -> [UInt64: SmapsUsage] {
         var result: [UInt64: SmapsUsage] = [:]
         var current: UInt64?
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" "),
                   !line[..<colon].contains("-") else {
                 let entry = try MapsEntry(parsing: line, lineNumber: i + 1)
