@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test clean
+.PHONY: all deps build release demo test soak clean
 
 all: build
 
@@ -38,3 +38,13 @@ test: deps
 
 clean:
 	rm -rf .build
+
+# Long randomized kernel-agreement run: SEEDS seeds x OPS calls, THREADS threads, fork halfway.
+SEEDS ?= 100
+OPS ?= 10000
+THREADS ?= 4
+soak: build
+	@fail=0; for seed in $$(seq 1 $(SEEDS)); do \
+	  .build/debug/mapblame run --verify -o /dev/null -- .build/debug/mbfixture random $$seed $(OPS) $(THREADS) 1 >/dev/null \
+	    || { echo "seed $$seed: mismatch (replay: mapblame run --verify -- mbfixture random $$seed $(OPS) $(THREADS) 1)"; fail=1; }; \
+	done; echo "soak: $(SEEDS) seeds x $(OPS) calls x $(THREADS) threads, fork halfway: $$([ $$fail = 0 ] && echo no mismatches || echo MISMATCHES)"; exit $$fail
