@@ -26,6 +26,7 @@ public struct ReportBuilder {
         var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
                                    exit: record.exit, hasSnapshot: record.snapshot != nil, regions: [], events: [],
                                    verification: nil)
+        report.eventsRecorded = recording.events.reduce(0) { $0 + ($1.pid == record.pid && $1.syscall != .execve ? 1 : 0) }
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
         var named = Set<Int>()

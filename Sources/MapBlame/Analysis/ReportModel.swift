@@ -38,6 +38,10 @@ public struct RegionReport: Sendable {
     public var category: Category
     public var label: String
     public var origins: [Origin]
+    /// For regions classified from evidence rather than traced events (`mapblame explain`): what
+    /// was seen, and how sure the classification is ("certain", "likely").
+    public var evidence: String? = nil
+    public var confidence: String? = nil
 }
 
 public struct EventReport: Sendable {
@@ -57,6 +61,9 @@ public struct ProcessReport: Sendable {
     public var events: [EventReport]
     /// Model-versus-kernel comparison, when asked for (`--verify`).
     public var verification: Verification?
+    /// How many mapping events the tracer recorded for this process (all of them, not only the
+    /// ones listed in `events`).
+    public var eventsRecorded: Int = 0
 }
 
 /// The result of joining a recording with its final snapshots: what every reporter renders.

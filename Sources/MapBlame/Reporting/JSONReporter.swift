@@ -22,6 +22,7 @@ public enum JSONReporter {
             ("snapshot", .bool(p.hasSnapshot)),
             ("regions", .array(p.regions.map(region))),
             ("events", .array(p.events.map(event))),
+            ("events_recorded", .int(Int64(p.eventsRecorded))),
         ]
         if let v = p.verification { fields.append(("verify", verification(v))) }
         return .object(fields)
@@ -61,7 +62,8 @@ public enum JSONReporter {
             ("swap_bytes", .int(Int64(r.usage.swap))),
             ("category", .string(r.category.rawValue)), ("label", .string(r.label)),
             ("origins", .array(r.origins.map(origin))),
-        ])
+        ] + (r.evidence.map { [("evidence", JSONValue.string($0))] } ?? [])
+          + (r.confidence.map { [("confidence", JSONValue.string($0))] } ?? []))
     }
 
     static func origin(_ o: Origin) -> JSONValue {
