@@ -28,20 +28,29 @@ public struct AddressSpace: Sendable {
     /// Returns the removed pieces.
     @discardableResult
     public mutating func unmap(address: UInt64, length: UInt64) -> [IntervalMap<Mapping>.Segment] {
-        guard length > 0, let range = AddressSpace.span(address, length) else { return [] }  // EINVAL
+        guard length > 0, let range = span(address, length) else { return [] }  // EINVAL
         return map.remove(range)
     }
 
-    /// The highest user address on x86_64 (5-level paging; 4-level is lower and rejects more).
-    static let taskSize: UInt64 = 0x00ff_ffff_ffff_f000
+    /// The top of the user address space (TASK_SIZE): 2^47 - 4096 with 4-level paging, 2^56 - 4096
+    /// with 5-level paging. The tracer sets it from a probe of the running kernel (`UserSpace`).
+    public var taskSize: UInt64 = 0x7fff_ffff_f000
 
-    /// [address, address + length rounded up to pages), or nil where the kernel answers EINVAL or
-    /// ENOMEM before touching anything (unaligned, beyond the user address space, wrapping).
-    static func span(_ address: UInt64, _ length: UInt64) -> Range<UInt64>? {
+    /// [address, address + length rounded up to pages), or nil where munmap/mremap answer EINVAL
+    /// before touching anything (unaligned, beyond the user address space, wrapping).
+    func span(_ address: UInt64, _ length: UInt64) -> Range<UInt64>? {
         guard address % F.pageSize == 0, length <= taskSize, address <= taskSize else { return nil }
         let len = F.pageUp(length)
         guard len <= taskSize - address else { return nil }
         return address..<(address + len)
+    }
+
+    /// mprotect has no size check: only alignment, and an end that wraps is ENOMEM.
+    func protectSpan(_ address: UInt64, _ length: UInt64) -> Range<UInt64>? {
+        guard address % F.pageSize == 0 else { return nil }
+        let end = F.pageUp(address &+ length)
+        guard end >= address, address &+ length >= address else { return nil }
+        return address..<end
     }
 
     /// Applies a completed call (everything but munmap, which `unmap` handled at entry).
@@ -51,7 +60,7 @@ public struct AddressSpace: Sendable {
             // mprotect changes VMAs one by one and stops with ENOMEM at the first hole: the mapped
             // run starting at the address was changed all the same.
             if e.syscall == .mprotect || e.syscall == .pkey_mprotect, e.result == -12,
-               let range = AddressSpace.span(a[0], a[1]) {
+               let range = protectSpan(a[0], a[1]) {
                 var end = range.lowerBound
                 while end < range.upperBound, let s = map.segment(containing: end) { end = s.range.upperBound }
                 protect(range.lowerBound..<min(end, range.upperBound), prot: a[2], event: e.id)
@@ -61,7 +70,7 @@ public struct AddressSpace: Sendable {
         switch e.syscall {
         case .mmap: applyMmap(e)
         case .mprotect, .pkey_mprotect:
-            if let range = AddressSpace.span(a[0], a[1]) { protect(range, prot: a[2], event: e.id) }
+            if let range = protectSpan(a[0], a[1]) { protect(range, prot: a[2], event: e.id) }
         case .mremap: applyMremap(e)
         case .brk: applyBrk(e)
         case .shmat:
@@ -73,7 +82,7 @@ public struct AddressSpace: Sendable {
             // Every remaining fragment of the attachment at this address goes, across holes that
             // munmap left: the pieces created by the shmat whose range starts here.
             guard let attach = map.segments.first(where: {
-                $0.range.upperBound > a[0] && $0.value.shared && $0.value.isFile
+                $0.range.upperBound > a[0] && $0.value.shared && ($0.value.name ?? "").hasPrefix("/SYSV")
                     && $0.range.lowerBound &- $0.value.fileOffset == a[0]
             }) else { return }
             for piece in map.segments where piece.value.creator == attach.value.creator
@@ -105,7 +114,7 @@ public struct AddressSpace: Sendable {
         } else if shared {
             m.name = "/dev/zero (deleted)"  // how the kernel names shared anonymous memory
         }
-        if let range = AddressSpace.span(start, a[1]) { map.assign(range, m) }
+        if let range = span(start, a[1]) { map.assign(range, m) }
     }
 
     /// mremap. The moved or grown bytes are created by the mremap; each moved piece keeps its own
@@ -121,7 +130,7 @@ public struct AddressSpace: Sendable {
             map.assign(new..<(new + newSize), dup)
             return
         }
-        guard AddressSpace.span(old, oldSize) != nil || oldSize == 0, AddressSpace.span(new, newSize) != nil else { return }
+        guard span(old, oldSize) != nil || oldSize == 0, span(new, newSize) != nil else { return }
         let kept = min(oldSize, newSize)
         let moved = map.segments(in: old..<(old + kept))
         let last = map.segments(in: old..<(old + oldSize)).last

@@ -14,6 +14,7 @@ final class SpaceState {
 
     init(model: AddressSpace = AddressSpace()) {
         self.model = model
+        self.model.taskSize = UserSpace.taskSize
         unwinder = cshims_unwinder_create()
     }
 
