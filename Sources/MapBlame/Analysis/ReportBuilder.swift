@@ -19,7 +19,8 @@ public struct ReportBuilder {
         for record in recording.processes {
             processes.append(process(record))
         }
-        return Report(command: recording.command, processes: processes)
+        return Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
+                      complete: recording.complete)
     }
 
     private mutating func process(_ record: ProcessRecord) -> ProcessReport {

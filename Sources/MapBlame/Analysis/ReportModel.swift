@@ -70,4 +70,15 @@ public struct ProcessReport: Sendable {
 public struct Report: Sendable {
     public var command: [String]
     public var processes: [ProcessReport]
+    /// Byte offset where the trace was cut short (its writer was killed, the disk filled), if it was.
+    public var truncatedAt: Int? = nil
+    /// Whether the recording ended cleanly.
+    public var complete = true
+
+    public init(command: [String], processes: [ProcessReport], truncatedAt: Int? = nil, complete: Bool = true) {
+        self.command = command
+        self.processes = processes
+        self.truncatedAt = truncatedAt
+        self.complete = complete
+    }
 }

@@ -40,7 +40,7 @@ public struct Frame: Hashable, Sendable {
 }
 
 /// A recorded mapping syscall (or the synthesized exec event), with its result.
-public struct MappingEvent: Sendable {
+public struct MappingEvent: Sendable, Equatable {
     public var id: Int
     public var pid: Int32
     public var tid: Int32

@@ -33,25 +33,31 @@ public struct ProcessRecord: Sendable {
     }
 }
 
-/// What a trace produced: the events, their interned stacks, and the processes.
-/// The record layer stops here; symbolization and the join happen at report time.
+/// A module file as it was when recorded (to tell whether it changed on disk since).
+public struct ModuleInfo: Sendable, Equatable {
+    public var path: String
+    public var size: UInt64
+    public var mtime: UInt64
+    public var inode: UInt64
+    public var buildID: String
+}
+
+/// A trace replayed: the events, their interned stacks, the modules, and each process with its
+/// final snapshot and the model rebuilt at that moment. The input of the join.
 public struct Recording: Sendable {
     public var command: [String]
     public var events: [MappingEvent] = []
+    /// Index 0 is the empty stack.
     public var stacks: [[Frame]] = [[]]
+    public var modules: [ModuleInfo] = []
     public var processes: [ProcessRecord] = []
-    private var stackIndex: [[Frame]: Int] = [[]: 0]
+    /// Where the trace was cut short (byte offset of its incomplete last record), if it was.
+    public var truncatedAt: Int?
+    /// Whether the recording ended cleanly (its end record was read).
+    public var complete = true
 
     public init(command: [String]) {
         self.command = command
-    }
-
-    /// Interns a stack: each unique stack is stored once. Index 0 is the empty stack.
-    public mutating func intern(_ frames: [Frame]) -> Int {
-        if let i = stackIndex[frames] { return i }
-        stacks.append(frames)
-        stackIndex[frames] = stacks.count - 1
-        return stacks.count - 1
     }
 
     public func event(_ id: Int) -> MappingEvent { events[id] }

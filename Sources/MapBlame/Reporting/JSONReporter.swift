@@ -9,6 +9,8 @@ public enum JSONReporter {
             ("format", .string("mapblame-report")),
             ("version", .int(Int64(formatVersion))),
             ("command", .array(report.command.map { .string($0) })),
+            ("trace", .object([("complete", .bool(report.complete)),
+                               ("truncated_at", report.truncatedAt.map { .int(Int64($0)) } ?? .null)])),
             ("processes", .array(report.processes.map(process))),
         ]).serialized() + "\n"
     }

@@ -3,6 +3,8 @@ import CShims
 /// One address space (mm) being traced: the model and libunwind's cache for it. Shared by the
 /// threads of a process, and by a vfork child until it execs.
 final class SpaceState {
+    /// The id of this address space in the trace (`process`/`exec` records name it).
+    let id: Int
     var model: AddressSpace
     let unwinder: OpaquePointer?
     /// The thread whose mapping (or clone) call is between its entry and exit stops. The kernel
@@ -12,7 +14,8 @@ final class SpaceState {
     /// Threads stopped at a seccomp entry stop, waiting for `inFlight` to finish.
     var waiting: [TaskState] = []
 
-    init(model: AddressSpace = AddressSpace()) {
+    init(id: Int, model: AddressSpace = AddressSpace()) {
+        self.id = id
         self.model = model
         self.model.taskSize = UserSpace.taskSize
         unwinder = cshims_unwinder_create()
@@ -25,17 +28,15 @@ final class SpaceState {
 
 /// A traced thread group.
 final class ProcessState {
-    /// Index of this process's `ProcessRecord` in the recording.
-    let index: Int
     let pid: Int32
     var space: SpaceState
     var liveTids: Set<Int32>
-    var threadStacks: [ThreadStack] = []
+    var executable: String
 
-    init(index: Int, pid: Int32, space: SpaceState) {
-        self.index = index
+    init(pid: Int32, space: SpaceState, executable: String) {
         self.pid = pid
         self.space = space
+        self.executable = executable
         self.liveTids = [pid]
     }
 }

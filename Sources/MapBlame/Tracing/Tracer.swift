@@ -6,7 +6,8 @@ import Glibc
 /// work from the thread that launched the tracee, so `run` is synchronous and the type is not
 /// Sendable.
 public final class Tracer {
-    private var recording: Recording
+    private let writer: TraceWriter
+    private var nextSpaceID = 0
     private let options: TraceOptions
     private var tasks: [Int32: TaskState] = [:]
     /// Stops of new tasks that arrived before their parent's clone/fork event.
@@ -15,21 +16,27 @@ public final class Tracer {
     private var launchPipe: Int32 = -1
     private var rootExit: ExitStatus?
 
-    private init(command: [String], options: TraceOptions) {
-        recording = Recording(command: command)
+    private init(writer: TraceWriter, options: TraceOptions) {
+        self.writer = writer
         self.options = options
     }
 
-    /// Traces `command` to the end. Returns the recording and the exit status of the program itself.
-    public static func run(command: [String], options: TraceOptions = TraceOptions())
-        throws(LaunchError) -> (Recording, ExitStatus) {
+    /// Traces `command` to the end, streaming every record to `writer` (which the caller
+    /// finishes). Returns the exit status and pid of the program itself.
+    public static func run(command: [String], options: TraceOptions = TraceOptions(), writer: TraceWriter)
+        throws(LaunchError) -> (status: ExitStatus, pid: Int32) {
         guard let program = command.first else { throw .emptyCommand }
         let path = try ProgramLocator.locate(program)
-        let tracer = Tracer(command: command, options: options)
+        let tracer = Tracer(writer: writer, options: options)
         try tracer.launch(path: path, command: command)
         tracer.loop()
         try tracer.checkLaunch(path: program)
-        return (tracer.recording, tracer.rootExit ?? .code(0))
+        return (tracer.rootExit ?? .code(0), tracer.rootPid)
+    }
+
+    private func newSpace(copying model: AddressSpace = AddressSpace()) -> SpaceState {
+        defer { nextSpaceID += 1 }
+        return SpaceState(id: nextSpaceID, model: model)
     }
 
     // MARK: launching
@@ -49,8 +56,9 @@ public final class Tracer {
         guard rc == 0 else { throw .systemCall("fork", errno: rc) }
         rootPid = pid
         launchPipe = pipe
-        let process = ProcessState(index: 0, pid: pid, space: SpaceState())
-        recording.processes.append(ProcessRecord(pid: pid, parentPid: nil, executable: path))
+        let process = ProcessState(pid: pid, space: newSpace(), executable: path)
+        writer.append(.process(pid: pid, parentPid: nil, space: process.space.id, parentSpace: nil, shares: false,
+                               executable: path))
         tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
     }
 
@@ -213,13 +221,13 @@ public final class Tracer {
         }
         let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
         let process = task.process
-        var event = MappingEvent(id: recording.events.count, pid: process.pid, tid: task.tid,
+        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid,
                                  syscall: call, args: pending.args, result: result, stack: pending.stack,
                                  filePath: pending.filePath)
         if !event.failed {
             decorate(&event, process: process)
         }
-        recording.events.append(event)
+        writer.append(.event(event))
         space.model.apply(event)
         release(space, holder: task.tid)
         Ptrace.cont(task.tid)
@@ -258,7 +266,7 @@ public final class Tracer {
             guard let s = model.map.segment(containing: ip) else { return Frame(ip: ip, module: nil, fileOffset: ip) }
             return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
         }
-        return recording.intern(frames)
+        return writer.stackID(frames)
     }
 
     // MARK: task lifecycle
@@ -277,12 +285,13 @@ public final class Tracer {
         if clone.flags & Tracer.cloneThread != 0 {
             process = parent.process
             process.liveTids.insert(tid)
-            process.threadStacks.append(ThreadStack(tid: tid, lowest: clone.stackLow, top: clone.stackTop ?? 0))
+            writer.append(.thread(pid: process.pid, tid: tid, stackLow: clone.stackLow, stackTop: clone.stackTop ?? 0))
         } else {
-            let space = clone.flags & Tracer.cloneVM != 0 ? parent.process.space : SpaceState(model: parent.process.space.model)
-            process = ProcessState(index: recording.processes.count, pid: tid, space: space)
-            let executable = recording.processes[parent.process.index].executable
-            recording.processes.append(ProcessRecord(pid: tid, parentPid: parent.process.pid, executable: executable))
+            let shares = clone.flags & Tracer.cloneVM != 0
+            let space = shares ? parent.process.space : newSpace(copying: parent.process.space.model)
+            process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
+            writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
+                                   parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
         }
         let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
         tasks[tid] = task
@@ -329,14 +338,12 @@ public final class Tracer {
         task.pending = nil
         release(process.space, holder: process.space.inFlight ?? task.tid)
         process.liveTids = [task.tid]
-        process.threadStacks = []
-        let executable = ProcFile.readLink("/proc/\(task.tid)/exe")
-        recording.processes[process.index].executable = executable
-        let id = recording.events.count
-        recording.events.append(MappingEvent(id: id, pid: process.pid, tid: task.tid, syscall: .execve, args: [],
-                                             result: 0, stack: 0, filePath: executable))
-        let space = SpaceState()
-        space.model.seed(fromExec: ProcFile.maps(task.tid) ?? [], event: id)
+        process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
+        let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
+        let id = writer.eventCount
+        let space = newSpace()
+        writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
+        space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
         process.space = space
         Ptrace.cont(task.tid)
     }
@@ -349,10 +356,9 @@ public final class Tracer {
         if task.pending != nil { release(process.space, holder: task.tid) }
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
-            let usage = ProcFile.read("/proc/\(task.tid)/smaps").flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
-            recording.processes[process.index].snapshot = FinalSnapshot(
-                maps: ProcFile.maps(task.tid) ?? [], usage: usage, model: process.space.model,
-                threadStacks: process.threadStacks)
+            writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
+                                    smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
+            writer.flush()
         }
         task.pending = nil
         Ptrace.cont(task.tid)
@@ -365,7 +371,8 @@ public final class Tracer {
         task.process.space.waiting.removeAll { $0 === task }
         if task.pending != nil { release(task.process.space, holder: tid) }
         guard tid == task.process.pid, !task.departed else { return }
-        recording.processes[task.process.index].exit = status
+        writer.append(.exit(pid: task.process.pid, status: status))
+        writer.flush()
         if tid == rootPid { rootExit = status }
     }
 }

@@ -1,0 +1,79 @@
+/// Rebuilds a `Recording` from a trace file: every process's address space is replayed from its
+/// exec seed and events in file order, and captured at the process's final snapshot. Analysis
+/// never reads /proc: everything comes from the trace.
+public struct TraceReplayer {
+    private var recording = Recording(command: [])
+    private var spaces: [Int: AddressSpace] = [:]
+    private var spaceOfPid: [Int32: Int] = [:]
+    private var indexOfPid: [Int32: Int] = [:]
+    private var threads: [Int32: [ThreadStack]] = [:]
+    private var modulePaths: [Int: String] = [:]
+
+    public static func replay(path: String) throws(TraceReadError) -> Recording {
+        var replayer = TraceReplayer()
+        let summary = try TraceReader.read(path: path) { replayer.apply($0) }
+        replayer.recording.truncatedAt = summary.truncatedAt
+        replayer.recording.complete = summary.complete
+        return replayer.recording
+    }
+
+    /// A model for replay: only calls the kernel accepted are applied, so the widest user address
+    /// space is the right bound.
+    private static func emptySpace() -> AddressSpace {
+        var space = AddressSpace()
+        space.taskSize = 0x00ff_ffff_ffff_f000
+        return space
+    }
+
+    mutating func apply(_ record: TraceRecord) {
+        switch record {
+        case let .header(_, command, _, _):
+            recording.command = command
+        case let .module(id, path, size, mtime, inode, buildID):
+            modulePaths[id] = path
+            recording.modules.append(ModuleInfo(path: path, size: size, mtime: mtime, inode: inode, buildID: buildID))
+        case let .stack(id, frames):
+            let resolved = frames.map { Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset) }
+            if id == 0 { recording.stacks[0] = resolved } else { recording.stacks.append(resolved) }
+        case let .process(pid, parentPid, space, parentSpace, shares, executable):
+            if let parentSpace, shares {
+                spaceOfPid[pid] = parentSpace
+            } else {
+                spaces[space] = parentSpace.flatMap { spaces[$0] } ?? TraceReplayer.emptySpace()
+                spaceOfPid[pid] = space
+            }
+            indexOfPid[pid] = recording.processes.count
+            threads[pid] = []
+            recording.processes.append(ProcessRecord(pid: pid, parentPid: parentPid, executable: executable))
+        case let .exec(pid, tid, space, executable, maps):
+            let id = recording.events.count
+            recording.events.append(MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
+                                                 stack: 0, filePath: executable))
+            var model = TraceReplayer.emptySpace()
+            model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
+            spaces[space] = model
+            spaceOfPid[pid] = space
+            threads[pid] = []
+            if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
+        case .event(let e):
+            recording.events.append(e)
+            guard let space = spaceOfPid[e.pid] else { return }
+            if e.syscall == .munmap {
+                if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
+            } else {
+                spaces[space]?.apply(e)
+            }
+        case let .thread(pid, tid, low, top):
+            threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top))
+        case let .snapshot(pid, maps, smaps):
+            guard let i = indexOfPid[pid], let space = spaceOfPid[pid], let model = spaces[space] else { return }
+            recording.processes[i].snapshot = FinalSnapshot(
+                maps: (try? MapsEntry.parseMaps(maps)) ?? [], usage: (try? SmapsUsage.parseSmaps(smaps)) ?? [:],
+                model: model, threadStacks: threads[pid] ?? [])
+        case let .exit(pid, status):
+            if let i = indexOfPid[pid] { recording.processes[i].exit = status }
+        case .end:
+            break
+        }
+    }
+}

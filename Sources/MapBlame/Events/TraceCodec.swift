@@ -1,0 +1,126 @@
+/// Record payloads: one type byte, then fields as varints and strings (docs/trace-format.md).
+enum TraceCodec {
+    static func encode(_ record: TraceRecord, into w: inout ByteWriter) {
+        switch record {
+        case let .header(version, command, maxFrames, startTime):
+            w.byte(1)
+            w.varint(UInt64(version))
+            w.varint(UInt64(command.count))
+            command.forEach { w.string($0) }
+            w.varint(UInt64(maxFrames))
+            w.varint(startTime)
+        case let .module(id, path, size, mtime, inode, buildID):
+            w.byte(2)
+            w.varint(UInt64(id)); w.string(path); w.varint(size); w.varint(mtime); w.varint(inode); w.string(buildID)
+        case let .stack(id, frames):
+            w.byte(3)
+            w.varint(UInt64(id))
+            w.varint(UInt64(frames.count))
+            for f in frames {
+                w.varint(f.ip)
+                w.varint(f.module.map { UInt64($0) + 1 } ?? 0)
+                w.varint(f.fileOffset)
+            }
+        case let .process(pid, parentPid, space, parentSpace, shares, executable):
+            w.byte(4)
+            w.varint(UInt64(pid)); w.varint(parentPid.map { UInt64($0) } ?? 0)
+            w.varint(UInt64(space)); w.varint(parentSpace.map { UInt64($0) + 1 } ?? 0)
+            w.byte(shares ? 1 : 0); w.string(executable)
+        case let .exec(pid, tid, space, executable, maps):
+            w.byte(5)
+            w.varint(UInt64(pid)); w.varint(UInt64(tid)); w.varint(UInt64(space)); w.string(executable); w.string(maps)
+        case let .event(e):
+            w.byte(6)
+            w.varint(UInt64(e.pid)); w.varint(UInt64(e.tid))
+            w.byte(UInt8(MappingSyscall.allCases.firstIndex(of: e.syscall)!))
+            w.varint(UInt64(e.args.count))
+            e.args.forEach { w.varint($0) }
+            w.signed(e.result)
+            w.varint(UInt64(e.stack))
+            let flags: UInt8 = (e.filePath != nil ? 1 : 0) | (e.fileBelow != nil ? 2 : 0) | (e.length != nil ? 4 : 0)
+            w.byte(flags)
+            if let p = e.filePath { w.string(p) }
+            if let b = e.fileBelow { w.string(b) }
+            if let l = e.length { w.varint(l) }
+        case let .thread(pid, tid, low, top):
+            w.byte(7)
+            w.varint(UInt64(pid)); w.varint(UInt64(tid)); w.varint(low.map { $0 &+ 1 } ?? 0); w.varint(top)
+        case let .snapshot(pid, maps, smaps):
+            w.byte(8)
+            w.varint(UInt64(pid)); w.string(maps); w.string(smaps)
+        case let .exit(pid, status):
+            w.byte(9)
+            w.varint(UInt64(pid))
+            switch status {
+            case .code(let c): w.byte(0); w.varint(UInt64(UInt32(bitPattern: c)))
+            case .signal(let s): w.byte(1); w.varint(UInt64(UInt32(bitPattern: s)))
+            }
+        case let .end(events):
+            w.byte(10)
+            w.varint(UInt64(events))
+        }
+    }
+
+    /// Decodes one payload; `nextEventID` numbers events (ids are implicit, in file order).
+    static func decode(_ r: inout ByteReader, nextEventID: Int) -> TraceRecord? {
+        switch r.byte() {
+        case 1:
+            guard let version = r.int(), let n = r.int(), n < 1 << 20 else { return nil }
+            var command: [String] = []
+            for _ in 0..<n { guard let s = r.string() else { return nil }; command.append(s) }
+            guard let frames = r.int(), let start = r.varint() else { return nil }
+            return .header(version: version, command: command, maxFrames: frames, startTime: start)
+        case 2:
+            guard let id = r.int(), let path = r.string(), let size = r.varint(), let mtime = r.varint(),
+                  let inode = r.varint(), let buildID = r.string() else { return nil }
+            return .module(id: id, path: path, size: size, mtime: mtime, inode: inode, buildID: buildID)
+        case 3:
+            guard let id = r.int(), let n = r.int(), n <= 4096 else { return nil }
+            var frames: [StackFrame] = []
+            for _ in 0..<n {
+                guard let ip = r.varint(), let m = r.int(), let off = r.varint() else { return nil }
+                frames.append(StackFrame(ip: ip, module: m == 0 ? nil : m - 1, fileOffset: off))
+            }
+            return .stack(id: id, frames: frames)
+        case 4:
+            guard let pid = r.pid(), let parent = r.pid(), let space = r.int(), let parentSpace = r.int(),
+                  let shares = r.byte(), let exe = r.string() else { return nil }
+            return .process(pid: pid, parentPid: parent == 0 ? nil : parent, space: space,
+                            parentSpace: parentSpace == 0 ? nil : parentSpace - 1, shares: shares == 1, executable: exe)
+        case 5:
+            guard let pid = r.pid(), let tid = r.pid(), let space = r.int(), let exe = r.string(), let maps = r.string()
+            else { return nil }
+            return .exec(pid: pid, tid: tid, space: space, executable: exe, maps: maps)
+        case 6:
+            return decodeEvent(&r, id: nextEventID).map { .event($0) }
+        case 7:
+            guard let pid = r.pid(), let tid = r.pid(), let low = r.varint(), let top = r.varint() else { return nil }
+            return .thread(pid: pid, tid: tid, stackLow: low == 0 ? nil : low &- 1, stackTop: top)
+        case 8:
+            guard let pid = r.pid(), let maps = r.string(), let smaps = r.string() else { return nil }
+            return .snapshot(pid: pid, maps: maps, smaps: smaps)
+        case 9:
+            guard let pid = r.pid(), let kind = r.byte(), let v = r.varint(), v <= UInt64(UInt32.max) else { return nil }
+            let value = Int32(bitPattern: UInt32(v))
+            return .exit(pid: pid, status: kind == 0 ? .code(value) : .signal(value))
+        case 10:
+            return r.int().map { .end(events: $0) }
+        default:
+            return nil
+        }
+    }
+
+    private static func decodeEvent(_ r: inout ByteReader, id: Int) -> MappingEvent? {
+        guard let pid = r.pid(), let tid = r.pid(), let sc = r.byte(), Int(sc) < MappingSyscall.allCases.count,
+              let n = r.int(), n <= 6 else { return nil }
+        var args: [UInt64] = []
+        for _ in 0..<n { guard let a = r.varint() else { return nil }; args.append(a) }
+        guard let result = r.signed(), let stack = r.int(), let flags = r.byte() else { return nil }
+        var e = MappingEvent(id: id, pid: pid, tid: tid, syscall: MappingSyscall.allCases[Int(sc)], args: args,
+                             result: result, stack: stack)
+        if flags & 1 != 0 { guard let p = r.string() else { return nil }; e.filePath = p }
+        if flags & 2 != 0 { guard let b = r.string() else { return nil }; e.fileBelow = b }
+        if flags & 4 != 0 { guard let l = r.varint() else { return nil }; e.length = l }
+        return e
+    }
+}

@@ -1,0 +1,33 @@
+/// The records of a trace file (docs/trace-format.md). The tracer writes them as things happen;
+/// `TraceReplayer` reads them back in order to rebuild every process's address space.
+public enum TraceRecord: Equatable, Sendable {
+    /// First record: format version, the traced command and recording options.
+    case header(version: Int, command: [String], maxFrames: Int, startTime: UInt64)
+    /// A module file, written the first time a frame points into it.
+    case module(id: Int, path: String, size: UInt64, mtime: UInt64, inode: UInt64, buildID: String)
+    /// A unique backtrace, written the first time it is seen.
+    case stack(id: Int, frames: [StackFrame])
+    /// A new process. `space` names its address space: a fork gets a copy of `parentSpace`, a
+    /// vfork or clone(CLONE_VM) child shares it (`shares`), the launched program starts empty.
+    case process(pid: Int32, parentPid: Int32?, space: Int, parentSpace: Int?, shares: Bool, executable: String)
+    /// execve: the process gets a new address space `space`, seeded from /proc/PID/maps. Takes the
+    /// next event id.
+    case exec(pid: Int32, tid: Int32, space: Int, executable: String, maps: String)
+    /// A mapping syscall with its result. Takes the next event id.
+    case event(MappingEvent)
+    /// A thread created with clone(CLONE_THREAD) and its stack.
+    case thread(pid: Int32, tid: Int32, stackLow: UInt64?, stackTop: UInt64)
+    /// /proc/PID/maps and smaps at the last thread's exit stop.
+    case snapshot(pid: Int32, maps: String, smaps: String)
+    /// How the process ended.
+    case exit(pid: Int32, status: ExitStatus)
+    /// Clean end of the recording.
+    case end(events: Int)
+}
+
+/// A frame as stored in the trace: the module is an id of a `module` record.
+public struct StackFrame: Equatable, Hashable, Sendable {
+    public var ip: UInt64
+    public var module: Int?
+    public var fileOffset: UInt64
+}

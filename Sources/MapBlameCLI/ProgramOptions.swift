@@ -1,0 +1,60 @@
+import ArgumentParser
+import MapBlame
+
+/// How to launch and trace: shared by `run` and `record`.
+struct ProgramOptions: ParsableArguments {
+    @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
+    var frames: Int = 64
+
+    @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")
+    var noASLR = false
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments (after --).", valueName: "PROGRAM [ARGS...]"))
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" {
+            command.removeFirst()
+        } else if let option = command.first, option.hasPrefix("-") {
+            // Passthrough capture starts at the first unknown word: an option we do not have.
+            if option == "-h" || option == "--help" { throw CleanExit.helpRequest() }
+            throw ValidationError("unknown option '\(option)' (put the program after --)")
+        }
+        guard !command.isEmpty else { throw ValidationError("no program given: PROGRAM [ARGS...] must follow --") }
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+    }
+
+    var traceOptions: TraceOptions {
+        TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true)
+    }
+}
+
+/// How to analyse and what to write: shared by `run` and `report`.
+struct AnalysisOptions: ParsableArguments {
+    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page; exit 3 on a real mismatch.")
+    var verify = false
+
+    @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
+    var debugDirs: [String] = []
+
+    mutating func validate() throws {
+        for dir in debugDirs where !FileChecks.isDirectory(dir) {
+            throw ValidationError("--debug-dir \(dir): not a directory")
+        }
+    }
+
+    /// Replays `trace` and joins it: the one path from a trace file to a report.
+    func analyse(trace: String) throws(TraceReadError) -> Report {
+        let recording = try TraceReplayer.replay(path: trace)
+        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify)
+        return builder.build()
+    }
+
+    /// Exits 3 when --verify found a real mismatch (after the report was written).
+    func checkVerification(_ report: Report, programStatus: Int32?) {
+        let mismatched = report.processes.compactMap(\.verification).reduce(0) { $0 + $1.mismatchedPages }
+        guard verify && mismatched > 0 else { return }
+        let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
+        Diagnostics.fail("verify: \(mismatched) pages where the model disagrees with the kernel\(program)", status: 3)
+    }
+}

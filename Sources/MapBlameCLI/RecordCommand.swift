@@ -1,0 +1,40 @@
+import ArgumentParser
+import MapBlame
+
+struct RecordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Run a program under trace and write a trace file; analyse it later with `mapblame report`.",
+        discussion: """
+            The trace (docs/trace-format.md) is streamed while the program runs and holds everything \
+            `report` needs (events, interned backtraces, module build-ids, the final maps and smaps), so \
+            it can be reported on another machine or again with other options. Default name: \
+            mapblame-PROGRAM-PID.trace in the current directory. Exits with the program's status, \
+            like `run`.
+            """
+    )
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the trace to FILE.", valueName: "FILE"))
+    var output: String?
+
+    @OptionGroup var program: ProgramOptions
+
+    mutating func validate() throws {
+        if let output, let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+    }
+
+    func run() throws {
+        let recorded: RecordResult
+        do {
+            recorded = try Recorder.record(command: program.command, options: program.traceOptions, to: output)
+        } catch {
+            Diagnostics.fail(error.description, status: error.exitStatus)
+        }
+        if let failure = recorded.writeFailure {
+            Diagnostics.fail("\(failure.description) (what was written before is readable)", status: 1)
+        }
+        Diagnostics.writeStderr("mapblame: trace written to \(recorded.path) (\(recorded.events) events, "
+            + "\(recorded.bytes) bytes); report it with: mapblame report \(recorded.path)\n")
+        throw ExitCode(recorded.status.shellStatus)
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import MapBlame
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report on a trace file written by `mapblame record` (or `run --trace`).",
+        discussion: """
+            Produces exactly the reports `run` produces, from the trace alone (no /proc access). A trace \
+            cut short (the recorder was killed, the disk filled) is reported up to its last complete \
+            record, with a note saying where it stops. Exits 0, 1 if the trace cannot be read (one line \
+            naming the file and byte offset), 3 if --verify found a mismatch.
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
+    var trace: String
+
+    @Option(name: .customLong("format"), help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    var output: String?
+
+    @OptionGroup var analysis: AnalysisOptions
+
+    mutating func validate() throws {
+        if let output, let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+    }
+
+    func run() throws {
+        let report: Report
+        do {
+            report = try analysis.analyse(trace: trace)
+        } catch {
+            Diagnostics.fail(error.description, status: 1)
+        }
+        let text = format == .json ? JSONReporter.render(report) : TextReporter.render(report)
+        do {
+            if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
+        } catch {
+            Diagnostics.fail(error.description, status: 1)
+        }
+        analysis.checkVerification(report, programStatus: nil)
+    }
+}
