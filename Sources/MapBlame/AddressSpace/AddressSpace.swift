@@ -24,6 +24,25 @@ public struct AddressSpace: Sendable {
         }
     }
 
+    /// The model as /proc/PID/maps lines: adjacent segments that look alike are one line, as the
+    /// kernel would merge them. Used when the kernel's own snapshot is missing.
+    public func mapsView() -> [MapsEntry] {
+        var entries: [MapsEntry] = []
+        for s in map.segments {
+            let v = s.value
+            let perms = F.perms(prot: v.prot, shared: v.shared)
+            if var last = entries.last, last.end == s.range.lowerBound, last.perms == perms, last.path == (v.name ?? ""),
+               !v.isFile || last.offset + last.size == v.fileOffset {
+                last.end = s.range.upperBound
+                entries[entries.count - 1] = last
+            } else {
+                entries.append(MapsEntry(start: s.range.lowerBound, end: s.range.upperBound, perms: perms,
+                                         offset: v.isFile ? v.fileOffset : 0, device: "00:00", inode: 0, path: v.name ?? ""))
+            }
+        }
+        return entries
+    }
+
     /// munmap: applied at syscall entry, before another thread can reuse the range.
     /// Returns the removed pieces.
     @discardableResult

@@ -25,7 +25,7 @@ public struct ReportBuilder {
 
     private mutating func process(_ record: ProcessRecord) -> ProcessReport {
         var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
-                                   exit: record.exit, hasSnapshot: record.snapshot != nil, regions: [], events: [],
+                                   exit: record.exit, hasSnapshot: !(record.snapshot?.fromModel ?? true), regions: [], events: [],
                                    verification: nil)
         report.eventsRecorded = recording.events.reduce(0) { $0 + ($1.pid == record.pid && $1.syscall != .execve ? 1 : 0) }
         guard let snapshot = record.snapshot else { return report }
@@ -52,7 +52,7 @@ public struct ReportBuilder {
             report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
                                                category: main.category, label: main.label, origins: origins))
         }
-        if verify { report.verification = Verifier.verify(snapshot, regions: report.regions) }
+        if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
         report.events = named.sorted().map { id in
             let e = recording.event(id)
             return EventReport(event: e, stack: symbolize(stack: e.stack))

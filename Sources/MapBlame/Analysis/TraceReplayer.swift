@@ -14,7 +14,17 @@ public struct TraceReplayer {
         let summary = try TraceReader.read(path: path) { replayer.apply($0) }
         replayer.recording.truncatedAt = summary.truncatedAt
         replayer.recording.complete = summary.complete
+        replayer.modelViewsForMissingSnapshots()
         return replayer.recording
+    }
+
+    /// A process the trace left without a final snapshot (cut short) is reported from its model.
+    private mutating func modelViewsForMissingSnapshots() {
+        for (pid, i) in indexOfPid where recording.processes[i].snapshot == nil {
+            guard let space = spaceOfPid[pid], let model = spaces[space] else { continue }
+            recording.processes[i].snapshot = FinalSnapshot(maps: model.mapsView(), usage: [:], model: model,
+                                                            threadStacks: threads[pid] ?? [], fromModel: true)
+        }
     }
 
     /// A model for replay: only calls the kernel accepted are applied, so the widest user address

@@ -16,6 +16,9 @@ public struct FinalSnapshot: Sendable {
     public var model: AddressSpace
     /// Threads the process created (for naming thread stacks).
     public var threadStacks: [ThreadStack]
+    /// True when the process ended without a snapshot in the trace (cut short): `maps` is then the
+    /// model's own view, not the kernel's.
+    public var fromModel = false
 }
 
 /// Everything recorded about one traced process (one thread group).

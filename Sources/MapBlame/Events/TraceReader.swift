@@ -33,12 +33,13 @@ public enum TraceReader {
         var events = 0, records = 0, complete = false
         while position < bytes.count {
             var frame = ByteReader(bytes[position...])
-            guard let length = frame.int(), length <= bytes.count else {
+            guard let length = frame.int() else {
                 if frame.atEnd { return summary(truncatedAt: position) }
                 throw TraceReadError(path: path, offset: position, reason: "corrupt record length")
             }
             let start = frame.position
-            guard start + length + 4 <= bytes.count else { return summary(truncatedAt: position) }
+            // A record running past the end is the last one, cut short.
+            guard length <= bytes.count - start, start + length + 4 <= bytes.count else { return summary(truncatedAt: position) }
             let payload = bytes[start..<start + length]
             let stored = bytes[start + length..<start + length + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             guard CRC32.checksum(payload) == stored else {

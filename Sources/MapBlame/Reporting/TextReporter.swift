@@ -4,15 +4,15 @@ public enum TextReporter {
     public static func render(_ report: Report, topSites: Int = 10) -> String {
         var out = "mapblame: \(report.command.joined(separator: " "))\n"
         if let offset = report.truncatedAt {
-            out += "note: the trace was cut short at byte \(offset) (its writer stopped mid-record); this report covers what was recorded before\n"
+            out += "note: the trace was cut short at byte \(offset) (its writer stopped mid-record); "
+                + "this report covers what was recorded before\n"
         } else if !report.complete {
             out += "note: the trace has no end record (its writer stopped); this report covers what was recorded\n"
         }
         for p in report.processes {
             out += "\n" + header(p) + "\n"
-            guard p.hasSnapshot else {
-                out += "  (no final snapshot: the process ended before its exit could be observed)\n"
-                continue
+            if !p.hasSnapshot {
+                out += "  (no final snapshot in the trace: the regions below are the model's view from the recorded events)\n"
             }
             for r in p.regions { out += region(r) }
             out += "\n" + summary(p) + "\n" + sites(p, limit: topSites)

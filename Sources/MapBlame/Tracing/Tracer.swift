@@ -91,7 +91,11 @@ public final class Tracer {
     private func loop() {
         while true {
             var status: Int32 = 0
-            let tid = waitpid(-1, &status, cshims_WALL)
+            var tid = waitpid(-1, &status, cshims_WALL | WNOHANG)
+            if tid == 0 {
+                writer.flush()  // about to sleep: put what was recorded on disk first
+                tid = waitpid(-1, &status, cshims_WALL)
+            }
             if tid < 0 {
                 if errno == EINTR { continue }
                 return  // ECHILD: every traced task is gone

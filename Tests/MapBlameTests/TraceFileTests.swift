@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import MapBlame
+
+/// The trace file: record once, report any number of times, from the trace alone; cut-short
+/// traces still report; anything else gives one line naming the file and the byte offset.
+@Suite("trace files")
+struct TraceFileTests {
+    static func scratch() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-trace-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func runAndReportGiveTheSameReport() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path, json = dir.appendingPathComponent("run.json").path
+        let run = try runCommand([Build.mapblame, "run", "--trace", trace, "--json", json, "-o", "/dev/null", "--", Build.fixture, "all"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try runCommand([Build.mapblame, "report", "--format", "json", trace])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout == (try String(contentsOfFile: json, encoding: .utf8)))
+        let text = try runCommand([Build.mapblame, "report", trace])
+        #expect(text.stdout.contains("bss of "))
+    }
+
+    @Test func recordWritesTheDefaultNameAndExitsWithTheProgramsStatus() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Build.mapblame)
+        process.arguments = ["record", "--", "/bin/sh", "-c", "exit 5"]
+        process.currentDirectoryURL = dir
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(files.count == 1)
+        #expect(files.first?.hasPrefix("mapblame-sh-") == true && files.first?.hasSuffix(".trace") == true)
+    }
+
+    /// Every prefix of a trace that ends inside a record reports what came before, with a note.
+    @Test func truncatedTracesStillReport() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path
+        _ = try runCommand([Build.mapblame, "record", "-o", trace, "--", Build.fixture, "mmap"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: trace))
+        for fraction in [0.2, 0.5, 0.9, 0.999] {
+            let cut = dir.appendingPathComponent("cut.trace")
+            try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: cut)
+            let f = try runCommand([Build.mapblame, "report", cut.path])
+            #expect(f.status == 0, "cut at \(fraction): \(f.stderr)")
+            #expect(f.stdout.contains("note: the trace was cut short at byte") || f.stdout.contains("no end record"),
+                    "cut at \(fraction)")
+        }
+    }
+
+    @Test func badFilesGiveOneLineWithTheOffset() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path
+        _ = try runCommand([Build.mapblame, "record", "-o", trace, "--", "/bin/true"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: trace)))
+        bytes[bytes.count / 2] ^= 0xff
+        let corrupt = dir.appendingPathComponent("corrupt.trace").path
+        try Data(bytes).write(to: URL(fileURLWithPath: corrupt))
+        let empty = dir.appendingPathComponent("empty.trace").path
+        try Data().write(to: URL(fileURLWithPath: empty))
+        let text = dir.appendingPathComponent("text.trace").path
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: text))
+        let future = dir.appendingPathComponent("future.trace").path
+        try Data(Self.traceWithVersion(99)).write(to: URL(fileURLWithPath: future))
+
+        let cases: [(String, String)] = [
+            (corrupt, "corrupt.trace: byte "), (empty, "empty file"), (text, "not a mapblame trace"),
+            (future, "version 99 is not supported"), (dir.path, "is a directory"),
+            (dir.appendingPathComponent("missing").path, "No such file"),
+        ]
+        for (path, message) in cases {
+            let f = try runCommand([Build.mapblame, "report", path])
+            #expect(f.status == 1, "\(path)")
+            #expect(f.stderr.split(separator: "\n").count == 1, "\(f.stderr)")
+            #expect(f.stderr.contains(message), "\(f.stderr)")
+        }
+    }
+
+    static func traceWithVersion(_ version: Int) -> [UInt8] {
+        var payload = ByteWriter()
+        TraceCodec.encode(.header(version: version, command: ["x"], maxFrames: 64, startTime: 0), into: &payload)
+        var file = ByteWriter()
+        file.bytes = TraceWriter.magic
+        file.varint(UInt64(payload.bytes.count))
+        file.bytes += payload.bytes
+        let crc = CRC32.checksum(payload.bytes[...])
+        file.bytes += [UInt8(crc & 0xff), UInt8((crc >> 8) & 0xff), UInt8((crc >> 16) & 0xff), UInt8(crc >> 24)]
+        return file.bytes
+    }
+
+    /// The recorder killed with SIGKILL: the program dies with it (PTRACE_O_EXITKILL) and the trace
+    /// written so far reports.
+    @Test func killedRecorderLeavesAReadableTrace() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Build.mapblame)
+        process.arguments = ["record", "-o", trace, "--", "/bin/sh", "-c", "sleep 30"]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let report = try runCommand([Build.mapblame, "report", trace])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("no end record") || report.stdout.contains("cut short"))
+        let leftover = try runCommand(["/usr/bin/pgrep", "-f", "sleep 30"])
+        #expect(leftover.stdout.isEmpty, "a traced program survived its tracer: \(leftover.stdout)")
+    }
+
+    /// Records survive a round trip through the codec unchanged.
+    @Test func recordsRoundTrip() throws {
+        let event = MappingEvent(id: 0, pid: 42, tid: 43, syscall: .mremap, args: [0x7f00_0000_0000, 4096, 8192, 3, 0x7f00_0001_0000, 0],
+                                 result: -12, stack: 7, filePath: "/lib/x.so", fileBelow: "/lib/y.so", length: 12288)
+        let records: [TraceRecord] = [
+            .header(version: 1, command: ["a b", "ü"], maxFrames: 64, startTime: 123),
+            .module(id: 3, path: "/usr/lib/libc.so.6", size: 10, mtime: 20, inode: 30, buildID: "abcd"),
+            .stack(id: 1, frames: [StackFrame(ip: 0x7fff_ffff_ffff, module: 3, fileOffset: 0x1234), StackFrame(ip: 1, module: nil, fileOffset: 1)]),
+            .process(pid: 7, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/bin/x"),
+            .process(pid: 8, parentPid: 7, space: 1, parentSpace: 0, shares: true, executable: "/bin/x"),
+            .exec(pid: 8, tid: 8, space: 2, executable: "/bin/y", maps: "maps"),
+            .event(event),
+            .thread(pid: 7, tid: 9, stackLow: nil, stackTop: 0x7000),
+            .thread(pid: 7, tid: 10, stackLow: 0, stackTop: 0x7000),
+            .snapshot(pid: 7, maps: "m", smaps: "s"),
+            .exit(pid: 7, status: .signal(11)),
+            .exit(pid: 8, status: .code(-1)),
+            .end(events: 2),
+        ]
+        for record in records {
+            var w = ByteWriter()
+            TraceCodec.encode(record, into: &w)
+            var r = ByteReader(w.bytes[...])
+            #expect(TraceCodec.decode(&r, nextEventID: 0) == record)
+            #expect(r.atEnd)
+        }
+    }
+}
