@@ -150,6 +150,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *s = argv[1];
+    if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
+        unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
+        for (unsigned long i = 0; i < n; i++) {
+            void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            CHECK(p != MAP_FAILED);
+            CHECK(munmap(p, PAGE) == 0);
+        }
+        printf("calls=%lu\n", 2 * n);
+        return 0;
+    }
     if (!strcmp(s, "random")) {  // random SEED OPS THREADS FORK
         if (argc < 6) { fprintf(stderr, "usage: mbfixture random SEED OPS THREADS FORK\n"); return 2; }
         return scenario_random(strtoull(argv[2], NULL, 10), strtoul(argv[3], NULL, 10), atoi(argv[4]), atoi(argv[5]));

@@ -7,6 +7,11 @@ public struct ReportBuilder {
     private let verify: Bool
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: SymbolizedFrame]] = [[:], [:]]
+    /// Modules whose file on disk is no longer the recorded one.
+    private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
+        guard !m.buildID.isEmpty else { return false }
+        return BuildID.read(path: m.path) != m.buildID
+    }.map(\.path))
 
     public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false) {
         self.recording = recording
@@ -85,7 +90,9 @@ public struct ReportBuilder {
             if let cached = frameCache[kind][frame] { return cached }
             var result = SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
                                          function: nil, file: nil, line: nil)
-            if let module = frame.module, module.hasPrefix("/") {
+            if let module = frame.module, changedModules.contains(module) {
+                result.moduleChanged = true
+            } else if let module = frame.module, module.hasPrefix("/") {
                 let s = symbolizer.symbolize(path: module, fileOffset: frame.fileOffset, isReturnAddress: position > 0)
                 result.moduleOffset = s.elfAddress
                 result.function = s.function

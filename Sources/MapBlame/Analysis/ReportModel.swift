@@ -7,6 +7,9 @@ public struct SymbolizedFrame: Sendable, Hashable {
     public var function: String?
     public var file: String?
     public var line: Int?
+    /// The module file is not the one recorded (its build-id differs, or it is gone): no names are
+    /// given rather than wrong ones.
+    public var moduleChanged = false
 
     /// "parse_config (config.c:88)", "parse_config", or "libfoo.so+0x1f2a3".
     public var shortDescription: String {
@@ -15,7 +18,7 @@ public struct SymbolizedFrame: Sendable, Hashable {
             return f
         }
         let base = module.map { String($0.split(separator: "/").last ?? "") } ?? "??"
-        return "\(base)+0x\(String(moduleOffset, radix: 16))"
+        return "\(base)+0x\(String(moduleOffset, radix: 16))" + (moduleChanged ? " (module changed since recording)" : "")
     }
 }
 
