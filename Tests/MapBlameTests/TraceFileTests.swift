@@ -120,6 +120,51 @@ struct TraceFileTests {
         #expect(leftover.stdout.isEmpty, "a traced program survived its tracer: \(leftover.stdout)")
     }
 
+    /// A module replaced on disk after recording (its build-id differs) is named as changed, never
+    /// symbolized with the new file's names.
+    @Test func changedModulesAreNotSymbolized() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let copy = dir.appendingPathComponent("fixture-copy").path
+        try FileManager.default.copyItem(atPath: Build.fixture, toPath: copy)
+        let trace = dir.appendingPathComponent("t.trace").path
+        _ = try runCommand([Build.mapblame, "record", "-o", trace, "--", copy, "mmap"])
+        let before = try runCommand([Build.mapblame, "report", "--format", "json", trace])
+        #expect(before.stdout.contains("\"scenario_mmap\""))
+        try FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        let after = try runCommand([Build.mapblame, "report", "--format", "json", trace])
+        #expect(after.status == 0)
+        #expect(!after.stdout.contains("\"scenario_mmap\""))
+        #expect(after.stdout.contains("\"module_changed\": true"))
+    }
+
+    /// Many events: the count recorded is the count made, the trace stays compact, and the
+    /// recorder's memory does not grow with the number of events.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "GNU time is not installed"))
+    func manyEventsStayCompactAndBounded() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var peaks: [Int] = []
+        for calls in [2_000, 20_000] {
+            let trace = dir.appendingPathComponent("loop-\(calls).trace").path
+            let f = try runCommand(["/usr/bin/time", "-f", "maxrss=%M", Build.mapblame, "record", "-o", trace, "--",
+                                    Build.fixture, "loop", "\(calls / 2)"])
+            #expect(f.status == 0, "\(f.stderr)")
+            let peak = f.stderr.split(separator: "\n").compactMap { $0.hasPrefix("maxrss=") ? Int($0.dropFirst(7)) : nil }.first ?? 0
+            peaks.append(peak)
+            let report = try runCommand([Build.mapblame, "report", "--format", "json", trace])
+            let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+            let process = (json?["processes"] as? [[String: Any]])?.first
+            let recorded = process?["events_recorded"] as? Int ?? 0
+            #expect(recorded >= calls && recorded < calls + 300, "recorded \(recorded) for \(calls) calls")
+            let size = (try FileManager.default.attributesOfItem(atPath: trace)[.size] as? Int) ?? 0
+            #expect(size < 100_000 + calls * 48, "\(size) bytes for \(calls) calls")
+        }
+        // Ten times the events may not cost ten times the memory (the trace is streamed).
+        #expect(peaks[1] < peaks[0] + 8_000, "peak RSS \(peaks) KiB")
+    }
+
     /// Records survive a round trip through the codec unchanged.
     @Test func recordsRoundTrip() throws {
         let event = MappingEvent(id: 0, pid: 42, tid: 43, syscall: .mremap, args: [0x7f00_0000_0000, 4096, 8192, 3, 0x7f00_0001_0000, 0],
