@@ -34,6 +34,9 @@ struct AnalysisOptions: ParsableArguments {
     @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page; exit 3 on a real mismatch.")
     var verify = false
 
+    @Flag(name: .customLong("all-events"), help: "List every recorded event in the JSON report, not only those behind today's regions.")
+    var allEvents = false
+
     @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
     var debugDirs: [String] = []
 
@@ -46,7 +49,8 @@ struct AnalysisOptions: ParsableArguments {
     /// Replays `trace` and joins it: the one path from a trace file to a report.
     func analyse(trace: String) throws(TraceReadError) -> Report {
         let recording = try TraceReplayer.replay(path: trace)
-        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify)
+        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify,
+                                    allEvents: allEvents)
         return builder.build()
     }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "random.h"
+#include "stress.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -146,10 +147,13 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N\n");
         return 2;
     }
     const char *s = argv[1];
+    if (!strcmp(s, "threads") && argc > 3) return scenario_threads(atoi(argv[2]), strtoul(argv[3], NULL, 10));
+    if (!strcmp(s, "forks") && argc > 3) return scenario_forks(atoi(argv[2]), strtoul(argv[3], NULL, 10));
+    if (!strcmp(s, "exec-thread")) return scenario_exec_thread(argv[0]);
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
         for (unsigned long i = 0; i < n; i++) {

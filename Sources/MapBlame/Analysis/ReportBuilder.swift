@@ -5,6 +5,7 @@ public struct ReportBuilder {
     private let recording: Recording
     private let symbolizer: Symbolizer
     private let verify: Bool
+    private let allEvents: Bool
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: SymbolizedFrame]] = [[:], [:]]
     /// Modules whose file on disk is no longer the recorded one.
@@ -13,10 +14,12 @@ public struct ReportBuilder {
         return BuildID.read(path: m.path) != m.buildID
     }.map(\.path))
 
-    public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false) {
+    /// `allEvents`: list every event of each process in the report, not only those an origin names.
+    public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false, allEvents: Bool = false) {
         self.recording = recording
         self.symbolizer = symbolizer
         self.verify = verify
+        self.allEvents = allEvents
     }
 
     public mutating func build() -> Report {
@@ -58,6 +61,9 @@ public struct ReportBuilder {
                                                category: main.category, label: main.label, origins: origins))
         }
         if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
+        if allEvents {
+            named.formUnion(recording.events.lazy.filter { $0.pid == record.pid }.map(\.id))
+        }
         report.events = named.sorted().map { id in
             let e = recording.event(id)
             return EventReport(event: e, stack: symbolize(stack: e.stack))
