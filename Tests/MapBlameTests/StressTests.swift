@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// Many threads and processes mapping at once, exec from a non-leader thread: no hang, no event
-/// lost (the stress calls, recognisable by their 3-page length, are counted in the report and must
-/// equal what the fixture says it made), and the model still agrees with the kernel.
+/// lost (the stress calls, recognisable by their 3-page length and their caller map_and_unmap, are
+/// counted in the report and must equal what the fixture says it made), and the model still agrees
+/// with the kernel.
 @Suite("stress")
 struct StressTests {
     static let stressLength = "0x3000"
@@ -12,7 +13,9 @@ struct StressTests {
         (process["events"] as? [[String: Any]] ?? []).filter { e in
             let args = e["args"] as? [String] ?? []
             let name = e["syscall"] as? String
+            let functions = (e["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
             return (name == "mmap" || name == "munmap") && args.count > 1 && args[1] == Self.stressLength
+                && functions.contains("map_and_unmap")
         }.count
     }
 
