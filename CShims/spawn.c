@@ -57,11 +57,10 @@ static void child(const char *path, char *const argv[], char *const envp[], int 
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
     }
-    if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_traceme);
     if ((flags & cshims_spawn_no_aslr) && personality(ADDR_NO_RANDOMIZE) < 0)
         report_and_exit(fd, cshims_stage_personality);
-    // Let the tracer set PTRACE_O_TRACESECCOMP before the filter exists: a filtered call with no
-    // tracer option set would fail with ENOSYS.
+    // Wait here for the tracer to PTRACE_SEIZE us with PTRACE_O_TRACESECCOMP: a filtered call with
+    // no tracer option set would fail with ENOSYS.
     raise(SIGSTOP);
     struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_seccomp);
@@ -71,7 +70,8 @@ static void child(const char *path, char *const argv[], char *const envp[], int 
 }
 
 int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, int flags,
-                        pid_t *pid_out, int *pipe_fd_out) {
+                        pid_t *pid_out, int *pipe_fd_out, int *stage_out) {
+    *stage_out = cshims_stage_none;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) return errno;
     pid_t pid = fork();
@@ -87,8 +87,8 @@ int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, 
     }
     close(fds[1]);
     int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, __WALL);
+    for (;;) {  // the child's self-inflicted SIGSTOP (or its early death)
+        pid_t r = waitpid(pid, &status, WUNTRACED);
         if (r == pid) break;
         if (r < 0 && errno != EINTR) {
             int e = errno;
@@ -97,21 +97,25 @@ int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, 
             return e;
         }
     }
-    if (WIFSTOPPED(status)) {
-        if (ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)cshims_trace_options) < 0) {
-            int e = errno;
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, __WALL);
-            close(fds[0]);
-            return e;
-        }
-        ptrace(PTRACE_CONT, pid, 0, 0);
+    if (!WIFSTOPPED(status)) {  // it died before stopping (personality refused): the pipe says why
+        *pid_out = pid;
+        *pipe_fd_out = fds[0];
+        return 0;
     }
-    // If the child already exited (PTRACE_TRACEME refused), its status was consumed here; the pipe
-    // holds the reason and cshims_spawn_result reports it.
+    // PTRACE_SEIZE (not TRACEME): group-stops are then reported as such and can be held with
+    // PTRACE_LISTEN, so job control keeps working under trace.
+    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)cshims_trace_options) < 0) {
+        int e = errno;
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        close(fds[0]);
+        *stage_out = cshims_stage_traceme;
+        return e;
+    }
+    kill(pid, SIGCONT);
     *pid_out = pid;
     *pipe_fd_out = fds[0];
-    return WIFSTOPPED(status) ? 0 : -1;
+    return 0;
 }
 
 int cshims_spawn_result(int pipe_fd, int *stage_out) {

@@ -38,7 +38,7 @@ int cshims_getsiginfo(pid_t tid, int *_Nonnull signo, int *_Nonnull code);
 extern const int cshims_trace_options;
 
 extern const int cshims_PTRACE_SETOPTIONS, cshims_PTRACE_CONT, cshims_PTRACE_SYSCALL,
-    cshims_PTRACE_DETACH;
+    cshims_PTRACE_DETACH, cshims_PTRACE_LISTEN;
 extern const int cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK, cshims_PTRACE_EVENT_CLONE,
     cshims_PTRACE_EVENT_EXEC, cshims_PTRACE_EVENT_EXIT, cshims_PTRACE_EVENT_SECCOMP,
     cshims_PTRACE_EVENT_STOP;
@@ -60,7 +60,7 @@ int cshims_wptrace_event(int status);
 /// Where a launch failed, reported with the errno through the close-on-exec pipe.
 typedef enum {
     cshims_stage_none = 0,
-    cshims_stage_traceme = 1,   // PTRACE_TRACEME refused
+    cshims_stage_traceme = 1,   // PTRACE_SEIZE refused
     cshims_stage_seccomp = 2,   // installing the seccomp filter failed
     cshims_stage_exec = 3,      // execve failed
     cshims_stage_personality = 4,
@@ -72,16 +72,17 @@ enum {
     cshims_spawn_default_sigint = 2,
 };
 
-/// Forks a child that asks to be traced, stops itself with SIGSTOP, installs the seccomp filter
-/// that traps only the memory-mapping syscalls, and execs `path`.
-/// The parent side waits for the SIGSTOP, sets `cshims_trace_options`, and resumes the child.
+/// Forks a child that stops itself with SIGSTOP, then installs the seccomp filter that traps only
+/// the memory-mapping (and clone) syscalls and execs `path`. The parent side waits for the stop,
+/// attaches with PTRACE_SEIZE and `cshims_trace_options`, and sends SIGCONT.
 /// On success returns 0 and stores the pid; the child is then running towards execve and will
 /// report PTRACE_EVENT_EXEC (or its exec failure) to the caller's waitpid loop.
 /// Does not read the error pipe: call `cshims_spawn_result` after the exec event or exit.
-/// Returns an errno value (fork/pipe/waitpid failure) otherwise.
+/// Returns an errno value otherwise, with `stage_out` = cshims_stage_traceme when PTRACE_SEIZE
+/// was refused (the child is then killed and reaped).
 int cshims_spawn_traced(const char *_Nonnull path, char *const _Nullable *_Nonnull argv,
                         char *const _Nullable *_Nonnull envp, int flags,
-                        pid_t *_Nonnull pid_out, int *_Nonnull pipe_fd_out);
+                        pid_t *_Nonnull pid_out, int *_Nonnull pipe_fd_out, int *_Nonnull stage_out);
 
 /// Reads the launch result from the pipe returned by cshims_spawn_traced and closes it.
 /// Returns 0 if exec succeeded (pipe closed by exec), otherwise the child's errno with its stage.

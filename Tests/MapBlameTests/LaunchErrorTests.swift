@@ -37,12 +37,12 @@ struct LaunchErrorTests {
         expectOneLine(try runCommand([Build.mapblame, "run", "-o", "/nonexistent-dir/x", "--", "true"]), status: 2, mentioning: "/nonexistent-dir")
     }
 
-    /// Under `strace -f` the child is already traced, so its PTRACE_TRACEME fails with EPERM: the
-    /// same path as a container or yama policy that forbids tracing.
+    /// Under `strace -f` the child is already traced, so PTRACE_SEIZE fails with EPERM: the same
+    /// path as a container or yama policy that forbids tracing.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/strace"), "strace is not installed"))
     func refusedTracingIsOneLine() throws {
         let f = try runCommand(["/usr/bin/strace", "-f", "-o", "/dev/null", Build.mapblame, "run", "--", "/bin/true"])
-        expectOneLine(f, status: 1, mentioning: "cannot be traced: ptrace(PTRACE_TRACEME) failed: Operation not permitted")
+        expectOneLine(f, status: 1, mentioning: "cannot be traced: ptrace(PTRACE_SEIZE) failed: Operation not permitted")
     }
 
     @Test func helpIsOnStdout() throws {

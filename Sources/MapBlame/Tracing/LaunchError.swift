@@ -21,7 +21,7 @@ public enum LaunchError: Error, CustomStringConvertible, Equatable {
         case .execFailed(let p, let e):
             return "\(p): cannot execute: \(errnoText(e))"
         case .traceRefused(let p, let e):
-            return "\(p): cannot be traced: ptrace(PTRACE_TRACEME) failed: \(errnoText(e)); "
+            return "\(p): cannot be traced: ptrace(PTRACE_SEIZE) failed: \(errnoText(e)); "
                 + "is mapblame itself being traced (strace, gdb)? otherwise check kernel.yama.ptrace_scope, "
                 + "the container's seccomp policy, or run with CAP_SYS_PTRACE"
         case .seccompRefused(let p, let e):

@@ -15,6 +15,11 @@ enum Ptrace {
         _ = cshims_ptrace(cshims_PTRACE_SYSCALL, tid, 0, UInt64(signal))
     }
 
+    /// Leaves a tracee in its group-stop while letting SIGCONT (and other notifications) through.
+    static func listen(_ tid: Int32) {
+        _ = cshims_ptrace(cshims_PTRACE_LISTEN, tid, 0, 0)
+    }
+
     static func registers(_ tid: Int32) -> cshims_regs? {
         var r = cshims_regs()
         return cshims_getregs(tid, &r) == 0 ? r : nil
@@ -23,12 +28,6 @@ enum Ptrace {
     static func eventMessage(_ tid: Int32) -> UInt64? {
         var msg: UInt64 = 0
         return cshims_geteventmsg(tid, &msg) == 0 ? msg : nil
-    }
-
-    /// True for a group-stop (PTRACE_GETSIGINFO fails with EINVAL), false for a signal-delivery-stop.
-    static func isGroupStop(_ tid: Int32) -> Bool {
-        var signo: Int32 = 0, code: Int32 = 0
-        return cshims_getsiginfo(tid, &signo, &code) != 0 && errno == EINVAL
     }
 
     /// Reads `count` bytes of tracee memory, nil if unreadable.

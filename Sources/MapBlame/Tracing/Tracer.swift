@@ -42,17 +42,13 @@ public final class Tracer {
     // MARK: launching
 
     private func launch(path: String, command: [String]) throws(LaunchError) {
-        var pid: Int32 = 0, pipe: Int32 = -1
+        var pid: Int32 = 0, pipe: Int32 = -1, stage: Int32 = 0
         var flags: Int32 = options.disableASLR ? Int32(cshims_spawn_no_aslr) : 0
         if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
         let rc = withCStrings(command) { argv in
-            cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe)
+            cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe, &stage)
         }
-        if rc == -1 {  // the child exited before it could stop: PTRACE_TRACEME was refused
-            launchPipe = pipe
-            try checkLaunch(path: command[0])
-            throw .traceRefused(command[0], errno: EPERM)
-        }
+        if rc != 0 && stage == Int32(cshims_stage_traceme.rawValue) { throw .traceRefused(command[0], errno: rc) }
         guard rc == 0 else { throw .systemCall("fork", errno: rc) }
         rootPid = pid
         launchPipe = pipe
@@ -125,14 +121,20 @@ public final class Tracer {
         case cshims_PTRACE_EVENT_CLONE, cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK: newTask(parent: task)
         case cshims_PTRACE_EVENT_EXEC: exec(task)
         case cshims_PTRACE_EVENT_EXIT: exitStop(task)
+        case cshims_PTRACE_EVENT_STOP:
+            if task.awaitingInitialStop {  // a new task's first stop under PTRACE_SEIZE
+                task.awaitingInitialStop = false
+                resume(task)
+            } else if [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(signal) {
+                Ptrace.listen(task.tid)  // group-stop: stay stopped until SIGCONT, as untraced
+            } else {
+                resume(task)
+            }
         case 0:
             if signal == SIGTRAP | 0x80 {
                 syscallExit(task)
-            } else if task.awaitingInitialStop && signal == SIGSTOP {
-                task.awaitingInitialStop = false
-                resume(task)
             } else {
-                signalStop(task, signal)
+                resume(task, signal: signal)  // a signal for the program: deliver it unchanged
             }
         default:
             resume(task)
@@ -144,17 +146,6 @@ public final class Tracer {
             Ptrace.toSyscallExit(task.tid, signal: signal)
         } else {
             Ptrace.cont(task.tid, signal: signal)
-        }
-    }
-
-    /// A signal for the tracee: deliver it unchanged. Group-stops of a PTRACE_TRACEME tracee
-    /// cannot be held with PTRACE_LISTEN, so the task is resumed (it does not stay stopped).
-    private func signalStop(_ task: TaskState, _ signal: Int32) {
-        let stopSignals: Set<Int32> = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU]
-        if stopSignals.contains(signal) && Ptrace.isGroupStop(task.tid) {
-            resume(task)
-        } else {
-            resume(task, signal: signal)
         }
     }
 
