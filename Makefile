@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test soak clean
+.PHONY: all deps build release demo test soak clean bench
 
 all: build
 
@@ -48,3 +48,10 @@ soak: build
 	  .build/debug/mapblame run --verify -o /dev/null -- .build/debug/mbfixture random $$seed $(OPS) $(THREADS) 1 >/dev/null \
 	    || { echo "seed $$seed: mismatch (replay: mapblame run --verify -- mbfixture random $$seed $(OPS) $(THREADS) 1)"; fail=1; }; \
 	done; echo "soak: $(SEEDS) seeds x $(OPS) calls x $(THREADS) threads, fork halfway: $$([ $$fail = 0 ] && echo no mismatches || echo MISMATCHES)"; exit $$fail
+
+# Benchmarks (bench/README.md): mapblame against no tracer, a bare-stop floor tracer, strace -k and
+# valgrind massif; about 5-10 minutes. Results in bench/results/. BENCH_ARGS=--quick for a smoke run.
+PYTHON ?= python3
+BENCH_ARGS ?=
+bench: release
+	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)

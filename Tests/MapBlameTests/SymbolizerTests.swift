@@ -201,6 +201,216 @@ import Testing
     }
 }
 
+/// `symbolizeInlined` against GNU `addr2line -i -f`, which prints exactly the inline chain of an
+/// address: programs compiled at test time with two levels of always_inline, and libc's malloc.
+@Suite struct InlineSymbolizerTests {
+    /// Line numbers below are asserted exactly; keep them in sync with this text.
+    static let programSource = """
+        __attribute__((noinline)) int sink(int v) {
+            __asm__ volatile("" ::: "memory");
+            return v + 1;
+        }
+
+        static inline __attribute__((always_inline)) int leaf(int x) {
+            int z = x * x;
+            z = sink(z);
+            return z ^ 7;
+        }
+
+        static inline __attribute__((always_inline)) int middle(int x) {
+            int y = leaf(x + 1);
+            return y * 3;
+        }
+
+        __attribute__((noinline)) int outer(int x) {
+            int a = middle(x);
+            return a - 1;
+        }
+
+        int main(int argc, char **argv) { (void)argv; return outer(argc); }
+        """
+
+    /// DWARF 4 and 5 number DW_AT_call_file differently (from 1, from 0).
+    @Test("Two levels of inlining: every instruction of the caller agrees with addr2line -i",
+          arguments: SymbolizerTests.compilers, ["-gdwarf-4", "-gdwarf-5"])
+    func inlineChain(compiler: String, dwarfVersion: String) throws {
+        let dir = try TempDir()
+        let source = try dir.write("inline2.c", Self.programSource)
+        let binary = dir.path("inline2")
+        try run(compiler, [dwarfVersion, "-O2", source, "-o", binary])
+        #expect(try run("readelf", ["--debug-dump=info", binary]).contains("Version:       \(dwarfVersion.suffix(1))"))
+        let addresses = try instructionAddresses(of: "outer", in: binary)
+        try #require(addresses.count > 3)
+        let oracle = try addr2lineFrames(binary, addresses)
+        try #require(oracle.count == addresses.count)
+
+        let symbolizer = Symbolizer()
+        // The copy without .symtab names the real function from DWARF alone.
+        for path in [binary, try stripSymtab(binary)] {
+            var chains: [[String?]] = []
+            for address in addresses {
+                let offset = try fileOffset(of: address, in: path)
+                let frames = symbolizer.symbolizeInlined(path: path, fileOffset: offset, isReturnAddress: false)
+                let single = symbolizer.symbolize(path: path, fileOffset: offset, isReturnAddress: false)
+                #expect(frames.map(OracleFrame.init) == oracle[address], "at 0x\(String(address, radix: 16)) in \(path)")
+                checkInvariants(frames, single: single, address: address)
+                chains.append(frames.map(\.function))
+            }
+            #expect(chains.contains(["leaf", "middle", "outer"]), "\(chains)")
+            #expect(chains.contains(["outer"]), "\(chains)")
+            #expect(chains.allSatisfy { $0.last == "outer" }, "\(chains)")
+
+            // The return address of the call to sink, inside leaf inside middle inside outer: as a return
+            // address the call's line 8 and the call sites on lines 13 and 18.
+            let callReturn = try returnAddress(ofCallTo: "sink", in: binary)
+            let offset = try fileOffset(of: callReturn, in: path)
+            let asReturn = symbolizer.symbolizeInlined(path: path, fileOffset: offset, isReturnAddress: true)
+            #expect(asReturn == [
+                SourceSymbol(function: "leaf", file: source, line: 8, elfAddress: callReturn, inlined: true),
+                SourceSymbol(function: "middle", file: source, line: 13, elfAddress: callReturn, inlined: true),
+                SourceSymbol(function: "outer", file: source, line: 18, elfAddress: callReturn, inlined: false),
+            ])
+            #expect(asReturn.map(OracleFrame.init) == (try addr2lineFrames(binary, [callReturn - 1]))[callReturn - 1])
+            let asIP = symbolizer.symbolizeInlined(path: path, fileOffset: offset, isReturnAddress: false)
+            #expect(asIP.map(OracleFrame.init) == (try addr2lineFrames(binary, [callReturn]))[callReturn])
+            // Cached results are the same.
+            #expect(symbolizer.symbolizeInlined(path: path, fileOffset: offset, isReturnAddress: true) == asReturn)
+        }
+    }
+
+    @Test("C++: inlined and real function names demangled",
+          arguments: [("c++", "twice"), ("/opt/swift/usr/bin/clang++", "ns::twice(int)")]
+              .filter { FileManager.default.isExecutableFile(atPath: $0.0) || $0.0 == "c++" })
+    func cplusplus(compiler: String, inlinedName: String) throws {
+        let dir = try TempDir()
+        let source = try dir.write("inline.cc", """
+            namespace ns {
+            static inline __attribute__((always_inline)) int twice(int x) {
+                int y = x * x;
+                return y ^ 7;
+            }
+
+            struct Box {
+                __attribute__((noinline)) static int outer(int x) {
+                    int a = twice(x + 1);
+                    return a * 3 - 1;
+                }
+            };
+            }
+
+            int main(int argc, char **) { return ns::Box::outer(argc); }
+            """)
+        let binary = dir.path("inline")
+        try run(compiler, ["-g", "-O2", source, "-o", binary])
+        let addresses = try instructionAddresses(of: "_ZN2ns3Box5outerEi", in: binary)
+        let oracle = try addr2lineFrames(binary, addresses)
+        let symbolizer = Symbolizer()
+        var chains: [[String?]] = []
+        for address in addresses {
+            let offset = try fileOffset(of: address, in: binary)
+            let frames = symbolizer.symbolizeInlined(path: binary, fileOffset: offset, isReturnAddress: false)
+            checkInvariants(frames, single: symbolizer.symbolize(path: binary, fileOffset: offset, isReturnAddress: false),
+                            address: address)
+            // GNU addr2line names g++'s inlined frame after the caller, so only files and lines are compared.
+            #expect(frames.map { OracleFrame(function: nil, file: $0.file, line: $0.line) }
+                    == oracle[address]?.map { OracleFrame(function: nil, file: $0.file, line: $0.line) },
+                    "at 0x\(String(address, radix: 16))")
+            chains.append(frames.map(\.function))
+        }
+        // g++ gives the static inline function no linkage name, so its frame has the plain DW_AT_name.
+        #expect(chains.contains([inlinedName, "ns::Box::outer(int)"]), "\(chains)")
+        #expect(chains.allSatisfy { $0.last == "ns::Box::outer(int)" && $0.count <= 2 }, "\(chains)")
+    }
+
+    @Test("No inlining: one frame, equal to symbolize", arguments: SymbolizerTests.compilers)
+    func notInlined(compiler: String) throws {
+        let dir = try TempDir()
+        let source = try dir.write("prog.c", SymbolizerTests.programSource)
+        let binary = dir.path("prog")
+        try run(compiler, ["-g", "-O0", source, "-o", binary])
+        let addresses = try instructionAddresses(of: "entry_point", in: binary)
+            + instructionAddresses(of: "helper", in: binary)
+        try #require(addresses.count > 4)
+        let oracle = try addr2lineFrames(binary, addresses)
+        let symbolizer = Symbolizer()
+        for address in addresses {
+            let offset = try fileOffset(of: address, in: binary)
+            for isReturnAddress in [false, true] {
+                let frames = symbolizer.symbolizeInlined(path: binary, fileOffset: offset, isReturnAddress: isReturnAddress)
+                let single = symbolizer.symbolize(path: binary, fileOffset: offset, isReturnAddress: isReturnAddress)
+                #expect(frames == [single])
+                #expect(!single.inlined)
+            }
+            let frames = symbolizer.symbolizeInlined(path: binary, fileOffset: offset, isReturnAddress: false)
+            #expect(frames.map(OracleFrame.init) == oracle[address], "at 0x\(String(address, radix: 16))")
+            #expect(frames.first?.function == "entry_point" || frames.first?.function == "helper")
+        }
+    }
+
+    @Test("libc: every instruction of malloc agrees with addr2line -i")
+    func libcMalloc() throws {
+        let libc = SymbolizerTests.libc
+        let addresses = try instructionAddresses(of: "malloc", in: libc, dynamic: true)
+        try #require(addresses.count > 10)
+        let oracle = try addr2lineFrames(libc, addresses)
+        let symbolizer = Symbolizer()
+        var inlinedFrames = 0
+        for address in addresses {
+            let offset = try fileOffset(of: address, in: libc)
+            let frames = symbolizer.symbolizeInlined(path: libc, fileOffset: offset, isReturnAddress: false)
+            checkInvariants(frames, single: symbolizer.symbolize(path: libc, fileOffset: offset, isReturnAddress: false),
+                            address: address)
+            try #require(!frames.isEmpty)
+            #expect(frames.last?.function?.contains("malloc") == true)
+            #expect(frames.allSatisfy { $0.function != nil && $0.line != nil })
+            inlinedFrames += frames.count - 1
+            // libc's DWARF paths are relative ("./malloc/malloc.c"), which binutils and libdw join with the
+            // compilation directory differently, so files compare by name. addr2line names the real
+            // function after its symbol (__GI___libc_malloc), so the last name is not compared.
+            let ours = frames.map(OracleFrame.init).map(\.withFileName)
+            let expected = (oracle[address] ?? []).map(\.withFileName)
+            #expect(ours.dropLast() == expected.dropLast() && ours.last?.file == expected.last?.file
+                    && ours.last?.line == expected.last?.line && ours.count == expected.count,
+                    "at 0x\(String(address, radix: 16)): \(ours) vs \(expected)")
+        }
+        #expect(inlinedFrames > 0, "malloc's fast path (tcache_get etc.) is inlined")
+    }
+
+    @Test("Missing and non-ELF files give one unknown frame")
+    func unreadableFiles() throws {
+        let dir = try TempDir()
+        let notELF = try dir.write("notes.txt", "not an ELF file\n")
+        let symbolizer = Symbolizer()
+        for path in ["/nonexistent/libnothing.so", notELF] {
+            for isReturnAddress in [false, true] {
+                #expect(symbolizer.symbolizeInlined(path: path, fileOffset: 0x1234, isReturnAddress: isReturnAddress)
+                        == [SourceSymbol(function: nil, file: nil, line: nil, elfAddress: 0x1234)])
+            }
+        }
+    }
+
+    @Test("SourceSymbol decodes without `inlined` and round-trips with it")
+    func coding() throws {
+        let old = #"{"function":"f","file":"a.c","line":3,"elfAddress":16}"#
+        let decoded = try JSONDecoder().decode(SourceSymbol.self, from: Data(old.utf8))
+        #expect(decoded == SourceSymbol(function: "f", file: "a.c", line: 3, elfAddress: 16))
+        let symbol = SourceSymbol(function: "g", file: nil, line: nil, elfAddress: 32, inlined: true)
+        #expect(try JSONDecoder().decode(SourceSymbol.self, from: JSONEncoder().encode(symbol)) == symbol)
+    }
+
+    /// One frame per chain element: only the last not inlined, all at the address; the innermost
+    /// location and the real function are those of symbolize.
+    private func checkInvariants(_ frames: [SourceSymbol], single: SourceSymbol, address: UInt64,
+                                 sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(frames.map(\.inlined) == Array(repeating: true, count: max(frames.count - 1, 0)) + [false],
+                sourceLocation: sourceLocation)
+        #expect(frames.allSatisfy { $0.elfAddress == address }, sourceLocation: sourceLocation)
+        #expect(frames.first?.file == single.file && frames.first?.line == single.line, sourceLocation: sourceLocation)
+        #expect(frames.last?.function == single.function, sourceLocation: sourceLocation)
+        if frames.count == 1 { #expect(frames == [single], sourceLocation: sourceLocation) }
+    }
+}
+
 // MARK: - Helpers
 
 /// A temporary directory removed when the value is released.
@@ -291,4 +501,69 @@ private func returnAddress(ofCallTo function: String, in path: String) throws ->
         throw CommandFailed(description: "no call to \(function) in \(path)")
     }
     return addresses[call + 1].0
+}
+
+/// A frame as GNU addr2line prints it; nil for "??" and line 0.
+private struct OracleFrame: Equatable, CustomStringConvertible {
+    var function: String?
+    var file: String?
+    var line: Int?
+
+    init(function: String?, file: String?, line: Int?) {
+        self.function = function
+        self.file = file
+        self.line = line
+    }
+
+    init(_ symbol: SourceSymbol) {
+        self.init(function: symbol.function, file: symbol.file, line: symbol.line)
+    }
+
+    var withFileName: OracleFrame {
+        OracleFrame(function: function, file: file.map { URL(fileURLWithPath: $0).lastPathComponent }, line: line)
+    }
+
+    var description: String { "\(function ?? "??") \(file ?? "??"):\(line ?? 0)" }
+}
+
+/// `addr2line -a -i -f` for ELF vaddrs: each address's inline chain, innermost first.
+private func addr2lineFrames(_ path: String, _ addresses: [UInt64]) throws -> [UInt64: [OracleFrame]] {
+    let output = try run("addr2line", ["-a", "-i", "-f", "-e", path] + addresses.map { "0x" + String($0, radix: 16) })
+    var result: [UInt64: [OracleFrame]] = [:]
+    var current: UInt64?
+    var lines = output.split(separator: "\n").makeIterator()
+    while let line = lines.next() {
+        if line.hasPrefix("0x"), let address = UInt64(line.dropFirst(2), radix: 16) {
+            current = address
+            result[address] = []
+            continue
+        }
+        guard let current, var location = lines.next().map(String.init), let colon = location.lastIndex(of: ":")
+        else { throw CommandFailed(description: "unexpected addr2line output: \(output)") }
+        if let discriminator = location.range(of: " (discriminator") {
+            location = String(location[..<discriminator.lowerBound])
+        }
+        let file = String(location[..<colon])
+        let number = Int(location[location.index(after: colon)...].prefix { $0.isNumber }) ?? 0
+        result[current]?.append(OracleFrame(function: line == "??" ? nil : String(line),
+                                            file: file == "??" ? nil : file, line: number == 0 ? nil : number))
+    }
+    return result
+}
+
+/// The instruction addresses of a function, per `nm -S` (`nm -DS` for dynamic symbols) and `objdump -d`.
+private func instructionAddresses(of function: String, in path: String, dynamic: Bool = false) throws -> [UInt64] {
+    let nmArguments: [String] = (dynamic ? ["-D"] : []) + ["-S", path]
+    let symbols: [[Substring]] = try run("nm", nmArguments).split(separator: "\n").map { $0.split(separator: " ") }
+    let fields = symbols.first { fields in
+        fields.count == 4 && fields[3].split(separator: "@").first.map(String.init) == function
+    }
+    guard let fields, let start = UInt64(fields[0], radix: 16), let size = UInt64(fields[1], radix: 16), size > 0
+    else { throw CommandFailed(description: "no sized symbol \(function) in \(path)") }
+    let range = ["--start-address=0x" + String(start, radix: 16), "--stop-address=0x" + String(start + size, radix: 16)]
+    let disassembly = try run("objdump", ["-d", "--no-show-raw-insn"] + range + [path])
+    return disassembly.split(separator: "\n").compactMap { line in
+        guard line.hasPrefix(" "), let colon = line.firstIndex(of: ":") else { return nil }
+        return UInt64(line[..<colon].trimmingCharacters(in: .whitespaces), radix: 16)
+    }
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "random.h"
+#include "signals.h"
 #include "stress.h"
 
 #define PAGE 4096
@@ -147,10 +148,12 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N\n");
         return 2;
     }
     const char *s = argv[1];
+    if (!strcmp(s, "segv-recover")) return scenario_segv_recover();
+    if (!strcmp(s, "signals")) return scenario_signals(argc > 2 ? atoi(argv[2]) : 100);
     if (!strcmp(s, "threads") && argc > 3) return scenario_threads(atoi(argv[2]), strtoul(argv[3], NULL, 10));
     if (!strcmp(s, "forks") && argc > 3) return scenario_forks(atoi(argv[2]), strtoul(argv[3], NULL, 10));
     if (!strcmp(s, "exec-thread")) return scenario_exec_thread(argv[0]);

@@ -13,12 +13,30 @@ public struct SourceSymbol: Sendable, Hashable, Codable {
     public var line: Int?
     /// The ELF virtual address (p_vaddr space) the file offset corresponds to.
     public var elfAddress: UInt64
+    /// True for a frame of code inlined into its caller (every frame of `symbolizeInlined` but the
+    /// last); false for a real, out-of-line function and always for `symbolize`.
+    public var inlined: Bool
 
-    public init(function: String?, file: String?, line: Int?, elfAddress: UInt64) {
+    public init(function: String?, file: String?, line: Int?, elfAddress: UInt64, inlined: Bool = false) {
         self.function = function
         self.file = file
         self.line = line
         self.elfAddress = elfAddress
+        self.inlined = inlined
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case function, file, line, elfAddress, inlined
+    }
+
+    /// `inlined` is optional in the encoding, so data written before it existed still decodes.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        function = try container.decodeIfPresent(String.self, forKey: .function)
+        file = try container.decodeIfPresent(String.self, forKey: .file)
+        line = try container.decodeIfPresent(Int.self, forKey: .line)
+        elfAddress = try container.decode(UInt64.self, forKey: .elfAddress)
+        inlined = try container.decodeIfPresent(Bool.self, forKey: .inlined) ?? false
     }
 }
 
@@ -38,6 +56,7 @@ public final class Symbolizer {
     /// Open sessions by path; a stored nil records that the file could not be opened.
     private var sessions: [String: ModuleSession?] = [:]
     private var results: [ResultKey: SourceSymbol] = [:]
+    private var inlinedResults: [ResultKey: [SourceSymbol]] = [:]
 
     public init(debugDirectories: [String] = []) {
         debuginfoPath = ([":.debug:/usr/lib/debug"] + debugDirectories).joined(separator: ":")
@@ -60,6 +79,30 @@ public final class Symbolizer {
         }
         results[key] = symbol
         return symbol
+    }
+
+    /// The frames at this address, innermost first: for code inlined into a function, one frame per
+    /// inlined call (function = the inlined function, file/line = the location inside it, and for each
+    /// outer frame the call site: DW_AT_call_file / DW_AT_call_line of the inlined_subroutine), ending
+    /// with the real (non-inlined) function. Without inlining: exactly one frame, equal to symbolize(...).
+    ///
+    /// Every frame has the elfAddress of the given offset, and `inlined` is true for all but the last.
+    /// The innermost frame's file/line and the last frame's function are those of `symbolize`. Whenever
+    /// the DWARF is incomplete or inconsistent (an unnamed inlined function, a scope chain that does not
+    /// end in the function `symbolize` names, ...) the result is the single frame of `symbolize`.
+    public func symbolizeInlined(path: String, fileOffset: UInt64, isReturnAddress: Bool) -> [SourceSymbol] {
+        let key = ResultKey(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress)
+        if let cached = inlinedResults[key] { return cached }
+        let outermost = symbolize(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress)
+        var frames = [outermost]
+        if let session = session(for: path), let address = session.elfAddress(forFileOffset: fileOffset) {
+            let lookupAddress = isReturnAddress && address > 0 ? address - 1 : address
+            if let chain = session.inlinedFrames(elfAddress: lookupAddress, symbol: outermost) {
+                frames = chain
+            }
+        }
+        inlinedResults[key] = frames
+        return frames
     }
 
     /// Build-id of a module as lowercase hex, nil if none or unreadable.
@@ -185,6 +228,12 @@ private final class ModuleSession {
     /// help here: for inlined code it continues with the inlined function's abstract scopes and
     /// never reaches the concrete caller, so the CU's function DIEs are searched instead.
     private static func subprogramName(in cu: inout Dwarf_Die, at address: Dwarf_Addr) -> String? {
+        guard var function = subprogram(in: &cu, at: address) else { return nil }
+        return functionName(of: &function)
+    }
+
+    /// The outermost function DIE of the CU containing the address, per dwarf_getfuncs.
+    private static func subprogram(in cu: inout Dwarf_Die, at address: Dwarf_Addr) -> Dwarf_Die? {
         var search = FunctionSearch(address: address)
         _ = withUnsafeMutablePointer(to: &search) { searchPointer in
             dwarf_getfuncs(&cu, { die, context in
@@ -196,15 +245,112 @@ private final class ModuleSession {
                 return Int32(DWARF_CB_ABORT)
             }, searchPointer, 0)
         }
-        guard var function = search.found else { return nil }
+        return search.found
+    }
+
+    /// The demangled linkage name of a subprogram or inlined_subroutine DIE, else its DW_AT_name;
+    /// both looked up through DW_AT_abstract_origin / DW_AT_specification.
+    private static func functionName(of die: inout Dwarf_Die) -> String? {
         var attribute = Dwarf_Attribute()
         for name in [DW_AT_linkage_name, DW_AT_MIPS_linkage_name] {
-            if let found = dwarf_attr_integrate(&function, UInt32(name), &attribute),
+            if let found = dwarf_attr_integrate(&die, UInt32(name), &attribute),
                let mangled = dwarf_formstring(found) {
                 return Demangler.demangle(String(cString: mangled))
             }
         }
-        return dwarf_diename(&function).map { String(cString: $0) }
+        return dwarf_diename(&die).map { String(cString: $0) }
+    }
+
+    /// The inline frames at an address, innermost first, given `symbol`, the result of `lookup` for
+    /// it; nil when the address is not in inlined code or when the DWARF does not add up.
+    ///
+    /// dwarf_getscopes gives the innermost scope DIE, but for inlined code its chain stops at the
+    /// innermost inlined_subroutine (then the abstract origin's scopes); the concrete chain, through
+    /// every level of inlining up to the real function, comes from dwarf_getscopes_die on that DIE
+    /// (as eu-addr2line -i does). The chain must end in the function dwarf_getfuncs found, and so
+    /// `symbol.function` names the last frame.
+    func inlinedFrames(elfAddress: UInt64, symbol: SourceSymbol) -> [SourceSymbol]? {
+        let address = elfAddress &+ mainBias
+        guard let units, symbol.function != nil, var cu = units.compileUnit(containing: address &- units.bias)
+        else { return nil }
+        let pc = address &- units.bias
+
+        var scopes: UnsafeMutablePointer<Dwarf_Die>?
+        let scopeCount = dwarf_getscopes(&cu, pc, &scopes)
+        defer { free(scopes) }
+        guard scopeCount > 0, var innermost = scopes?.pointee,
+              dwarf_tag(&innermost) != Int32(DW_TAG_compile_unit) else { return nil }
+        var chain: UnsafeMutablePointer<Dwarf_Die>?
+        let chainCount = dwarf_getscopes_die(&innermost, &chain)
+        defer { free(chain) }
+        guard chainCount > 1, let chain else { return nil }
+
+        // The chain: [blocks and inlined_subroutines..., subprogram, (namespaces...,) CU of `cu`].
+        var last = chain[Int(chainCount) - 1]
+        guard dwarf_dieoffset(&last) == dwarf_dieoffset(&cu) else { return nil }
+        var inlinedCalls: [Dwarf_Die] = []
+        var function: Dwarf_Die?
+        for index in 0..<Int(chainCount) - 1 {
+            var die = chain[index]
+            guard dwarf_haspc(&die, pc) == 1 else { return nil }
+            switch Int(dwarf_tag(&die)) {
+            case Int(DW_TAG_inlined_subroutine):
+                inlinedCalls.append(die)
+            case Int(DW_TAG_subprogram):
+                function = die
+            case Int(DW_TAG_lexical_block), Int(DW_TAG_try_block), Int(DW_TAG_catch_block),
+                 Int(DW_TAG_with_stmt):
+                continue
+            default:
+                return nil
+            }
+            if function != nil { break }
+        }
+        guard !inlinedCalls.isEmpty, var function, var expected = Self.subprogram(in: &cu, at: pc),
+              dwarf_dieoffset(&function) == dwarf_dieoffset(&expected) else { return nil }
+
+        guard let callSites = Self.callSites(of: &inlinedCalls, in: &cu) else { return nil }
+        var frames: [SourceSymbol] = []
+        var location = (file: symbol.file, line: symbol.line)
+        for (index, var call) in inlinedCalls.enumerated() {
+            guard let name = Self.functionName(of: &call) else { return nil }
+            frames.append(SourceSymbol(function: name, file: location.file, line: location.line,
+                                       elfAddress: symbol.elfAddress, inlined: true))
+            location = callSites[index]
+        }
+        frames.append(SourceSymbol(function: symbol.function, file: location.file, line: location.line,
+                                   elfAddress: symbol.elfAddress, inlined: false))
+        return frames
+    }
+
+    /// DW_AT_call_file (resolved in the CU's file table) and DW_AT_call_line of each inlined_subroutine;
+    /// nil parts when absent, nil overall when a file index is out of the table's range.
+    private static func callSites(of calls: inout [Dwarf_Die], in cu: inout Dwarf_Die)
+        -> [(file: String?, line: Int?)]? {
+        var files: OpaquePointer?
+        var fileCount = 0
+        let haveFiles = dwarf_getsrcfiles(&cu, &files, &fileCount) == 0
+        var version: Dwarf_Half = 0
+        if dwarf_cu_info(cu.cu, &version, nil, nil, nil, nil, nil, nil) != 0 { return nil }
+        var sites: [(file: String?, line: Int?)] = []
+        for index in calls.indices {
+            var attribute = Dwarf_Attribute()
+            var value: Dwarf_Word = 0
+            var file: String?
+            if dwarf_formudata(dwarf_attr(&calls[index], UInt32(DW_AT_call_file), &attribute), &value) == 0,
+               value > 0 || version >= 5 {
+                guard haveFiles, value < fileCount, let name = dwarf_filesrc(files, Int(value), nil, nil)
+                else { return nil }
+                file = String(cString: name)
+            }
+            var line: Int?
+            if dwarf_formudata(dwarf_attr(&calls[index], UInt32(DW_AT_call_line), &attribute), &value) == 0,
+               value > 0 {
+                line = Int(value)
+            }
+            sites.append((file, line))
+        }
+        return sites
     }
 
     /// .symtab (also from separate debug info) or .dynsym, as libdwfl finds them. A sized symbol

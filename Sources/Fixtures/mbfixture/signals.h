@@ -1,0 +1,2 @@
+int scenario_segv_recover(void);
+int scenario_signals(int count);

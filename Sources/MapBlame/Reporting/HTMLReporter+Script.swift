@@ -1,0 +1,289 @@
+extension HTMLReporter {
+    /// The page's script, first half: helpers, decoding of the data block, the process sections with
+    /// their legend, the address-space picture and the region details. Builds everything with DOM
+    /// calls; no string from the report is ever parsed as HTML. It opens the function that
+    /// `scriptPanels` closes.
+    static let scriptCore = #"""
+        "use strict";
+        (function () {
+        const COLOR = { bss: "#4e79a7", heap: "#f28e2b", stack: "#59a14f", "thread-stack": "#8cd17d", guard: "#bab0ac",
+          malloc: "#e15759", "malloc-arena": "#ff9d9a", loader: "#b07aa1", mmap: "#edc948", shm: "#76b7b2",
+          vdso: "#a8846c", file: "#c9d3df", unknown: "#7a7a7a" };
+        const ABOUT = { bss: "zero-initialized globals (.bss) of the program or of a library",
+          heap: "the brk heap", stack: "the main thread's stack", "thread-stack": "the stack of a thread",
+          guard: "guard pages (no access) below thread stacks and arenas",
+          malloc: "a large allocation glibc served with mmap", "malloc-arena": "a glibc per-thread malloc arena",
+          loader: "memory of the dynamic loader (ld.so) itself", mmap: "direct anonymous mmap by program code",
+          shm: "shared memory", vdso: "[vdso], [vvar], [vsyscall]: pages the kernel maps at exec",
+          file: "file-backed mappings: code, data and mapped files", unknown: "bytes no traced call explains" };
+        const PAGE = 4096, SVGNS = "http://www.w3.org/2000/svg";
+        let D, S, F, CATS, CATINDEX;
+
+        function fail(message) {
+          const e = document.getElementById("error");
+          e.textContent = message;
+          e.hidden = false;
+          document.body.setAttribute("data-error", message);
+        }
+
+        function h(tag, attrs, ...kids) {
+          const e = document.createElement(tag);
+          setAll(e, attrs);
+          for (const kid of kids) if (kid != null && kid !== false) e.append(kid instanceof Node ? kid : String(kid));
+          return e;
+        }
+
+        function svg(tag, attrs, ...kids) {
+          const e = document.createElementNS(SVGNS, tag);
+          setAll(e, attrs);
+          for (const kid of kids) if (kid != null) e.append(kid instanceof Node ? kid : String(kid));
+          return e;
+        }
+
+        function setAll(e, attrs) {
+          if (attrs) for (const k in attrs) {
+            const v = attrs[k];
+            if (v == null || v === false) continue;
+            if (k === "class" && !(e instanceof SVGElement)) e.className = v; else e.setAttribute(k, String(v));
+          }
+        }
+
+        const str = i => (i == null ? null : S[i]);
+        const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
+        const base = p => p.slice(p.lastIndexOf("/") + 1);
+        const hexAdd = (hex, n) => (BigInt("0x" + hex) + BigInt(n)).toString(16);
+        const rssShare = (r, o) => (r.size > 0 ? Math.round((r.rss / PAGE) * o.size / r.size) * PAGE : 0);
+
+        function bytes(n) {
+          if (n < 1024) return n + " B";
+          if (n < 1048576 && n % 1024 === 0) return n / 1024 + " KiB";
+          const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+          let v = n / 1024, u = 0;
+          while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+          return (Math.round(v * 10) / 10).toFixed(1) + " " + units[u];
+        }
+
+        /// "parse_config (config.c:88)", "parse_config" or "libfoo.so+0x1f2a3", as in the text report.
+        const frameShort = i => S[F[i][6]];
+
+        function frameWhere(i) {
+          const f = F[i], m = str(f[1]);
+          return (m != null ? m : "??") + "+0x" + f[2] + " (ip 0x" + f[0] + ")";
+        }
+
+        function decode(p) {
+          const regions = p.regions.map((r, i) => ({
+            i, startHex: r[0], size: r[1], perms: r[2], offset: r[3], device: r[4], inode: r[5], path: str(r[6]) ?? "",
+            rss: r[7], anon: r[8], swap: r[9], cat: CATS[r[10]], label: str(r[11]), gap: r[12],
+            evidence: str(r[14]), confidence: str(r[15]),
+            origins: r[13].map(o => ({ off: o[0], size: o[1], event: o[2], syscall: o[3], cat: CATS[o[4]],
+                                       label: str(o[5]), site: o[6] })),
+          }));
+          const events = p.events.map(e => ({ id: e[0], tid: e[1], syscall: e[2], result: e[3], path: str(e[4]),
+                                              stack: e[5], args: e[6] }));
+          return { p, regions, events, eventById: new Map(events.map(e => [e.id, e])) };
+        }
+
+        // MARK: tooltip
+
+        const tip = () => document.getElementById("tip");
+        function showTip(ev, lines) {
+          const t = tip();
+          t.replaceChildren(...lines.map(l => h("div", null, l)));
+          t.hidden = false;
+          const x = Math.max(4, Math.min(ev.clientX + 14, innerWidth - t.offsetWidth - 8));
+          const below = ev.clientY + 18 + t.offsetHeight < innerHeight;
+          t.style.left = x + "px";
+          t.style.top = (below ? ev.clientY + 18 : Math.max(4, ev.clientY - t.offsetHeight - 10)) + "px";
+        }
+        function hideTip() { tip().hidden = true; }
+
+        // MARK: process section
+
+        function renderProcess(P) {
+          const p = P.p, exe = str(p.exe);
+          const sec = h("section", { id: "pid-" + p.pid, role: "tabpanel", "data-pid": p.pid,
+                                     "data-region-count": P.regions.length, "data-event-count": P.events.length });
+          sec.append(h("h2", null, "pid " + p.pid + " ", h("code", null, exe ?? "?")));
+          let mapped = 0, rss = 0, anon = 0;
+          for (const r of P.regions) { mapped += r.size; rss += r.rss; anon += r.anon; }
+          const facts = [p.ppid != null ? "child of " + p.ppid : "the launched program", p.exit,
+                         [P.regions.length, " regions"], [bytes(mapped), " mapped"], [bytes(rss), " resident"],
+                         [bytes(anon), " anonymous"], [p.recorded, " mapping calls recorded"]];
+          if (p.verify) facts.push(["verify: " + p.verify.mismatched, " mismatched pages of " + p.verify.mapped_pages]);
+          sec.append(h("div", { class: "summary" },
+                       ...facts.map(f => (Array.isArray(f) ? h("span", null, h("b", null, f[0]), f[1]) : h("span", null, f)))));
+          if (!p.snapshot) {
+            sec.setAttribute("data-site-count", 0);
+            sec.append(h("p", { class: "note" }, "No final snapshot: the process ended before its exit could be " +
+                                                   "observed, so there is no map to show."));
+            return sec;
+          }
+          sec.append(renderLegend(P));
+          sec.append(h("h3", null, "Address space"),
+                     h("p", { class: "note" }, "Every line of the final /proc/" + p.pid + "/maps in address order, " +
+                       "its height on a log scale of its size (4 KiB to 256 MiB and up) and unmapped gaps folded, so " +
+                       "small regions stay visible. The solid part of a band is its resident share. Hover for a " +
+                       "summary; click for its origins and their backtraces."));
+          const details = h("div", { class: "details" });
+          sec.append(h("div", { class: "mapgrid" }, renderMap(P, details), details));
+          sec.append(renderTimeline(P));
+          sec.append(renderSites(P, sec));
+          return sec;
+        }
+
+        function totals(P) {
+          const t = new Map();
+          const get = c => t.get(c) ?? (t.set(c, { regions: 0, mapped: 0, rss: 0 }), t.get(c));
+          for (const r of P.regions) {
+            get(r.cat).regions++;
+            for (const o of r.origins) { const x = get(o.cat); x.mapped += o.size; x.rss += rssShare(r, o); }
+          }
+          return t;
+        }
+
+        function renderLegend(P) {
+          const t = totals(P), box = h("div", { class: "legend" });
+          for (const c of CATS) {
+            const x = t.get(c);
+            if (!x) continue;
+            box.append(h("span", { class: "chip", title: ABOUT[c] ?? c, "data-category": c },
+                         h("span", { class: "sw", style: "background:" + COLOR[c] }), c,
+                         h("small", null, plural(x.regions, "region") + " \u00b7 " + bytes(x.mapped) + " \u00b7 rss " + bytes(x.rss))));
+          }
+          const about = h("dl", { class: "note" });
+          for (const c of CATS) about.append(h("dt", null, h("span", { class: "sw", style: "background:" + COLOR[c] }), " ", c),
+                                             h("dd", null, ABOUT[c] ?? ""));
+          return h("div", null, h("h3", null, "Categories"), box,
+                   h("details", null, h("summary", { class: "muted" }, "What the categories mean"), about));
+        }
+
+        // MARK: address space
+
+        function regionTitle(r) {
+          let t = r.path === "" ? r.cat + ": " + r.label : r.cat === "file" ? r.path : r.path + "  \u2014  " + r.cat + ": " + r.label;
+          if (r.origins.length > 1) t += "  (" + r.origins.length + " ranges)";
+          return t;
+        }
+
+        /// Bands go into chunks that the browser lays out and paints only near the visible part of the
+        /// scroll box (content-visibility), so 10,000 regions cost little more than 100.
+        function renderMap(P, details) {
+          const box = h("div", { class: "map", "data-bands": P.regions.length });
+          let chunk = null, chunkHeight = 0, count = 0;
+          const flush = () => { if (chunk) { chunk.style.containIntrinsicSize = "auto " + chunkHeight + "px"; box.append(chunk); } };
+          for (const r of P.regions) {
+            if (count++ % 200 === 0) { flush(); chunk = h("div", { class: "chunk" }); chunkHeight = 0; }
+            if (r.gap > 0) {
+              chunk.append(h("div", { class: "gap" }, "\u22ef " + bytes(r.gap) + " unmapped \u22ef"));
+              chunkHeight += 14;
+            }
+            const color = COLOR[r.cat] ?? "#999999";
+            const height = Math.round(Math.min(56, 16 + 2.5 * Math.log2(Math.max(1, r.size / PAGE))));
+            const resident = (r.size > 0 ? Math.min(100, (r.rss / r.size) * 100) : 0).toFixed(2) + "%";
+            chunk.append(h("div", { class: "band", "data-i": r.i, "data-category": r.cat,
+                                    style: "height:" + height + "px;background:linear-gradient(90deg," + color + " " + resident +
+                                           "," + color + "55 " + resident + ")" },
+                           h("span", { class: "addr" }, r.startHex),
+                           h("span", { class: "lab" }, regionTitle(r)),
+                           h("span", { class: "sz" }, bytes(r.size) + (r.rss ? " \u00b7 rss " + bytes(r.rss) : ""))));
+            chunkHeight += height + 2;
+          }
+          flush();
+          const regionAt = ev => { const b = ev.target.closest(".band"); return b ? [b, P.regions[+b.dataset.i]] : [null, null]; };
+          box.addEventListener("click", ev => {
+            const [band, r] = regionAt(ev);
+            if (!r) return;
+            box.querySelector(".band.sel")?.classList.remove("sel");
+            band.classList.add("sel");
+            showRegion(P, r, details);
+          });
+          box.addEventListener("mousemove", ev => {
+            const [, r] = regionAt(ev);
+            if (!r) return hideTip();
+            showTip(ev, [r.startHex + "-" + hexAdd(r.startHex, r.size) + " " + r.perms + "  " + bytes(r.size) +
+                         ", rss " + bytes(r.rss), regionTitle(r),
+                         ...r.origins.slice(0, 6).map(o => "\u2022 " + bytes(o.size) + " " + o.cat + ": " + o.label),
+                         r.origins.length > 6 ? "\u2026 " + (r.origins.length - 6) + " more" : null].filter(x => x != null));
+          });
+          box.addEventListener("mouseleave", hideTip);
+          // Start with the anonymous region that holds the most resident memory.
+          let best = null;
+          for (const r of P.regions) {
+            if (r.cat === "file" || r.cat === "vdso") continue;
+            if (!best || r.rss > best.rss || (r.rss === best.rss && r.size > best.size)) best = r;
+          }
+          if (best) {
+            box.querySelector('.band[data-i="' + best.i + '"]').classList.add("sel");
+            showRegion(P, best, details);
+          } else {
+            details.append(h("p", { class: "muted" }, "Click a region to see where its bytes come from."));
+          }
+          return box;
+        }
+
+        function showRegion(P, r, panel) {
+          panel.replaceChildren(
+            h("h4", null, r.startHex + "-" + hexAdd(r.startHex, r.size) + " " + r.perms + " " + r.offset.padStart(8, "0") + " " +
+                          r.device + " " + r.inode + (r.path ? " " + r.path : "")),
+            h("p", null, "size " + bytes(r.size) + ", resident " + bytes(r.rss) + ", anonymous " + bytes(r.anon) +
+                         ", swap " + bytes(r.swap)),
+            h("p", null, h("span", { class: "sw", style: "background:" + COLOR[r.cat] }), " ", h("b", null, r.cat), ": " + r.label),
+            ...(r.evidence ? [h("p", { class: "muted" }, "evidence: " + r.evidence + (r.confidence ? " (" + r.confidence + ")" : ""))] : []));
+          for (const o of r.origins) panel.append(originBlock(P, r, o));
+        }
+
+        function originBlock(P, r, o) {
+          const div = h("div", { class: "origin" },
+            h("p", null, h("span", { class: "sw", style: "background:" + COLOR[o.cat] }), " ",
+              h("code", null, hexAdd(r.startHex, o.off) + "-" + hexAdd(r.startHex, o.off + o.size)),
+              " " + bytes(o.size) + ", rss \u2248 " + bytes(rssShare(r, o))),
+            h("p", null, h("b", null, o.cat), ": " + o.label));
+          const ev = o.event == null ? null : P.eventById.get(o.event);
+          if (!ev) {
+            div.append(h("p", { class: "muted" }, o.event != null ? "event #" + o.event + " is not in the report"
+              : o.cat === "unknown" ? "no traced call explains these bytes" : "made by the kernel itself: no call, no backtrace"));
+            return div;
+          }
+          div.append(h("p", { class: "muted" }, "#" + ev.id + " " + callText(ev) + (ev.syscall === "execve" ? "" : " in thread " + ev.tid)));
+          if (o.site != null) div.append(h("p", null, "site: ", h("code", null, frameShort(o.site))));
+          div.append(backtrace(ev.stack));
+          return div;
+        }
+
+        function backtrace(stack) {
+          if (!stack.length) return h("p", { class: "muted" }, "no backtrace");
+          const ol = h("ol", { class: "bt", start: 0 });
+          for (const i of stack) ol.append(h("li", null, frameShort(i) + " ", h("span", { class: "where" }, frameWhere(i))));
+          return ol;
+        }
+
+        function flagNames(value, names) {
+          const out = [];
+          for (const [bit, name] of names) if ((value & bit) === bit && bit !== 0) { out.push(name); value &= ~bit; }
+          if (value) out.push("0x" + value.toString(16));
+          return out.join("|");
+        }
+
+        const PROT = [[1, "PROT_READ"], [2, "PROT_WRITE"], [4, "PROT_EXEC"]];
+        const MAPF = [[3, "MAP_SHARED_VALIDATE"], [1, "MAP_SHARED"], [2, "MAP_PRIVATE"], [0x10, "MAP_FIXED"],
+          [0x20, "MAP_ANONYMOUS"], [0x100, "MAP_GROWSDOWN"], [0x800, "MAP_DENYWRITE"], [0x1000, "MAP_EXECUTABLE"],
+          [0x2000, "MAP_LOCKED"], [0x4000, "MAP_NORESERVE"], [0x8000, "MAP_POPULATE"], [0x10000, "MAP_NONBLOCK"],
+          [0x20000, "MAP_STACK"], [0x40000, "MAP_HUGETLB"], [0x80000, "MAP_SYNC"], [0x100000, "MAP_FIXED_NOREPLACE"]];
+
+        function callText(ev) {
+          if (ev.syscall === "execve") return "set up by the kernel at execve" + (ev.path ? " of " + ev.path : "");
+          const a = ev.args.map(x => "0x" + x);
+          if (ev.syscall === "mmap" && ev.args.length === 6) {
+            const prot = parseInt(ev.args[2], 16), flags = parseInt(ev.args[3], 16);
+            a[1] = String(parseInt(ev.args[1], 16));
+            a[2] = prot === 0 ? "PROT_NONE" : flagNames(prot, PROT);
+            a[3] = flagNames(flags, MAPF);
+            a[4] = String(BigInt.asIntN(32, BigInt("0x" + ev.args[4])));
+          }
+          const result = ev.result == null ? "?" : ev.result.startsWith("-") ? ev.result : "0x" + ev.result;
+          return ev.syscall + "(" + a.join(", ") + ") = " + result + (ev.path ? "  " + ev.path : "");
+        }
+
+        """#
+}
