@@ -42,6 +42,14 @@ int cshims_getregs(pid_t tid, cshims_regs *out) {
     out->r9 = r.r9;
     out->rip = r.rip;
     out->rsp = r.rsp;
+    out->rbx = r.rbx;
+    out->rcx = r.rcx;
+    out->rbp = r.rbp;
+    out->r11 = r.r11;
+    out->r12 = r.r12;
+    out->r13 = r.r13;
+    out->r14 = r.r14;
+    out->r15 = r.r15;
     return 0;
 }
 

@@ -17,6 +17,7 @@ struct cshims_unwinder {
 typedef struct {
     void *upt;  // _UPT_create(tid)
     pid_t tid;
+    const cshims_regs *regs;  // the registers at the stop, read once by the tracer
     uint64_t page_addr[CACHED_PAGES];
     int page_valid[CACHED_PAGES];
     int next_slot;
@@ -71,7 +72,37 @@ static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
 static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg) {
     return _UPT_get_dyn_info_list_addr(as, addr, UPT(arg));
 }
+/// The stop's registers in libunwind's x86_64 numbering (RAX, RDX, RCX, RBX, RSI, RDI, RBP, RSP,
+/// R8-R15, RIP), or NULL for one we did not capture.
+static const uint64_t *captured(const cshims_regs *r, unw_regnum_t reg) {
+    switch (reg) {
+    case UNW_X86_64_RAX: return &r->rax;
+    case UNW_X86_64_RDX: return &r->rdx;
+    case UNW_X86_64_RCX: return &r->rcx;
+    case UNW_X86_64_RBX: return &r->rbx;
+    case UNW_X86_64_RSI: return &r->rsi;
+    case UNW_X86_64_RDI: return &r->rdi;
+    case UNW_X86_64_RBP: return &r->rbp;
+    case UNW_X86_64_RSP: return &r->rsp;
+    case UNW_X86_64_R8: return &r->r8;
+    case UNW_X86_64_R9: return &r->r9;
+    case UNW_X86_64_R10: return &r->r10;
+    case UNW_X86_64_R11: return &r->r11;
+    case UNW_X86_64_R12: return &r->r12;
+    case UNW_X86_64_R13: return &r->r13;
+    case UNW_X86_64_R14: return &r->r14;
+    case UNW_X86_64_R15: return &r->r15;
+    case UNW_X86_64_RIP: return &r->rip;
+    default: return NULL;
+    }
+}
+
 static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg) {
+    const uint64_t *known = write ? NULL : captured(current->regs, reg);
+    if (known) {
+        *val = *known;
+        return 0;
+    }
     return _UPT_access_reg(as, reg, val, write, UPT(arg));
 }
 static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write, void *arg) {
@@ -112,10 +143,11 @@ void cshims_unwinder_destroy(cshims_unwinder *u) {
 
 void cshims_unwinder_flush(cshims_unwinder *u) { unw_flush_cache(u->as, 0, 0); }
 
-int cshims_backtrace(cshims_unwinder *u, pid_t tid, uint64_t *ips, int max) {
+int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max) {
     walk_context *c = malloc(sizeof *c);
     if (!c) return -UNW_ENOMEM;
     c->tid = tid;
+    c->regs = regs;
     c->next_slot = 0;
     memset(c->page_valid, 0, sizeof c->page_valid);
     c->upt = _UPT_create(tid);

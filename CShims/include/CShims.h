@@ -21,6 +21,7 @@ typedef struct {
     uint64_t rax;        // return value at a syscall-exit stop
     uint64_t rdi, rsi, rdx, r10, r8, r9;  // syscall arguments 1-6
     uint64_t rip, rsp;
+    uint64_t rbx, rcx, rbp, r11, r12, r13, r14, r15;  // the rest, for the unwinder
 } cshims_regs;
 
 /// PTRACE_GETREGS into the subset above. Returns 0, or -1 with errno set.
@@ -98,15 +99,22 @@ void cshims_unwinder_destroy(cshims_unwinder *_Nonnull u);
 /// Forget cached unwind info (after exec, or when code was unmapped).
 void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
 
-/// Unwinds the stopped thread `tid` and stores up to `max` instruction pointers (the first is the
-/// current IP, later ones return addresses). Returns the number stored, or a negative libunwind
-/// error if not even the first frame could be read.
-int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, uint64_t *_Nonnull ips, int max);
+/// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
+/// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
+/// instruction pointers (the first is the current IP, later ones return addresses). Returns the
+/// number stored, or a negative libunwind error if not even the first frame could be read.
+int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
+                     uint64_t *_Nonnull ips, int max);
 
 // MARK: memory of another process
 
 /// process_vm_readv of one buffer. Returns bytes read or -1 with errno set.
 long cshims_read_memory(pid_t pid, uint64_t addr, void *_Nonnull buf, uint64_t len);
+
+// MARK: scheduling
+
+/// Restricts the calling thread to `cpu` (sched_setaffinity, a GNU extension). Returns 0 or -1.
+int cshims_pin_self(int cpu);
 
 // MARK: names (GNU extensions, hidden from Swift's Glibc module without _GNU_SOURCE)
 

@@ -1,10 +1,14 @@
 import ArgumentParser
+import Glibc
 import MapBlame
 
 /// How to launch and trace: shared by `run` and `record`.
 struct ProgramOptions: ParsableArguments {
     @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
     var frames: Int = 64
+
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run mapblame and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program.", valueName: "N"))
+    var cpu: Int32?
 
     @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")
     var noASLR = false
@@ -22,10 +26,13 @@ struct ProgramOptions: ParsableArguments {
         }
         guard !command.isEmpty else { throw ValidationError("no program given: PROGRAM [ARGS...] must follow --") }
         guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+        if let cpu, cpu < 0 || cpu >= sysconf(Int32(_SC_NPROCESSORS_ONLN)) {
+            throw ValidationError("--cpu \(cpu): this machine has CPUs 0-\(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1)")
+        }
     }
 
     var traceOptions: TraceOptions {
-        TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true)
+        TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
     }
 }
 

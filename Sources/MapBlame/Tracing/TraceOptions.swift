@@ -7,8 +7,12 @@ public struct TraceOptions: Sendable {
     /// Ignore SIGINT and SIGQUIT in the tracer while tracing (the program gets them from the terminal
     /// and decides; the tracer survives to write the report). The program itself keeps their default.
     public var shieldInterrupts = false
+    /// Run the tracer and the program on this CPU only (tracer and tracee then never wait for a
+    /// cross-CPU wake-up; the program loses parallelism).
+    public var cpu: Int32?
 
-    public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false) {
+    public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
+        self.cpu = cpu
         self.maxFrames = maxFrames
         self.disableASLR = disableASLR
         self.shieldInterrupts = shieldInterrupts
