@@ -7,7 +7,8 @@ public struct ReportBuilder {
     private let verify: Bool
     private let allEvents: Bool
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
-    private var frameCache: [[Frame: SymbolizedFrame]] = [[:], [:]]
+    private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
+    private var stackCache: [Int: [SymbolizedFrame]] = [:]
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
         guard !m.buildID.isEmpty else { return false }
@@ -90,23 +91,34 @@ public struct ReportBuilder {
                       category: category, label: label, site: nil)
     }
 
+    /// A recorded stack with names: every frame expanded into its inlined calls (innermost
+    /// first), each unique frame symbolized once.
     private mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
-        recording.stacks[index].enumerated().map { position, frame in
+        if let cached = stackCache[index] { return cached }
+        var frames: [SymbolizedFrame] = []
+        for (position, frame) in recording.stacks[index].enumerated() {
             let kind = position > 0 ? 1 : 0
-            if let cached = frameCache[kind][frame] { return cached }
-            var result = SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
-                                         function: nil, file: nil, line: nil)
-            if let module = frame.module, changedModules.contains(module) {
-                result.moduleChanged = true
-            } else if let module = frame.module, module.hasPrefix("/") {
-                let s = symbolizer.symbolize(path: module, fileOffset: frame.fileOffset, isReturnAddress: position > 0)
-                result.moduleOffset = s.elfAddress
-                result.function = s.function
-                result.file = s.file
-                result.line = s.line
+            if let cached = frameCache[kind][frame] {
+                frames += cached
+                continue
             }
-            frameCache[kind][frame] = result
-            return result
+            var expanded = [SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
+                                            function: nil, file: nil, line: nil)]
+            if let module = frame.module, changedModules.contains(module) {
+                expanded[0].moduleChanged = true
+            } else if let module = frame.module, module.hasPrefix("/") {
+                expanded = symbolizer.symbolizeInlined(path: module, fileOffset: frame.fileOffset,
+                                                       isReturnAddress: position > 0).map { s in
+                    var f = SymbolizedFrame(ip: frame.ip, module: module, moduleOffset: s.elfAddress,
+                                            function: s.function, file: s.file, line: s.line)
+                    f.inlined = s.inlined
+                    return f
+                }
+            }
+            frameCache[kind][frame] = expanded
+            frames += expanded
         }
+        stackCache[index] = frames
+        return frames
     }
 }

@@ -10,6 +10,9 @@ public struct SymbolizedFrame: Sendable, Hashable {
     /// The module file is not the one recorded (its build-id differs, or it is gone): no names are
     /// given rather than wrong ones.
     public var moduleChanged = false
+    /// A call the compiler inlined into the next frame: same instruction pointer, its own function
+    /// and source location.
+    public var inlined = false
 
     /// "parse_config (config.c:88)", "parse_config", or "libfoo.so+0x1f2a3".
     public var shortDescription: String {

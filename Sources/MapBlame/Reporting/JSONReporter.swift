@@ -95,7 +95,8 @@ public enum JSONReporter {
         .object([
             ("ip", .hex(f.ip)), ("module", .optional(f.module)), ("module_offset", .hex(f.moduleOffset)),
             ("function", .optional(f.function)), ("file", .optional(f.file)), ("line", .optional(f.line)),
-        ] + (f.moduleChanged ? [("module_changed", JSONValue.bool(true))] : []))
+        ] + (f.moduleChanged ? [("module_changed", JSONValue.bool(true))] : [])
+          + (f.inlined ? [("inlined", JSONValue.bool(true))] : []))
     }
 }
 
