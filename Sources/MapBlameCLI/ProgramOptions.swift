@@ -10,6 +10,9 @@ struct ProgramOptions: ParsableArguments {
     @Option(name: .customLong("cpu"), help: ArgumentHelp("Run mapblame and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program.", valueName: "N"))
     var cpu: Int32?
 
+    @Flag(name: [.short, .customLong("quiet")], help: "No live progress line on stderr (it is only shown when stderr is a terminal).")
+    var quiet = false
+
     @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")
     var noASLR = false
 
@@ -33,6 +36,15 @@ struct ProgramOptions: ParsableArguments {
 
     var traceOptions: TraceOptions {
         TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
+    }
+
+    /// Records the program into `path` (nil: the default name), with the progress line when wanted.
+    func record(to path: String?) throws(RecordError) -> RecordResult {
+        var options = traceOptions
+        let live = ProgressLine.enabled(quiet: quiet)
+        if live { options.progress = ProgressLine.start() }
+        defer { if live { ProgressLine.stop() } }
+        return try Recorder.record(command: command, options: options, to: path)
     }
 }
 

@@ -26,7 +26,7 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         let recorded: RecordResult
         do {
-            recorded = try Recorder.record(command: program.command, options: program.traceOptions, to: output)
+            recorded = try program.record(to: output)
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import MapBlame
 
+extension FoldedReporter.Weight: ExpressibleByArgument {}
+
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -14,14 +16,17 @@ struct ReportCommand: ParsableCommand {
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, html, folded
     }
 
     @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
     var trace: String
 
-    @Option(name: .customLong("format"), help: "Output format: text or json.")
+    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
     var format: Format = .text
+
+    @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")
+    var weight: FoldedReporter.Weight = .bytes
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
     var output: String?
@@ -39,7 +44,13 @@ struct ReportCommand: ParsableCommand {
         } catch {
             Diagnostics.fail(error.description, status: 1)
         }
-        let text = format == .json ? JSONReporter.render(report) : TextReporter.render(report)
+        let text: String
+        switch format {
+        case .text: text = TextReporter.render(report)
+        case .json: text = JSONReporter.render(report)
+        case .html: text = HTMLReporter.render(report)
+        case .folded: text = FoldedReporter.render(report, weight: weight)
+        }
         do {
             if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
         } catch {

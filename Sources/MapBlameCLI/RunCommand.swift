@@ -22,6 +22,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (docs/json-report.md) to FILE.", valueName: "FILE"))
     var json: String?
 
+    @Option(name: .customLong("html"), help: ArgumentHelp("Also write a self-contained HTML report to FILE.", valueName: "FILE"))
+    var html: String?
+
+    @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks weighted by mapped bytes to FILE (flamegraph.pl, inferno, speedscope).", valueName: "FILE"))
+    var folded: String?
+
     @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
@@ -29,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var program: ProgramOptions
 
     mutating func validate() throws {
-        for path in [output, json, trace].compactMap({ $0 }) {
+        for path in [output, json, html, folded, trace].compactMap({ $0 }) {
             if let problem = FileChecks.outputProblem(path) { throw ValidationError("\(path): \(problem)") }
         }
     }
@@ -38,7 +44,7 @@ struct RunCommand: ParsableCommand {
         let path = trace ?? TemporaryFile.path(suffix: ".trace")
         let recorded: RecordResult
         do {
-            recorded = try Recorder.record(command: program.command, options: program.traceOptions, to: path)
+            recorded = try program.record(to: path)
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
@@ -52,6 +58,8 @@ struct RunCommand: ParsableCommand {
         }
         do {
             if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
+            if let html { try OutputFile.write(HTMLReporter.render(report), to: html) }
+            if let folded { try OutputFile.write(FoldedReporter.render(report), to: folded) }
             let text = TextReporter.render(report)
             if let output { try OutputFile.write(text, to: output) } else { Diagnostics.writeStderr(text) }
         } catch {

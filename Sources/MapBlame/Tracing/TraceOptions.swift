@@ -10,6 +10,8 @@ public struct TraceOptions: Sendable {
     /// Run the tracer and the program on this CPU only (tracer and tracee then never wait for a
     /// cross-CPU wake-up; the program loses parallelism).
     public var cpu: Int32?
+    /// Called about five times a second while tracing (from the tracing thread).
+    public var progress: (@Sendable (TraceProgress) -> Void)?
 
     public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
         self.cpu = cpu
@@ -17,4 +19,14 @@ public struct TraceOptions: Sendable {
         self.disableASLR = disableASLR
         self.shieldInterrupts = shieldInterrupts
     }
+}
+
+/// What the tracer has seen so far, for a live progress line.
+public struct TraceProgress: Sendable {
+    public var events: Int
+    public var processes: Int
+    /// Segments in the models of the live address spaces.
+    public var mappings: Int
+    public var anonymousBytes: UInt64
+    public var elapsedSeconds: Double
 }

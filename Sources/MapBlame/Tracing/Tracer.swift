@@ -88,7 +88,13 @@ public final class Tracer {
     // MARK: the loop: wait, classify, act, resume
 
     private func loop() {
+        var last = Tracer.now()
+        let start = last
         while true {
+            if let progress = options.progress, Tracer.now() - last > 0.2 {
+                last = Tracer.now()
+                progress(snapshotProgress(elapsed: last - start))
+            }
             var status: Int32 = 0
             // Spinning only helps when the program runs on another CPU; on the same one it would
             // steal the CPU the program needs to reach its next stop.
@@ -103,6 +109,28 @@ public final class Tracer {
             }
             dispatch(tid, status)
         }
+    }
+
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    private func snapshotProgress(elapsed: Double) -> TraceProgress {
+        var spaces: [ObjectIdentifier: SpaceState] = [:]
+        var processes = Set<Int32>()
+        for task in tasks.values where !task.departed {
+            spaces[ObjectIdentifier(task.process.space)] = task.process.space
+            processes.insert(task.process.pid)
+        }
+        var mappings = 0, anonymous: UInt64 = 0
+        for space in spaces.values {
+            mappings += space.model.map.segments.count
+            for s in space.model.map.segments where !s.value.isFile { anonymous += UInt64(s.range.count) }
+        }
+        return TraceProgress(events: writer.eventCount, processes: processes.count, mappings: mappings,
+                             anonymousBytes: anonymous, elapsedSeconds: elapsed)
     }
 
     /// Polls waitpid for a short while before the caller blocks in it. A tracer asleep in waitpid
