@@ -6,15 +6,15 @@ import Glibc
 /// work from the thread that launched the tracee, so `run` is synchronous and the type is not
 /// Sendable.
 public final class Tracer {
-    private let writer: TraceWriter
-    private var nextSpaceID = 0
-    private let options: TraceOptions
-    private var tasks: [Int32: TaskState] = [:]
+    let writer: TraceWriter
+    var nextSpaceID = 0
+    let options: TraceOptions
+    var tasks: [Int32: TaskState] = [:]
     /// Stops of new tasks that arrived before their parent's clone/fork event.
-    private var unclaimedStops: Set<Int32> = []
-    private var rootPid: Int32 = 0
-    private var launchPipe: Int32 = -1
-    private var rootExit: ExitStatus?
+    var unclaimedStops: Set<Int32> = []
+    var rootPid: Int32 = 0
+    var launchPipe: Int32 = -1
+    var rootExit: ExitStatus?
 
     private init(writer: TraceWriter, options: TraceOptions) {
         self.writer = writer
@@ -37,7 +37,7 @@ public final class Tracer {
         return (tracer.rootExit ?? .code(0), tracer.rootPid)
     }
 
-    private func newSpace(copying model: AddressSpace = AddressSpace()) -> SpaceState {
+    func newSpace(copying model: AddressSpace = AddressSpace()) -> SpaceState {
         defer { nextSpaceID += 1 }
         return SpaceState(id: nextSpaceID, model: model)
     }
@@ -71,7 +71,7 @@ public final class Tracer {
     }
 
     /// Reads the launch pipe once: an error there means the child never reached the program.
-    private func checkLaunch(path: String) throws(LaunchError) {
+    func checkLaunch(path: String) throws(LaunchError) {
         guard launchPipe >= 0 else { return }
         var stage: Int32 = 0
         let err = cshims_spawn_result(launchPipe, &stage)
@@ -195,7 +195,7 @@ public final class Tracer {
         }
     }
 
-    private func resume(_ task: TaskState, signal: Int32 = 0) {
+    func resume(_ task: TaskState, signal: Int32 = 0) {
         if task.pending != nil {
             Ptrace.toSyscallExit(task.tid, signal: signal)
         } else {
@@ -246,7 +246,7 @@ public final class Tracer {
     }
 
     /// The call in flight in `space` is done (or its thread is gone): let the next one through.
-    private func release(_ space: SpaceState, holder: Int32) {
+    func release(_ space: SpaceState, holder: Int32) {
         guard space.inFlight == holder else { return }
         space.inFlight = nil
         while space.inFlight == nil, !space.waiting.isEmpty {
@@ -317,113 +317,6 @@ public final class Tracer {
             return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
         }
         return writer.stackID(frames)
-    }
-
-    // MARK: task lifecycle
-
-    private static let cloneVM: UInt64 = 0x100
-    private static let cloneThread: UInt64 = 0x10000
-
-    private func newTask(parent: TaskState) {
-        guard let message = Ptrace.eventMessage(parent.tid) else {
-            resume(parent)
-            return
-        }
-        let tid = Int32(truncatingIfNeeded: message)
-        let clone = cloneArguments(parent)
-        let process: ProcessState
-        if clone.flags & Tracer.cloneThread != 0 {
-            process = parent.process
-            process.liveTids.insert(tid)
-            writer.append(.thread(pid: process.pid, tid: tid, stackLow: clone.stackLow, stackTop: clone.stackTop ?? 0))
-        } else {
-            let shares = clone.flags & Tracer.cloneVM != 0
-            let space = shares ? parent.process.space : newSpace(copying: parent.process.space.model)
-            process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
-            writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
-                                   parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
-        }
-        let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
-        tasks[tid] = task
-        parent.pending = nil  // the copy is made: the clone's exit stop is not needed
-        release(parent.process.space, holder: parent.tid)
-        if unclaimedStops.remove(tid) != nil {
-            task.awaitingInitialStop = false
-            Ptrace.cont(tid)
-        }
-        Ptrace.cont(parent.tid)
-    }
-
-    /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
-    private func cloneArguments(_ parent: TaskState) -> (flags: UInt64, stackLow: UInt64?, stackTop: UInt64?) {
-        guard let regs = Ptrace.registers(parent.tid) else { return (0, nil, nil) }
-        switch regs.orig_rax {
-        case 56:  // clone(flags, stack, ...): the stack argument is its top
-            return (regs.rdi, nil, regs.rsi == 0 ? nil : regs.rsi)
-        case 435:  // clone3(struct clone_args *, size): flags at 0, stack at 40, stack_size at 48
-            guard let bytes = Ptrace.read(parent.tid, at: regs.rdi, count: 56) else { return (0, nil, nil) }
-            func word(_ offset: Int) -> UInt64 {
-                bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-            }
-            let stack = word(40), size = word(48)
-            return (word(0), stack == 0 ? nil : stack, stack == 0 ? nil : stack + size)
-        case 58:  // vfork
-            return (Tracer.cloneVM, nil, nil)
-        default:  // fork
-            return (0, nil, nil)
-        }
-    }
-
-    private func exec(_ task: TaskState) {
-        let process = task.process
-        if let former = Ptrace.eventMessage(task.tid).map({ Int32(truncatingIfNeeded: $0) }), former != task.tid {
-            tasks[former] = nil  // a non-leader thread exec'd and took over the leader's tid
-        }
-        for other in tasks.values where other.process === process && other.tid != task.tid {
-            other.departed = true
-        }
-        if task.tid == rootPid && launchPipe >= 0 {
-            try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
-        }
-        task.pending = nil
-        release(process.space, holder: process.space.inFlight ?? task.tid)
-        process.liveTids = [task.tid]
-        process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
-        let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
-        let id = writer.eventCount
-        let space = newSpace()
-        writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
-        space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
-        process.space = space
-        Ptrace.cont(task.tid)
-    }
-
-    /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
-    /// snapshot here, while /proc/PID/maps still shows the whole address space.
-    private func exitStop(_ task: TaskState) {
-        let process = task.process
-        process.space.waiting.removeAll { $0 === task }
-        if task.pending != nil { release(process.space, holder: task.tid) }
-        process.liveTids.remove(task.tid)
-        if process.liveTids.isEmpty {
-            writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
-                                    smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
-            writer.flush()
-        }
-        task.pending = nil
-        Ptrace.cont(task.tid)
-    }
-
-    private func reap(_ tid: Int32, _ status: ExitStatus) {
-        unclaimedStops.remove(tid)
-        guard let task = tasks.removeValue(forKey: tid) else { return }
-        task.process.liveTids.remove(tid)
-        task.process.space.waiting.removeAll { $0 === task }
-        if task.pending != nil { release(task.process.space, holder: tid) }
-        guard tid == task.process.pid, !task.departed else { return }
-        writer.append(.exit(pid: task.process.pid, status: status))
-        writer.flush()
-        if tid == rootPid { rootExit = status }
     }
 }
 

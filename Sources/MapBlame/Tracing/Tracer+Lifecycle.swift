@@ -1,0 +1,110 @@
+import CShims
+import Glibc
+
+/// Threads and processes coming and going: clone/fork/vfork events, exec, exit stops, reaping.
+extension Tracer {
+    static let cloneVM: UInt64 = 0x100
+    static let cloneThread: UInt64 = 0x10000
+
+    func newTask(parent: TaskState) {
+        guard let message = Ptrace.eventMessage(parent.tid) else {
+            resume(parent)
+            return
+        }
+        let tid = Int32(truncatingIfNeeded: message)
+        let clone = cloneArguments(parent)
+        let process: ProcessState
+        if clone.flags & Tracer.cloneThread != 0 {
+            process = parent.process
+            process.liveTids.insert(tid)
+            writer.append(.thread(pid: process.pid, tid: tid, stackLow: clone.stackLow, stackTop: clone.stackTop ?? 0))
+        } else {
+            let shares = clone.flags & Tracer.cloneVM != 0
+            let space = shares ? parent.process.space : newSpace(copying: parent.process.space.model)
+            process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
+            writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
+                                   parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
+        }
+        let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
+        tasks[tid] = task
+        parent.pending = nil  // the copy is made: the clone's exit stop is not needed
+        release(parent.process.space, holder: parent.tid)
+        if unclaimedStops.remove(tid) != nil {
+            task.awaitingInitialStop = false
+            Ptrace.cont(tid)
+        }
+        Ptrace.cont(parent.tid)
+    }
+
+    /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
+    func cloneArguments(_ parent: TaskState) -> (flags: UInt64, stackLow: UInt64?, stackTop: UInt64?) {
+        guard let regs = Ptrace.registers(parent.tid) else { return (0, nil, nil) }
+        switch regs.orig_rax {
+        case 56:  // clone(flags, stack, ...): the stack argument is its top
+            return (regs.rdi, nil, regs.rsi == 0 ? nil : regs.rsi)
+        case 435:  // clone3(struct clone_args *, size): flags at 0, stack at 40, stack_size at 48
+            guard let bytes = Ptrace.read(parent.tid, at: regs.rdi, count: 56) else { return (0, nil, nil) }
+            func word(_ offset: Int) -> UInt64 {
+                bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            let stack = word(40), size = word(48)
+            return (word(0), stack == 0 ? nil : stack, stack == 0 ? nil : stack + size)
+        case 58:  // vfork
+            return (Tracer.cloneVM, nil, nil)
+        default:  // fork
+            return (0, nil, nil)
+        }
+    }
+
+    func exec(_ task: TaskState) {
+        let process = task.process
+        if let former = Ptrace.eventMessage(task.tid).map({ Int32(truncatingIfNeeded: $0) }), former != task.tid {
+            tasks[former] = nil  // a non-leader thread exec'd and took over the leader's tid
+        }
+        for other in tasks.values where other.process === process && other.tid != task.tid {
+            other.departed = true
+        }
+        if task.tid == rootPid && launchPipe >= 0 {
+            try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
+        }
+        task.pending = nil
+        release(process.space, holder: process.space.inFlight ?? task.tid)
+        process.liveTids = [task.tid]
+        process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
+        let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
+        let id = writer.eventCount
+        let space = newSpace()
+        writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
+        space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
+        process.space = space
+        Ptrace.cont(task.tid)
+    }
+
+    /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
+    /// snapshot here, while /proc/PID/maps still shows the whole address space.
+    func exitStop(_ task: TaskState) {
+        let process = task.process
+        process.space.waiting.removeAll { $0 === task }
+        if task.pending != nil { release(process.space, holder: task.tid) }
+        process.liveTids.remove(task.tid)
+        if process.liveTids.isEmpty {
+            writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
+                                    smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
+            writer.flush()
+        }
+        task.pending = nil
+        Ptrace.cont(task.tid)
+    }
+
+    func reap(_ tid: Int32, _ status: ExitStatus) {
+        unclaimedStops.remove(tid)
+        guard let task = tasks.removeValue(forKey: tid) else { return }
+        task.process.liveTids.remove(tid)
+        task.process.space.waiting.removeAll { $0 === task }
+        if task.pending != nil { release(task.process.space, holder: tid) }
+        guard tid == task.process.pid, !task.departed else { return }
+        writer.append(.exit(pid: task.process.pid, status: status))
+        writer.flush()
+        if tid == rootPid { rootExit = status }
+    }
+}
