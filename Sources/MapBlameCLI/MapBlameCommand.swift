@@ -11,7 +11,8 @@ struct MapBlameCommand: ParsableCommand {
             joins those records with the final /proc/PID/maps and smaps.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, RecordCommand.self, ReportCommand.self]
+        subcommands: [RunCommand.self, RecordCommand.self, ReportCommand.self, ExplainCommand.self,
+                      BaselineCommand.self, CheckCommand.self, DiffCommand.self]
     )
 
     /// Usage errors are one line on stderr and exit status 2; help and --version go to stdout.

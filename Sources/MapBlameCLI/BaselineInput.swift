@@ -1,0 +1,145 @@
+import ArgumentParser
+import Glibc
+import MapBlame
+
+/// What `baseline`, `check` and `diff` measure: a program run under trace, or an existing trace
+/// file, JSON report or baseline file (recognised by content).
+struct BaselineInputOptions: ParsableArguments {
+    @Option(name: .customLong("from"), help: ArgumentHelp("Measure FILE instead of running a program: a trace (mapblame record), a JSON report (mapblame run --json) or a baseline.", valueName: "FILE"))
+    var from: String?
+
+    @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace when running a program.", valueName: "N"))
+    var frames: Int = 64
+
+    @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program.")
+    var noASLR = false
+
+    @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
+    var debugDirs: [String] = []
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments (after --).", valueName: "PROGRAM [ARGS...]"))
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" {
+            command.removeFirst()
+        } else if let option = command.first, option.hasPrefix("-") {
+            if option == "-h" || option == "--help" { throw CleanExit.helpRequest() }
+            throw ValidationError("unknown option '\(option)' (put the program after --)")
+        }
+        if from != nil && !command.isEmpty { throw ValidationError("give either --from FILE or -- PROGRAM [ARGS...], not both") }
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+        for dir in debugDirs where !FileChecks.isDirectory(dir) { throw ValidationError("--debug-dir \(dir): not a directory") }
+    }
+
+    /// Measures `from`, the program, or (`fallbackCommand`) the baseline's own command. Exits 1 with
+    /// one line on stderr when the input cannot be read or the program cannot be traced.
+    func measure(fallbackCommand: [String] = []) -> Baseline {
+        if let from { return BaselineLoader.measure(path: from, debugDirs: debugDirs) }
+        let program = command.isEmpty ? fallbackCommand : command
+        guard !program.isEmpty else {
+            Diagnostics.fail("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE", status: 2)
+        }
+        let path = TemporaryFile.path(suffix: ".trace")
+        defer { unlink(path) }
+        let recorded: RecordResult
+        do {
+            recorded = try Recorder.record(command: program,
+                                           options: TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true),
+                                           to: path)
+        } catch {
+            Diagnostics.fail(error.description, status: 1)
+        }
+        if let failure = recorded.writeFailure { Diagnostics.fail(failure.description, status: 1) }
+        if recorded.status != .code(0) {
+            Diagnostics.writeStderr("mapblame: note: the program exited with status \(recorded.status.shellStatus)\n")
+        }
+        return BaselineLoader.fromTrace(recorded.path, debugDirs: debugDirs)
+    }
+}
+
+enum BaselineLoader {
+    /// A trace, JSON report or baseline, told apart by their first bytes.
+    static func measure(path: String, debugDirs: [String]) -> Baseline {
+        if isTrace(path) { return fromTrace(path, debugDirs: debugDirs) }
+        let text: String
+        do { text = try readText(path) } catch { Diagnostics.fail(error.description, status: 1) }
+        let root: JSONValue
+        do { root = try BaselineJSONParser.parse(text) } catch {
+            Diagnostics.fail("\(path): neither a trace nor JSON (\(error.description))", status: 1)
+        }
+        if BaselineFile.isBaseline(root) { return readBaseline(path, root: root) }
+        do {
+            return Baseline(report: try ReportJSONReader.read(root))
+        } catch {
+            Diagnostics.fail("\(path): \(error.description)", status: 1)
+        }
+    }
+
+    static func fromTrace(_ path: String, debugDirs: [String]) -> Baseline {
+        do {
+            let recording = try TraceReplayer.replay(path: path)
+            var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs))
+            let report = builder.build()
+            return Baseline(report: report, peakMappings: try PeakMappings.compute(trace: path))
+        } catch {
+            Diagnostics.fail(error.description, status: 1)
+        }
+    }
+
+    /// A baseline file; exits 1 with one line if it cannot be read.
+    static func readBaseline(_ path: String, root: JSONValue? = nil) -> Baseline {
+        do {
+            let value = try root ?? BaselineJSONParser.parse(readText(path))
+            return try BaselineFile.parse(value)
+        } catch let error as OutputError {
+            Diagnostics.fail(error.description, status: 1)
+        } catch let error as BaselineJSONParser.ParseError {
+            Diagnostics.fail("\(path): not valid JSON: \(error.description)", status: 1)
+        } catch {
+            Diagnostics.fail("\(path): \(error)", status: 1)
+        }
+    }
+
+    /// Whether `path` starts with the trace magic.
+    static func isTrace(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 8)
+        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8) }
+        return n == 8 && magic == Array("MBTRACE\n".utf8)
+    }
+
+    static func readText(_ path: String) throws(OutputError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `--tolerance KIND=SPEC`, shared by `check` (and `baseline`, which stores them in the file).
+struct ToleranceOptions: ParsableArguments {
+    @Option(name: .customLong("tolerance"), help: ArgumentHelp("Allowed growth: count=+N, bytes=+N[KiB|MiB|GiB], bytes=N%, rss=..., combined with a comma (bytes=+64KiB,5%), or off. Repeatable.", valueName: "KIND=SPEC"))
+    var tolerances: [String] = []
+
+    func rule() throws -> ToleranceRule {
+        var rule = ToleranceRule()
+        for t in tolerances {
+            do { try rule.apply(option: t) } catch { throw ValidationError("--tolerance \(error.description)") }
+        }
+        return rule
+    }
+
+    mutating func validate() throws { _ = try rule() }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Glibc
+import MapBlame
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Compare a program's mappings with a baseline; exit 1 on a regression (docs/baseline.md).",
+        discussion: """
+            Measures PROGRAM (or --from FILE; with neither, the baseline's own command is run again) \
+            and compares it key by key with the baseline: a key whose regions, mapped bytes or RSS grew \
+            beyond its tolerance, a new key beyond it, a different command or a different set of \
+            processes is a regression. Prints what grew, shrank, is new (with its backtrace) or \
+            vanished. Tolerances: per key in the baseline file, else --tolerance, else the file's, else \
+            count=+0 bytes=+0 rss=off. Exits 0 within tolerance (and after --update), 1 on a regression \
+            or when an input cannot be read, 2 for a usage error. With GITHUB_ACTIONS=true, every \
+            regression is also printed as an ::error annotation.
+            """
+    )
+
+    @Option(name: .customLong("baseline"), help: ArgumentHelp("The baseline file (mapblame baseline).", valueName: "FILE"))
+    var baseline: String
+
+    @OptionGroup var tolerance: ToleranceOptions
+
+    @Flag(name: .customLong("update"), help: "Rewrite the baseline with this run's numbers (its tolerances are kept) and exit 0.")
+    var update = false
+
+    @Option(name: .customLong("junit"), help: ArgumentHelp("Write JUnit XML to FILE: one test case per key.", valueName: "FILE"))
+    var junit: String?
+
+    @Flag(name: .customLong("all"), help: "List unchanged keys too.")
+    var all = false
+
+    @OptionGroup var input: BaselineInputOptions
+
+    mutating func validate() throws {
+        if let junit, let problem = FileChecks.outputProblem(junit) { throw ValidationError("\(junit): \(problem)") }
+    }
+
+    func run() throws {
+        var expected = BaselineLoader.readBaseline(baseline)
+        let current = input.measure(fallbackCommand: expected.command)
+        var tolerances = expected.tolerances
+        tolerances.commandLine = try tolerance.rule()
+        let comparison = BaselineComparison(baseline: expected, current: current, tolerances: tolerances)
+        print(ComparisonRenderer.table(comparison, all: all), terminator: "")
+        if getenv("GITHUB_ACTIONS").map({ String(cString: $0) }) == "true" && !update {
+            print(ComparisonRenderer.githubAnnotations(comparison), terminator: "")
+        }
+        do {
+            if let junit { try OutputFile.write(ComparisonRenderer.junit(comparison), to: junit) }
+            if update {
+                let kept = expected.tolerances
+                expected = current
+                expected.tolerances = kept
+                expected.tolerances.commandLine = ToleranceRule()
+                try OutputFile.write(BaselineFile.render(expected), to: baseline)
+                print("mapblame check: \(ComparisonRenderer.summary(comparison)); baseline \(baseline) updated")
+                return
+            }
+        } catch {
+            Diagnostics.fail(error.description, status: 1)
+        }
+        print("mapblame check: \(ComparisonRenderer.summary(comparison)) against \(baseline)")
+        if comparison.failed { throw ExitCode(1) }
+    }
+}

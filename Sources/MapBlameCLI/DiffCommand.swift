@@ -1,0 +1,33 @@
+import ArgumentParser
+import MapBlame
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show how the mappings of two runs differ, key by key (docs/baseline.md).",
+        discussion: """
+            A and B are each a trace, a JSON report or a baseline. Prints, per process, the totals and \
+            the keys that grew, shrank, are new in B (with their backtrace) or vanished, as `check` \
+            does, without tolerances or a verdict. Exits 0, 1 if a file cannot be read.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The earlier run.", valueName: "A"))
+    var a: String
+
+    @Argument(help: ArgumentHelp("The later run.", valueName: "B"))
+    var b: String
+
+    @Flag(name: .customLong("all"), help: "List unchanged keys too.")
+    var all = false
+
+    @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
+    var debugDirs: [String] = []
+
+    func run() throws {
+        let before = BaselineLoader.measure(path: a, debugDirs: debugDirs)
+        let after = BaselineLoader.measure(path: b, debugDirs: debugDirs)
+        let comparison = BaselineComparison(baseline: before, current: after, tolerances: ToleranceSet())
+        print(ComparisonRenderer.table(comparison, all: all, marks: false), terminator: "")
+    }
+}
