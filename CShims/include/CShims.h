@@ -71,6 +71,8 @@ enum {
     cshims_spawn_no_aslr = 1,
     /// The tracer ignores SIGINT/SIGQUIT while tracing; the child restores their default action.
     cshims_spawn_default_sigint = 2,
+    /// The child leads a new process group (an in-process tracer waits on that group only).
+    cshims_spawn_own_group = 4,
 };
 
 /// Forks a child that stops itself with SIGSTOP, then installs the seccomp filter that traps only

@@ -10,6 +10,10 @@ public struct TraceOptions: Sendable {
     /// Run the tracer and the program on this CPU only (tracer and tracee then never wait for a
     /// cross-CPU wake-up; the program loses parallelism).
     public var cpu: Int32?
+    /// Put the program in its own process group and wait only for that group, so a tracer inside
+    /// a process with other children (a test runner) does not collect their statuses. Traced
+    /// descendants that leave the group are then followed by polling.
+    public var ownProcessGroup = false
     /// Called about five times a second while tracing (from the tracing thread).
     public var progress: (@Sendable (TraceProgress) -> Void)?
 

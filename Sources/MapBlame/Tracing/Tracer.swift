@@ -47,6 +47,7 @@ public final class Tracer {
     private func launch(path: String, command: [String]) throws(LaunchError) {
         var pid: Int32 = 0, pipe: Int32 = -1, stage: Int32 = 0
         var flags: Int32 = options.disableASLR ? Int32(cshims_spawn_no_aslr) : 0
+        if options.ownProcessGroup { flags |= Int32(cshims_spawn_own_group) }
         if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
         let rc = withCStrings(command) { argv in
             cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe, &stage)
@@ -96,16 +97,19 @@ public final class Tracer {
                 progress(snapshotProgress(elapsed: last - start))
             }
             var status: Int32 = 0
+            let scope: Int32 = options.ownProcessGroup ? -rootPid : -1
             // Spinning only helps when the program runs on another CPU; on the same one it would
             // steal the CPU the program needs to reach its next stop.
-            var tid = options.cpu == nil ? Tracer.pollWait(&status) : waitpid(-1, &status, cshims_WALL | WNOHANG)
+            var tid = options.cpu == nil ? Tracer.pollWait(scope, &status) : waitpid(scope, &status, cshims_WALL | WNOHANG)
             if tid == 0 {
                 writer.flush()  // about to sleep: put what was recorded on disk first
-                tid = waitpid(-1, &status, cshims_WALL)
+                tid = waitpid(scope, &status, cshims_WALL)
             }
             if tid < 0 {
                 if errno == EINTR { continue }
-                return  // ECHILD: every traced task is gone
+                guard scope != -1, !tasks.isEmpty else { return }  // ECHILD: every traced task is gone
+                tid = waitOutsideGroup(&status)
+                if tid < 0 { return }
             }
             dispatch(tid, status)
         }
@@ -136,11 +140,24 @@ public final class Tracer {
     /// Polls waitpid for a short while before the caller blocks in it. A tracer asleep in waitpid
     /// lets its vCPU go idle, and waking an idle vCPU through the hypervisor costs tens of µs per
     /// stop (PTRACE-NOTES.md); the tracee's next stop usually comes within a few µs.
-    private static func pollWait(_ status: inout Int32) -> Int32 {
+    /// Traced tasks that left the program's process group (setsid, setpgid): polled one by one.
+    private func waitOutsideGroup(_ status: inout Int32) -> Int32 {
+        while !tasks.isEmpty {
+            for tid in tasks.keys {
+                let r = waitpid(tid, &status, cshims_WALL | WNOHANG)
+                if r > 0 { return r }
+                if r < 0 && errno == ECHILD { tasks[tid] = nil }
+            }
+            usleep(1000)
+        }
+        return -1
+    }
+
+    private static func pollWait(_ scope: Int32, _ status: inout Int32) -> Int32 {
         var start = timespec(), now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &start)
         while true {
-            let tid = waitpid(-1, &status, cshims_WALL | WNOHANG)
+            let tid = waitpid(scope, &status, cshims_WALL | WNOHANG)
             if tid != 0 { return tid }
             clock_gettime(CLOCK_MONOTONIC, &now)
             let elapsed = (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec)
