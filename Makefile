@@ -55,3 +55,4 @@ PYTHON ?= python3
 BENCH_ARGS ?=
 bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
+	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
