@@ -26,7 +26,10 @@ typedef struct {
     int first;       // only the first thread uses brk and may fork
     int fork_at;     // op index at which to fork, -1 for never
     int fd;
+    char *window;    // reserved before any thread starts, so no thread's calls land in another's
 } worker;
+
+static pthread_barrier_t start_line;
 
 static uint64_t next(uint64_t *s) {  // SplitMix64
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -74,9 +77,9 @@ static void step(worker *w, char *window, char **brk_base) {
 
 static void *run_worker(void *arg) {
     worker *w = arg;
-    char *window = mmap(NULL, WINDOW_PAGES * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    pthread_barrier_wait(&start_line);  // every thread exists and every window is reserved
+    char *window = w->window;
     char *brk_base = (char *)syscall(SYS_brk, 0);
-    if (window == MAP_FAILED) return NULL;
     for (unsigned long i = 0; i < w->ops; i++) {
         if (w->first && (long)i == w->fork_at) {
             pid_t child = fork();
@@ -101,8 +104,14 @@ int scenario_random(uint64_t seed, unsigned long ops, int threads, int with_fork
     worker workers[64];
     pthread_t ids[64];
     for (int t = 0; t < threads; t++) {
-        workers[t] = (worker){seed * 1000003ULL + (uint64_t)t, ops, t == 0, with_fork ? (int)(ops / 2) : -1, fd};
+        // Each window has a PROT_NONE margin of a window's size after it: in-place mremap growth
+        // past a window's end then stays out of every other mapping.
+        char *window = mmap(NULL, 2 * WINDOW_PAGES * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (window == MAP_FAILED) { perror("mmap"); return 1; }
+        munmap(window + WINDOW_PAGES * PAGE, WINDOW_PAGES * PAGE);
+        workers[t] = (worker){seed * 1000003ULL + (uint64_t)t, ops, t == 0, with_fork ? (int)(ops / 2) : -1, fd, window};
     }
+    pthread_barrier_init(&start_line, NULL, (unsigned)threads);
     for (int t = 1; t < threads; t++) pthread_create(&ids[t], NULL, run_worker, &workers[t]);
     run_worker(&workers[0]);
     for (int t = 1; t < threads; t++) pthread_join(ids[t], NULL);

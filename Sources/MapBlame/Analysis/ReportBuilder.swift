@@ -96,7 +96,8 @@ public struct ReportBuilder {
     private mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
         if let cached = stackCache[index] { return cached }
         var frames: [SymbolizedFrame] = []
-        for (position, frame) in recording.stacks[index].enumerated() {
+        let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
+        for (position, frame) in recorded.enumerated() {
             let kind = position > 0 ? 1 : 0
             if let cached = frameCache[kind][frame] {
                 frames += cached

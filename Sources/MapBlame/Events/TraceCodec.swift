@@ -112,7 +112,7 @@ enum TraceCodec {
 
     private static func decodeEvent(_ r: inout ByteReader, id: Int) -> MappingEvent? {
         guard let pid = r.pid(), let tid = r.pid(), let sc = r.byte(), Int(sc) < MappingSyscall.allCases.count,
-              let n = r.int(), n <= 6 else { return nil }
+              let n = r.int(), n == (MappingSyscall.allCases[Int(sc)] == .execve ? 0 : 6) else { return nil }
         var args: [UInt64] = []
         for _ in 0..<n { guard let a = r.varint() else { return nil }; args.append(a) }
         guard let result = r.signed(), let stack = r.int(), let flags = r.byte() else { return nil }

@@ -34,12 +34,12 @@ public enum TraceReader {
         while position < bytes.count {
             var frame = ByteReader(bytes[position...])
             guard let length = frame.int() else {
-                if frame.atEnd { return summary(truncatedAt: position) }
+                if frame.atEnd { return try cutShort(at: position) }
                 throw TraceReadError(path: path, offset: position, reason: "corrupt record length")
             }
             let start = frame.position
             // A record running past the end is the last one, cut short.
-            guard length <= bytes.count - start, start + length + 4 <= bytes.count else { return summary(truncatedAt: position) }
+            guard length <= bytes.count - start, start + length + 4 <= bytes.count else { return try cutShort(at: position) }
             let payload = bytes[start..<start + length]
             let stored = bytes[start + length..<start + length + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             guard CRC32.checksum(payload) == stored else {
@@ -68,7 +68,13 @@ public enum TraceReader {
             body(record)
             position = start + length + 4
         }
+        if records == 0 { throw TraceReadError(path: path, offset: position, reason: "no header record (cut short before its first record)") }
         return summary(truncatedAt: nil)
+
+        func cutShort(at offset: Int) throws(TraceReadError) -> TraceReadSummary {
+            if records == 0 { throw TraceReadError(path: path, offset: offset, reason: "no header record (cut short before its first record)") }
+            return summary(truncatedAt: offset)
+        }
 
         func summary(truncatedAt: Int?) -> TraceReadSummary {
             TraceReadSummary(truncatedAt: truncatedAt, complete: complete, fileSize: bytes.count, records: records)
@@ -79,6 +85,8 @@ public enum TraceReader {
         var st = stat()
         guard stat(path, &st) == 0 else { throw TraceReadError(path: path, offset: nil, reason: String(cString: strerror(errno))) }
         if st.st_mode & S_IFMT == S_IFDIR { throw TraceReadError(path: path, offset: nil, reason: "is a directory, not a trace file") }
+        // A device or pipe may never end (/dev/zero): only regular files are traces.
+        if st.st_mode & S_IFMT != S_IFREG { throw TraceReadError(path: path, offset: nil, reason: "not a regular file, not a trace file") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw TraceReadError(path: path, offset: nil, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

@@ -31,7 +31,11 @@ public struct SmapsUsage: Sendable, Equatable {
             guard let number = value.first.flatMap({ UInt64($0) }) else {
                 throw ProcfsParseError(line: i + 1, text: String(line), reason: "bad \(key) value")
             }
-            let bytes = value.count > 1 && value[1] == "kB" ? number * 1024 : number
+            let (scaled, overflow) = number.multipliedReportingOverflow(by: 1024)
+            guard value.count < 2 || value[1] != "kB" || !overflow else {
+                throw ProcfsParseError(line: i + 1, text: String(line), reason: "\(key) value out of range")
+            }
+            let bytes = value.count > 1 && value[1] == "kB" ? scaled : number
             switch key {
             case "Rss": result[start]?.rss = bytes
             case "Anonymous": result[start]?.anonymous = bytes
