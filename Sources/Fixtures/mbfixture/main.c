@@ -22,6 +22,7 @@
 #include "random.h"
 #include "signals.h"
 #include "stress.h"
+#include "exits.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -157,6 +158,12 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "threads") && argc > 3) return scenario_threads(atoi(argv[2]), strtoul(argv[3], NULL, 10));
     if (!strcmp(s, "forks") && argc > 3) return scenario_forks(atoi(argv[2]), strtoul(argv[3], NULL, 10));
     if (!strcmp(s, "exec-thread")) return scenario_exec_thread(argv[0]);
+    if (!strcmp(s, "exit-thread")) return scenario_exit_thread();
+    if (!strcmp(s, "exit-group")) return scenario_exit_group(argc > 2 ? atoi(argv[2]) : 16);
+    if (!strcmp(s, "abort")) return scenario_abort();
+    if (!strcmp(s, "wait-kill")) return scenario_wait_kill();
+    if (!strcmp(s, "orphan")) return scenario_orphan();
+    if (!strcmp(s, "daemon")) return scenario_daemon();
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
         for (unsigned long i = 0; i < n; i++) {

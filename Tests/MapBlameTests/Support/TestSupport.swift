@@ -34,21 +34,48 @@ func runCommand(_ arguments: [String], environment: [String: String]? = nil) thr
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0])
-    process.arguments = Array(arguments.dropFirst())
-    if let environment { process.environment = environment }
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    return Finished(status: status, stdout: try String(contentsOf: out, encoding: .utf8),
-                    stderr: try String(contentsOf: err, encoding: .utf8))
+    let out = dir.appendingPathComponent("out").path, err = dir.appendingPathComponent("err").path
+    let pid = try spawnClean(arguments, environment: environment, stdout: out, stderr: err)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return Finished(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                    stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
+
+struct SpawnError: Error, CustomStringConvertible {
+    var errno: Int32
+    var description: String { "posix_spawn failed: \(String(cString: strerror(errno)))" }
+}
+
+/// Starts a command the way a shell would: every signal unblocked and at its default action.
+/// (Foundation's Process hands the child the spawning thread's signal mask, and the test runner's
+/// worker threads block most signals: a program started that way never sees SIGUSR1 or SIGCHLD.)
+func spawnClean(_ arguments: [String], environment: [String: String]? = nil,
+                stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var none = sigset_t(), all = sigset_t()
+    sigemptyset(&none)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &none)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+    var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, arguments[0], &actions, &attr, &argv, &envp)
+    guard rc == 0 else { throw SpawnError(errno: rc) }
+    return pid
 }
 
 /// A parsed JSON report with lookups by address.
