@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test soak clean bench
+.PHONY: all deps build release demo test soak load asan tsan clean bench
 
 all: build
 
@@ -56,3 +56,18 @@ BENCH_ARGS ?=
 bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
 	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
+
+# Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify.
+load: build
+	/usr/bin/time -f "256 threads: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture threads 256 400
+	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture forks 100 200
+	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture loop 500000
+
+# The test suite under the sanitizers (separate build folders).
+asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
