@@ -21,12 +21,7 @@ struct BaselineInputOptions: ParsableArguments {
     var command: [String] = []
 
     mutating func validate() throws {
-        if command.first == "--" {
-            command.removeFirst()
-        } else if let option = command.first, option.hasPrefix("-") {
-            if option == "-h" || option == "--help" { throw CleanExit.helpRequest() }
-            throw ValidationError("unknown option '\(option)' (put the program after --)")
-        }
+        try ProgramOptions.normalizePassthrough(&command)
         if from != nil && !command.isEmpty { throw ValidationError("give either --from FILE or -- PROGRAM [ARGS...], not both") }
         guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
         for dir in debugDirs where !FileChecks.isDirectory(dir) { throw ValidationError("--debug-dir \(dir): not a directory") }

@@ -19,14 +19,19 @@ struct ProgramOptions: ParsableArguments {
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments (after --).", valueName: "PROGRAM [ARGS...]"))
     var command: [String] = []
 
-    mutating func validate() throws {
+    /// Passthrough capture starts at the first word it does not know: drop a leading `--`, and
+    /// reject an option we do not have (or answer --help) instead of running it as a program.
+    static func normalizePassthrough(_ command: inout [String]) throws {
         if command.first == "--" {
             command.removeFirst()
         } else if let option = command.first, option.hasPrefix("-") {
-            // Passthrough capture starts at the first unknown word: an option we do not have.
             if option == "-h" || option == "--help" { throw CleanExit.helpRequest() }
             throw ValidationError("unknown option '\(option)' (put the program after --)")
         }
+    }
+
+    mutating func validate() throws {
+        try Self.normalizePassthrough(&command)
         guard !command.isEmpty else { throw ValidationError("no program given: PROGRAM [ARGS...] must follow --") }
         guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
         if let cpu, cpu < 0 || cpu >= sysconf(Int32(_SC_NPROCESSORS_ONLN)) {
