@@ -83,16 +83,18 @@ enum BaselineLoader {
     }
 
     /// A baseline file; exits 1 with one line if it cannot be read.
-    static func readBaseline(_ path: String, root: JSONValue? = nil) -> Baseline {
+    /// Reads a baseline or exits with one line and `status` (2 when the baseline is what `check`
+    /// compares against: a bad baseline is a usage error, distinct from a regression's 1).
+    static func readBaseline(_ path: String, root: JSONValue? = nil, status: Int32 = 1) -> Baseline {
         do {
             let value = try root ?? BaselineJSONParser.parse(readText(path))
             return try BaselineFile.parse(value)
         } catch let error as OutputError {
-            Diagnostics.fail(error.description, status: 1)
+            Diagnostics.fail(error.description, status: status)
         } catch let error as BaselineJSONParser.ParseError {
-            Diagnostics.fail("\(path): not valid JSON: \(error.description)", status: 1)
+            Diagnostics.fail("\(path): not valid JSON: \(error.description)", status: status)
         } catch {
-            Diagnostics.fail("\(path): \(error)", status: 1)
+            Diagnostics.fail("\(path): \(error)", status: status)
         }
     }
 

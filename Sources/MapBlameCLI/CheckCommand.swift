@@ -39,7 +39,14 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        var expected = BaselineLoader.readBaseline(baseline)
+        var expected = BaselineLoader.readBaseline(baseline, status: 2)
+        // Another program altogether is a usage error; the same program with other arguments is
+        // compared, and the difference reported as a mismatch (a regression).
+        let wanted = BaselineComparison.comparableCommand(expected.command).first
+        if !input.command.isEmpty, !update, BaselineComparison.comparableCommand(input.command).first != wanted {
+            Diagnostics.fail("\(baseline): a baseline for another command (\(expected.command.joined(separator: " "))); "
+                + "record one for this command or use --update", status: 2)
+        }
         let current = input.measure(fallbackCommand: expected.command)
         var tolerances = expected.tolerances
         tolerances.commandLine = try tolerance.rule()

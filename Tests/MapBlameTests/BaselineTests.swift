@@ -237,9 +237,9 @@ struct BaselineTests {
         // Usage errors: 2.
         #expect(try runCommand([Build.mapblame, "check", "--baseline", file, "--tolerance", "count=lots", "--from", mmap]).status == 2)
         #expect(try runCommand([Build.mapblame, "check", "--baseline", file, "--from", mmap, "--", "true"]).status == 2)
-        // Unreadable input: 1 and one line.
+        // A baseline that cannot be read is a usage error: 2 and one line.
         let missing = try runCommand([Build.mapblame, "check", "--baseline", dir.appendingPathComponent("none.json").path, "--from", mmap])
-        #expect(missing.status == 1)
+        #expect(missing.status == 2)
         #expect(missing.stderr.split(separator: "\n").count == 1)
 
         // A per-key tolerance in the file lets a key grow; without it the growth fails.
@@ -283,5 +283,35 @@ struct BaselineTests {
         let fromJSON = try runCommand([Build.mapblame, "diff", b, json])
         #expect(fromJSON.status == 0)
         #expect(fromJSON.stdout.contains("no change"), "\(fromJSON.stdout)")
+    }
+
+    /// The same command with a switch that adds one mmap site: `check` fails naming that site;
+    /// bad baselines are usage errors (exit 2), distinct from a regression (exit 1).
+    @Test func aNewSiteFailsTheCheckAndBadBaselinesExit2() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-site-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let baseline = dir.appendingPathComponent("b.json").path
+        #expect(try runCommand([Build.mapblame, "baseline", "-o", baseline, "--", Build.fixture, "mmap"]).status == 0)
+        var env = ProcessInfo.processInfo.environment
+        env["MBFIXTURE_EXTRA_SITE"] = "1"
+        let check = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", Build.fixture, "mmap"], environment: env)
+        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("extra_mapping"), "\(check.stdout)")
+        let same = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", Build.fixture, "mmap"])
+        #expect(same.status == 0, "\(same.stdout)")
+
+        let other = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", "/bin/true"])
+        #expect(other.status == 2 && other.stderr.contains("another command"), "\(other.stderr)")
+        let missing = try runCommand([Build.mapblame, "check", "--baseline", dir.appendingPathComponent("none.json").path, "--", "/bin/true"])
+        #expect(missing.status == 2 && missing.stderr.split(separator: "\n").count == 1, "\(missing.stderr)")
+        let garbage = dir.appendingPathComponent("garbage.json").path
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: garbage))
+        let malformed = try runCommand([Build.mapblame, "check", "--baseline", garbage, "--", "/bin/true"])
+        #expect(malformed.status == 2, "\(malformed.stderr)")
+        let future = dir.appendingPathComponent("future.json").path
+        try Data(#"{"format": "mapblame-baseline", "version": 99}"#.utf8).write(to: URL(fileURLWithPath: future))
+        let version = try runCommand([Build.mapblame, "check", "--baseline", future, "--", "/bin/true"])
+        #expect(version.status == 2 && version.stderr.contains("version 99"), "\(version.stderr)")
     }
 }

@@ -47,7 +47,17 @@ static void scenario_library(const char *self) {
     printf("libpath=%s\n", path);
 }
 
+/// With MBFIXTURE_EXTRA_SITE set, `mmap` makes one more mapping from a site of its own (how the
+/// baseline tests add a regression without changing the command line).
+static void extra_mapping(void) {
+    char *p = mmap(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:extra
+    CHECK(p != MAP_FAILED);
+    p[0] = 1;
+    say("extra", p);
+}
+
 static void scenario_mmap(void) {
+    if (getenv("MBFIXTURE_EXTRA_SITE")) extra_mapping();
     char *p = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:mmap
     CHECK(p != MAP_FAILED);
     p[0] = 1;

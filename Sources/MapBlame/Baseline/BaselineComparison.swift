@@ -75,7 +75,7 @@ public struct BaselineComparison: Sendable {
 
     /// argv with the program reduced to its base name: a baseline made in another checkout or on
     /// another machine still matches.
-    static func comparableCommand(_ command: [String]) -> [String] {
+    public static func comparableCommand(_ command: [String]) -> [String] {
         guard let first = command.first else { return [] }
         return [BaselineKey.basename(first)] + command.dropFirst()
     }
