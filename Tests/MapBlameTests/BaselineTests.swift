@@ -314,4 +314,34 @@ struct BaselineTests {
         let version = try runCommand([Build.mapblame, "check", "--baseline", future, "--", "/bin/true"])
         #expect(version.status == 2 && version.stderr.contains("version 99"), "\(version.stderr)")
     }
+
+    /// Keys name functions, not lines: the fixture rebuilt with unrelated code added above the site
+    /// (every line number below it moves) still passes the baseline of the original build.
+    @Test func rebuildingWithUnrelatedCodeAboveTheSitePasses() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-rebuild-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sources = Build.packageRoot + "/Sources/Fixtures/mbfixture"
+        let original = try String(contentsOfFile: sources + "/main.c", encoding: .utf8)
+        // Twenty lines of unrelated code: every line number below moves; the binary itself may grow
+        // by a page, which the byte tolerance below allows (it is not what this test is about).
+        let padding = (0..<20).map { "static int unrelated_\($0)(int x) { return x * \($0 + 3); }" }.joined(separator: "\n")
+        var binaries: [String] = []
+        for (name, text) in [("before", original), ("after", original.replacingOccurrences(of: "static void say(", with: padding + "\n\nstatic void say("))] {
+            let folder = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try text.write(toFile: folder.appendingPathComponent("main.c").path, atomically: true, encoding: .utf8)
+            let binary = folder.appendingPathComponent("mbfixture").path  // same name: same command
+            let files = ["random.c", "stress.c", "signals.c", "exits.c"].map { sources + "/" + $0 }
+            let cc = try runCommand(["/usr/bin/cc", "-g", "-O0", "-w", "-I", sources, "-o", binary,
+                                     folder.appendingPathComponent("main.c").path] + files + ["-lpthread", "-ldl"])
+            try #require(cc.status == 0, "\(cc.stderr)")
+            binaries.append(binary)
+        }
+        let baseline = dir.appendingPathComponent("b.json").path
+        #expect(try runCommand([Build.mapblame, "baseline", "-o", baseline, "--", binaries[0], "mmap"]).status == 0)
+        let check = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--tolerance", "bytes=+16KiB",
+                                    "--", binaries[1], "mmap"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(!check.stdout.contains("FAIL"))
+    }
 }
