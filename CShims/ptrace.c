@@ -53,6 +53,13 @@ int cshims_getregs(pid_t tid, cshims_regs *out) {
     return 0;
 }
 
+int cshims_clear_arg0_bits(pid_t tid, uint64_t flags) {
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0) return -1;
+    r.rdi &= ~flags;
+    return ptrace(PTRACE_SETREGS, tid, 0, &r) < 0 ? -1 : 0;
+}
+
 int cshims_geteventmsg(pid_t tid, uint64_t *out) {
     unsigned long msg = 0;
     if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) < 0) return -1;

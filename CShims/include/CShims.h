@@ -27,6 +27,10 @@ typedef struct {
 /// PTRACE_GETREGS into the subset above. Returns 0, or -1 with errno set.
 int cshims_getregs(pid_t tid, cshims_regs *_Nonnull out);
 
+/// Clears `flags` bits in the first argument register (rdi) of a tracee stopped at syscall entry
+/// (clone's flags). Returns 0, or -1 with errno set.
+int cshims_clear_arg0_bits(pid_t tid, uint64_t flags);
+
 /// PTRACE_GETEVENTMSG. Returns 0, or -1 with errno set.
 int cshims_geteventmsg(pid_t tid, uint64_t *_Nonnull out);
 

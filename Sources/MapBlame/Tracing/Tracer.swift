@@ -224,6 +224,7 @@ public final class Tracer {
 
     /// x86_64 numbers of clone, fork, vfork and clone3.
     private static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
+    static let cloneUntraced: UInt64 = 0x0080_0000
 
     private func syscallEntry(_ task: TaskState) {
         let space = task.process.space
@@ -237,6 +238,12 @@ public final class Tracer {
         }
         guard let call = MappingSyscall(number: regs.orig_rax) else {
             if Tracer.creationCalls.contains(regs.orig_rax) {
+                // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
+                // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
+                // this). Clear the flag so the new task is followed like any other.
+                if regs.orig_rax == 56, regs.rdi & Tracer.cloneUntraced != 0 {
+                    _ = cshims_clear_arg0_bits(task.tid, Tracer.cloneUntraced)
+                }
                 space.inFlight = task.tid
                 task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
                 Ptrace.toSyscallExit(task.tid)
