@@ -46,9 +46,16 @@ struct Classifier {
         return String(s)
     }
 
-    /// The first frame outside libc, ld.so and the allocator.
+    /// The first frame outside libc, ld.so, the allocator and sanitizer interceptors.
     static func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
-        stack.first { !isSystemModule($0.module) && !isAllocator($0) }
+        stack.first { !isSystemModule($0.module) && !isAllocator($0) && !isSanitizerRuntime($0) }
+    }
+
+    /// ASan/TSan/LSan runtime code linked into the program (interceptors of mmap, malloc...).
+    static func isSanitizerRuntime(_ frame: SymbolizedFrame) -> Bool {
+        guard let f = frame.function else { return false }
+        return f.contains("_interceptor") || f.hasPrefix("__asan") || f.hasPrefix("__sanitizer")
+            || f.hasPrefix("__lsan") || f.hasPrefix("__tsan") || f.hasPrefix("__interception")
     }
 
     /// The allocator entry point the program called ("malloc", "calloc", "operator new"...).
