@@ -10,10 +10,10 @@ enum BadInputFiles {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func file(_ name: String, _ bytes: [UInt8], mode: Int = 0o644) {
             let path = dir + "/" + name
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             chmod(path, mode_t(mode))
         }
-        var rng = FuzzSplitMix64(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let garbage = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         file("empty", [])
         file("garbage", garbage)
@@ -151,18 +151,6 @@ struct BadInputTests {
 
 // MARK: - Deterministic randomized robustness ("fuzzing")
 
-/// SplitMix64: small, seedable, good enough to pick mutations.
-struct FuzzSplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
 
 enum Fuzz {
     static let iterations = Int(ProcessInfo.processInfo.environment["MAPBLAME_FUZZ_ITERATIONS"] ?? "") ?? 500
@@ -170,7 +158,7 @@ enum Fuzz {
 
     /// 1-4 of: bit flip, truncation, insertion of random bytes / a digit run / a separator,
     /// duplication of a chunk, deletion of a chunk.
-    static func mutate(_ input: [UInt8], _ rng: inout FuzzSplitMix64) -> [UInt8] {
+    static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var b = input
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             let at = b.isEmpty ? 0 : Int.random(in: 0..<b.count, using: &rng)
@@ -215,7 +203,7 @@ enum Fuzz {
 
     /// (a) /proc/self/maps text → MapsEntry.parseMaps, and every accepted entry used.
     static func maps() {
-        var rng = FuzzSplitMix64(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let text = Array((ProcFile.read("/proc/self/maps") ?? "").utf8)
         precondition(text.count > 100)
         for _ in 0..<iterations {
@@ -229,7 +217,7 @@ enum Fuzz {
 
     /// (b) /proc/self/smaps text → SmapsUsage.parseSmaps.
     static func smaps() {
-        var rng = FuzzSplitMix64(seed: seed &+ 1)
+        var rng = SplitMix64(seed: seed &+ 1)
         let text = Array((ProcFile.read("/proc/self/smaps") ?? "").utf8)
         precondition(text.count > 100)
         for _ in 0..<iterations {
@@ -272,7 +260,7 @@ enum Fuzz {
         precondition(base.count > 100, "no base trace")
         let payloads = records(base)
         precondition(frame(payloads) == base, "re-framing does not reproduce the trace")
-        var rng = FuzzSplitMix64(seed: seed &+ (framed ? 3 : 2))
+        var rng = SplitMix64(seed: seed &+ (framed ? 3 : 2))
         let path = crashInputPath(framed ? "trace-framed" : "trace-raw", parent: getppid())
         for _ in 0..<iterations / 2 {
             var input: [UInt8]
