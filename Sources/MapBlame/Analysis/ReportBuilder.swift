@@ -24,19 +24,22 @@ public struct ReportBuilder {
     }
 
     public mutating func build() -> Report {
+        // Each process's event ids, gathered in one pass over the events (not one per process).
+        var eventsByPid: [Int32: [Int]] = [:]
+        for e in recording.events { eventsByPid[e.pid, default: []].append(e.id) }
         var processes: [ProcessReport] = []
         for record in recording.processes {
-            processes.append(process(record))
+            processes.append(process(record, events: eventsByPid[record.pid] ?? []))
         }
         return Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
                       complete: recording.complete)
     }
 
-    private mutating func process(_ record: ProcessRecord) -> ProcessReport {
+    private mutating func process(_ record: ProcessRecord, events: [Int]) -> ProcessReport {
         var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
                                    exit: record.exit, hasSnapshot: !(record.snapshot?.fromModel ?? true), regions: [], events: [],
                                    verification: nil)
-        report.eventsRecorded = recording.events.reduce(0) { $0 + ($1.pid == record.pid && $1.syscall != .execve ? 1 : 0) }
+        report.eventsRecorded = events.count(where: { recording.event($0).syscall != .execve })
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
         var named = Set<Int>()
@@ -63,7 +66,7 @@ public struct ReportBuilder {
         }
         if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
         if allEvents {
-            named.formUnion(recording.events.lazy.filter { $0.pid == record.pid }.map(\.id))
+            named.formUnion(events)
         }
         report.events = named.sorted().map { id in
             let e = recording.event(id)

@@ -15,6 +15,8 @@ public final class Tracer {
     var rootPid: Int32 = 0
     var launchPipe: Int32 = -1
     var rootExit: ExitStatus?
+    /// Backtrace buffer, reused at every stop (no allocation per event for it).
+    private lazy var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
 
     private init(writer: TraceWriter, options: TraceOptions) {
         self.writer = writer
@@ -326,7 +328,6 @@ public final class Tracer {
 
     private func backtrace(_ task: TaskState, regs: cshims_regs) -> Int {
         let model = task.process.space.model
-        var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
         var count = 0
         if options.maxFrames > 0, let u = task.process.space.unwinder {
             var registers = regs
