@@ -17,9 +17,6 @@ public enum MappingSyscall: String, Codable, Sendable, CaseIterable {
         default: return nil
         }
     }
-
-    /// Calls whose result must be known before the model can change (an address comes back).
-    public var needsResult: Bool { self != .munmap }
 }
 
 /// One frame of a recorded backtrace: the raw instruction pointer plus where it was at record
