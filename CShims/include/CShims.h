@@ -122,6 +122,18 @@ long cshims_read_memory(pid_t pid, uint64_t addr, void *_Nonnull buf, uint64_t l
 /// Restricts the calling thread to `cpu` (sched_setaffinity, a GNU extension). Returns 0 or -1.
 int cshims_pin_self(int cpu);
 
+// MARK: ending an attach session
+
+/// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
+/// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
+/// a blocking waitpid (no SA_RESTART), so the tracer notices the flag or its deadline promptly.
+/// Returns 0, or -1 with errno set.
+int cshims_stop_signals_install(int tick_milliseconds);
+/// Stops the timer and restores the default actions of the four signals.
+void cshims_stop_signals_remove(void);
+/// 1 once SIGINT, SIGTERM or SIGHUP arrived after cshims_stop_signals_install.
+int cshims_stop_requested(void);
+
 // MARK: names (GNU extensions, hidden from Swift's Glibc module without _GNU_SOURCE)
 
 /// "SEGV" for SIGSEGV, NULL if unknown (sigabbrev_np).

@@ -51,8 +51,7 @@ public final class TraceWriter {
         buffer += w.bytes
         let crc = CRC32.checksum(w.bytes[...])
         buffer += [UInt8(crc & 0xff), UInt8((crc >> 8) & 0xff), UInt8((crc >> 16) & 0xff), UInt8(crc >> 24)]
-        if case .event = record { eventCount += 1 }
-        if case .exec = record { eventCount += 1 }
+        if record.takesEventID { eventCount += 1 }
         if buffer.count >= 1 << 16 { flush() }
     }
 

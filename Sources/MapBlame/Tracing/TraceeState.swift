@@ -59,6 +59,9 @@ final class TaskState {
     var awaitingInitialStop: Bool
     /// A thread that exec() in another thread of its group has removed; only its exit remains.
     var departed = false
+    /// Attach only: stopped and kept stopped for the detach, which hands it `detachSignal`.
+    var held = false
+    var detachSignal: Int32 = 0
 
     init(tid: Int32, process: ProcessState, awaitingInitialStop: Bool) {
         self.tid = tid

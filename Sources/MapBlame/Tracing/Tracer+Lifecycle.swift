@@ -31,9 +31,9 @@ extension Tracer {
         release(parent.process.space, holder: parent.tid)
         if unclaimedStops.remove(tid) != nil {
             task.awaitingInitialStop = false
-            Ptrace.cont(tid)
+            resume(task)
         }
-        Ptrace.cont(parent.tid)
+        resume(parent)
     }
 
     /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
@@ -77,7 +77,7 @@ extension Tracer {
         writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
         space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
         process.space = space
-        Ptrace.cont(task.tid)
+        resume(task)
     }
 
     /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
@@ -93,7 +93,7 @@ extension Tracer {
             writer.flush()
         }
         task.pending = nil
-        Ptrace.cont(task.tid)
+        resume(task)
     }
 
     func reap(_ tid: Int32, _ status: ExitStatus) {
