@@ -261,6 +261,43 @@ struct AttachTests {
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
     }
 
+    /// A real multi-threaded program that allocates all the time and then execs: the model agrees
+    /// with the kernel page by page, through the exec, until the new image exits.
+    @Test func pythonThreadsThenExecAgreeWithTheKernel() throws {
+        let script = """
+            import os, sys, threading, time
+            def work():
+                kept = []
+                for i in range(200000):
+                    kept.append(bytearray(300000) if i % 40 == 0 else [i] * 8)
+                    if len(kept) > 200: kept = kept[100:]
+                    if i % 2000 == 0: time.sleep(0.005)
+            threads = [threading.Thread(target=work) for _ in range(3)]
+            for t in threads: t.start()
+            print("ready=1", flush=True)
+            time.sleep(1.2)
+            os.execv("/bin/sleep", ["sleep", "0.3"])
+            """
+        let dir = NSTemporaryDirectory() + "mapblame-attach-py-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let python = try spawnClean(["/usr/bin/env", "python3", "-c", script], stdout: dir + "/out")
+        for _ in 0..<500 where !((try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "").contains("ready=1") {
+            usleep(10_000)
+        }
+        let (run, report, _) = try Self.attach(python, ["--verify"])
+        var status: Int32 = 0
+        while waitpid(python, &status, 0) < 0 && errno == EINTR {}
+        #expect(status == 0, "python3 ended with status \(status)")
+        #expect(run.status == 0, "\(run.stderr)")
+        let process = try #require(report?.process(pid: Int(python)))
+        #expect(process["executable"] as? String == "/usr/bin/sleep")
+        #expect((process["exit"] as? [String: Any])?["code"] as? Int == 0)
+        let verify = process["verify"] as? [String: Any]
+        #expect(verify?["mismatched_pages"] as? Int == 0, "\(verify ?? [:])")
+        #expect(process["events_recorded"] as? Int ?? 0 > 10)
+    }
+
     @Test func refusalsAreOneLine() throws {
         // A process that is gone.
         let gone = try spawnClean(["/bin/true"])
