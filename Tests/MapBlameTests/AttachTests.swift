@@ -261,6 +261,20 @@ struct AttachTests {
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
     }
 
+    @Test func explainLeavesTheProcessWorkingAndItsChecksPass() throws {
+        let served = try Served.start(forking: true)
+        for _ in 0..<5 {
+            let r = try runCommand([Build.mapblame, "explain", "\(served.pid)", "--format", "json", "-o", "/dev/null"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        #expect(Self.status(served.pid).tracer == 0)
+        let lines = served.logLines
+        usleep(100_000)
+        #expect(served.logLines > lines)
+        let end = served.finish()
+        #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
+    }
+
     /// A real multi-threaded program that allocates all the time and then execs: the model agrees
     /// with the kernel page by page, through the exec, until the new image exits.
     @Test func pythonThreadsThenExecAgreeWithTheKernel() throws {
