@@ -98,7 +98,7 @@ extension Tracer {
     func syscallStop(_ task: TaskState) {
         switch Ptrace.syscallStop(task.tid) {
         case .entry(let number):
-            if MappingSyscall(number: number) != nil || Tracer.creationCalls.contains(number) {
+            if MappingSyscall(number: number) != nil || Tracer.creationCalls.contains(number) || number == Tracer.msealCall {
                 syscallEntry(task)
             } else {
                 resume(task)

@@ -21,6 +21,7 @@ extension Tracer {
         } else {
             let shares = clone.flags & Tracer.cloneVM != 0
             let space = shares ? parent.process.space : newSpace(copying: parent.process.space.model)
+            if shares { space.users += 1 }
             process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
             writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
                                    parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
@@ -76,7 +77,7 @@ extension Tracer {
         let space = newSpace()
         writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
         space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
-        process.space = space
+        process.enter(space)
         resume(task)
     }
 
@@ -88,6 +89,7 @@ extension Tracer {
         if task.pending != nil { release(process.space, holder: task.tid) }
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
+            process.leaveSpace()
             writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
                                     smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
             writer.flush()
@@ -100,6 +102,7 @@ extension Tracer {
         unclaimedStops.remove(tid)
         guard let task = tasks.removeValue(forKey: tid) else { return }
         task.process.liveTids.remove(tid)
+        if task.process.liveTids.isEmpty { task.process.leaveSpace() }
         task.process.space.waiting.removeAll { $0 === task }
         if task.pending != nil { release(task.process.space, holder: tid) }
         guard tid == task.process.pid, !task.departed else { return }

@@ -249,6 +249,9 @@ public final class Tracer {
 
     /// x86_64 numbers of clone, fork, vfork and clone3.
     static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
+    /// x86_64 number of mseal (Linux 6.10).
+    static let msealCall: UInt64 = 462
+    static let mapHugeTLB: UInt64 = 0x40000
     static let cloneUntraced: UInt64 = 0x0080_0000
 
     func syscallEntry(_ task: TaskState) {
@@ -266,6 +269,7 @@ public final class Tracer {
             return
         }
         guard let call = MappingSyscall(number: regs.orig_rax) else {
+            if regs.orig_rax == Tracer.msealCall { space.unpredictable = true }
             if Tracer.creationCalls.contains(regs.orig_rax) {
                 // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
                 // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
@@ -286,11 +290,18 @@ public final class Tracer {
             filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
         }
         let stack = backtrace(task, regs: regs)
+        if call == .mmap, args[3] & Tracer.mapHugeTLB != 0 { space.unpredictable = true }
+        let exitless = predictsSuccess(call, args: args, task: task)
         if call == .munmap {
             let removed = space.model.unmap(address: args[0], length: args[1])
             if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
                 cshims_unwinder_flush(u)
             }
+        }
+        if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
+            record(task, call: call, args: args, result: 0, stack: stack, filePath: filePath)
+            resume(task)
+            return
         }
         task.pending = PendingCall(syscall: call, args: args, stack: stack, filePath: filePath)
         resume(task)
@@ -320,17 +331,23 @@ public final class Tracer {
             return
         }
         let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
+        record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
+        resume(task)
+    }
+
+    /// Writes a completed call, applies it to the model and lets the next call of the address
+    /// space through.
+    private func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
+                        filePath: String?) {
         let process = task.process
-        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid,
-                                 syscall: call, args: pending.args, result: result, stack: pending.stack,
-                                 filePath: pending.filePath)
+        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
+                                 result: result, stack: stack, filePath: filePath)
         if !event.failed {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
-        space.model.apply(event)
-        release(space, holder: task.tid)
-        resume(task)
+        process.space.model.apply(event)
+        release(process.space, holder: task.tid)
     }
 
     /// Context only known at the exit stop: a bss tail's file, a shm segment's size and name.
