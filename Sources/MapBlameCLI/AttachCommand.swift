@@ -62,16 +62,6 @@ struct AttachCommand: ParsableCommand {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
         if live { ProgressLine.stop() }
-        defer { if outputs.trace == nil { unlink(path) } }
-        if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
-        let report: Report
-        do {
-            report = try analysis.analyse(trace: recorded.path)
-        } catch {
-            Diagnostics.fail(error.description, status: 1)
-        }
-        outputs.write(report) { print($0, terminator: "") }
-        analysis.checkVerification(report, programStatus: nil)
-        if recorded.writeFailure != nil { Diagnostics.exitNow(1) }
+        outputs.report(recorded, analysis: analysis, programStatus: nil) { print($0, terminator: "") }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import MapBlame
 
 /// Where the reports of a trace just recorded go: shared by `run` and `attach`.
@@ -22,6 +23,24 @@ struct ReportOutputs: ParsableArguments {
         for path in [output, json, html, folded, trace].compactMap({ $0 }) {
             if let problem = FileChecks.outputProblem(path) { throw ValidationError("\(path): \(problem)") }
         }
+    }
+
+    /// Reports a trace just recorded (`run`, `attach`): every report asked for, then the --verify
+    /// check. The trace is deleted once read unless --trace keeps it. Exits 1 (after the reports)
+    /// if the trace could not be written completely.
+    func report(_ recorded: RecordResult, analysis: AnalysisOptions, programStatus: Int32?, text: (String) -> Void) {
+        if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
+        let report: Report
+        do {
+            report = try analysis.analyse(trace: recorded.path)
+        } catch {
+            if trace == nil { unlink(recorded.path) }
+            Diagnostics.fail(error.description, status: 1)
+        }
+        if trace == nil { unlink(recorded.path) }
+        write(report, text: text)
+        analysis.checkVerification(report, programStatus: programStatus)
+        if recorded.writeFailure != nil { Diagnostics.exitNow(1) }
     }
 
     /// Writes every report asked for; the text one to --output, else through `text`.

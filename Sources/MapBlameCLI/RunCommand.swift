@@ -28,17 +28,7 @@ struct RunCommand: ParsableCommand {
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
-        defer { if outputs.trace == nil { unlink(path) } }
-        if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
-        let report: Report
-        do {
-            report = try analysis.analyse(trace: recorded.path)
-        } catch {
-            Diagnostics.fail(error.description, status: 1)
-        }
-        outputs.write(report) { Diagnostics.writeStderr($0) }
-        analysis.checkVerification(report, programStatus: recorded.status.shellStatus)
-        if recorded.writeFailure != nil { Diagnostics.exitNow(1) }
+        outputs.report(recorded, analysis: analysis, programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
         throw ExitCode(recorded.status.shellStatus)
     }
 }
