@@ -7,11 +7,19 @@ import Testing
 @Suite(.serialized)
 struct AttachTests {
     /// A started `mbfixture serve` (our child) and what it printed.
-    struct Served {
+    final class Served {
         let pid: pid_t
         let dir: String
         let values: [String: String]
         var log: String { dir + "/log" }
+        /// Set once the fixture was stopped and reaped (its pid may belong to another process then).
+        private var ending: (status: Int32, values: [String: String])?
+
+        init(pid: pid_t, dir: String, values: [String: String]) {
+            self.pid = pid
+            self.dir = dir
+            self.values = values
+        }
 
         static func start(forking: Bool = false) throws -> Served {
             let dir = NSTemporaryDirectory() + "mapblame-attach-\(UUID().uuidString)"
@@ -33,14 +41,19 @@ struct AttachTests {
         var workers: [Int] { ["worker0", "worker1"].compactMap { values[$0].flatMap { Int($0) } } }
 
         /// SIGUSR1: the fixture checks its mappings and exits; its status and final lines.
+        @discardableResult
         func finish() -> (status: Int32, values: [String: String]) {
+            if let ending { return ending }
+            kill(pid, SIGCONT)  // a test that stopped it and failed before SIGCONT
             kill(pid, SIGUSR1)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             let text = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(atPath: dir)
-            return (status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-                    Finished(status: 0, stdout: text, stderr: "").values)
+            let result = (status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+                          Finished(status: 0, stdout: text, stderr: "").values)
+            ending = result
+            return result
         }
 
         /// Every mmap the fixture logged, per thread, in its order.
@@ -86,6 +99,7 @@ struct AttachTests {
 
     @Test func attributesEveryMappingMadeWhileAttachedAndLetsTheProcessGoOn() throws {
         let served = try Served.start()
+        defer { served.finish() }
         usleep(200_000)
         let (run, report, text) = try Self.attach(served.pid, ["--duration", "1.5", "--verify", "--all-events"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -161,7 +175,7 @@ struct AttachTests {
 
     @Test func followsTheChildrenItForksUnlessNoFollow() throws {
         let served = try Served.start(forking: true)
-        defer { _ = served.finish() }
+        defer { served.finish() }
         let (run, report, _) = try Self.attach(served.pid, ["--duration", "1"])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try #require(report)
@@ -183,6 +197,7 @@ struct AttachTests {
 
     @Test func endsWhenTheProcessExitsWithItsStatusUntouched() throws {
         let served = try Served.start()
+        defer { served.finish() }
         let dir = served.dir
         let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q", "--json", dir + "/r.json"],
                                     stdout: dir + "/r.txt", stderr: dir + "/r.err")
@@ -204,7 +219,7 @@ struct AttachTests {
 
     @Test func ctrlCEndsTheSessionAndTheProcessRunsOn() throws {
         let served = try Served.start()
-        defer { _ = served.finish() }
+        defer { served.finish() }
         let dir = served.dir
         let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q"], stdout: dir + "/r.txt", stderr: dir + "/r.err")
         usleep(800_000)
@@ -223,11 +238,16 @@ struct AttachTests {
 
     @Test func aKilledTracerLeavesTheProcessRunning() throws {
         let served = try Served.start()
-        defer { _ = served.finish() }
-        let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q"])
+        defer { served.finish() }
+        let trace = served.dir + "/kept.trace"
+        let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q", "--trace", trace])
         usleep(500_000)
         kill(tracer, SIGKILL)
         waitpid(tracer, nil, 0)
+        // What was recorded until then reports (the trace is flushed whenever the tracer waits).
+        let report = try runCommand([Build.mapblame, "report", trace])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("serve.c:\(SiteMarkers.lines["serve_map"]!)"), "\(report.stdout.prefix(400))")
         var after = Self.status(served.pid)
         for _ in 0..<100 where after.tracer != 0 {
             usleep(10_000)
@@ -243,7 +263,7 @@ struct AttachTests {
 
     @Test func aStoppedProcessStaysStopped() throws {
         let served = try Served.start()
-        defer { _ = served.finish() }
+        defer { served.finish() }
         kill(served.pid, SIGSTOP)
         for _ in 0..<100 where Self.status(served.pid).state != "T" { usleep(10_000) }
         let (run, report, _) = try Self.attach(served.pid, ["--duration", "0.3"])
@@ -263,6 +283,7 @@ struct AttachTests {
 
     @Test func explainLeavesTheProcessWorkingAndItsChecksPass() throws {
         let served = try Served.start(forking: true)
+        defer { served.finish() }
         for _ in 0..<5 {
             let r = try runCommand([Build.mapblame, "explain", "\(served.pid)", "--format", "json", "-o", "/dev/null"])
             #expect(r.status == 0, "\(r.stderr)")
