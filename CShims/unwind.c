@@ -1,21 +1,21 @@
 // libunwind remote unwinding of a stopped tracee. The stock _UPT accessors are used for
 // everything except memory reads, which go through process_vm_readv with a small page cache that
-// lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes).
+// lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes), and the registers the
+// tracer already read at the stop.
 #include "CShims.h"
 
+#include <errno.h>
 #include <libunwind-ptrace.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAGE 4096u
 #define CACHED_PAGES 8
 
-struct cshims_unwinder {
-    unw_addr_space_t as;
-};
-
 typedef struct {
-    void *upt;  // _UPT_create(tid)
+    void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
     pid_t tid;
     const cshims_regs *regs;  // the registers at the stop, read once by the tracer
     uint64_t page_addr[CACHED_PAGES];
@@ -23,6 +23,36 @@ typedef struct {
     int next_slot;
     unsigned char pages[CACHED_PAGES][PAGE];
 } walk_context;
+
+// One per traced address space, with its walk context: no allocation per backtrace.
+struct cshims_unwinder {
+    unw_addr_space_t as;
+    walk_context walk;
+};
+
+// libunwind as Debian builds it (1.6.2, --enable-block-signals) brackets every lock of its caches
+// with two sigprocmask calls, so that a signal handler unwinding the same thread cannot deadlock:
+// about 30 rt_sigprocmask syscalls per backtrace, more than all the ptrace work of a stop.
+// UNW_CACHE_PER_THREAD would avoid the locks but is silently treated as UNW_CACHE_GLOBAL there.
+// The tracer never unwinds from a signal handler, so while a thread is inside cshims_backtrace
+// those calls are pointless: this definition of sigprocmask (the executable's symbols come first
+// in the dynamic lookup order, so libunwind's calls land here) does nothing on such a thread and
+// is glibc's sigprocmask everywhere else. libunwind restores the masks it saved in pairs, all
+// inside the walk, so the mask of the thread is the same before and after.
+static __thread int inside_backtrace;
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
+    if (inside_backtrace) {
+        if (old) sigemptyset(old);
+        return 0;
+    }
+    int rc = pthread_sigmask(how, set, old);  // what glibc's sigprocmask does, errno aside
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
 
 static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     uint64_t base = addr & ~(uint64_t)(PAGE - 1);
@@ -125,7 +155,7 @@ static unw_accessors_t accessors = {
 };
 
 cshims_unwinder *cshims_unwinder_create(void) {
-    cshims_unwinder *u = calloc(1, sizeof *u);
+    cshims_unwinder *u = calloc(1, sizeof *u);  // walk.upt NULL: created at the first backtrace
     if (!u) return NULL;
     u->as = unw_create_addr_space(&accessors, 0);
     if (!u->as) {
@@ -137,25 +167,30 @@ cshims_unwinder *cshims_unwinder_create(void) {
 }
 
 void cshims_unwinder_destroy(cshims_unwinder *u) {
+    if (u->walk.upt) _UPT_destroy(u->walk.upt);
     unw_destroy_addr_space(u->as);
     free(u);
 }
 
-void cshims_unwinder_flush(cshims_unwinder *u) { unw_flush_cache(u->as, 0, 0); }
+void cshims_unwinder_flush(cshims_unwinder *u) {
+    unw_flush_cache(u->as, 0, 0);
+    if (u->walk.upt) _UPT_destroy(u->walk.upt);  // it may hold the ELF image of unmapped code
+    u->walk.upt = NULL;
+}
 
 int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max) {
-    walk_context *c = malloc(sizeof *c);
-    if (!c) return -UNW_ENOMEM;
-    c->tid = tid;
+    walk_context *c = &u->walk;
+    if (!c->upt || c->tid != tid) {  // the _UPT fallbacks (registers, ELF images) name the thread
+        if (c->upt) _UPT_destroy(c->upt);
+        c->upt = _UPT_create(tid);
+        if (!c->upt) return -UNW_ENOMEM;
+        c->tid = tid;
+    }
     c->regs = regs;
     c->next_slot = 0;
-    memset(c->page_valid, 0, sizeof c->page_valid);
-    c->upt = _UPT_create(tid);
-    if (!c->upt) {
-        free(c);
-        return -UNW_ENOMEM;
-    }
+    memset(c->page_valid, 0, sizeof c->page_valid);  // the tracee ran since the last walk
     current = c;
+    inside_backtrace = 1;
     unw_cursor_t cursor;
     int n = 0;
     int rc = unw_init_remote(&cursor, u->as, c);
@@ -167,8 +202,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
         if (unw_step(&cursor) <= 0) break;
     }
 done:
+    inside_backtrace = 0;
     current = NULL;
-    _UPT_destroy(c->upt);
-    free(c);
     return n > 0 ? n : (rc < 0 ? rc : 0);
 }
