@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test soak load asan tsan clean bench
+.PHONY: all deps build release demo test soak load asan tsan clean bench fuzz fuzz-build
 
 all: build
 
@@ -72,3 +72,32 @@ asan: deps
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+# libFuzzer on each parser (Fuzz/README.md): FUZZ_SECONDS per target, seeds from Fuzz/corpus/TARGET,
+# new inputs kept in .build-fuzz/corpus/TARGET, a crashing input in .build-fuzz/crashes/. The
+# package in Fuzz/ is built optimized (traps stay; -enable-testing for fuzz-trace-records' @testable
+# import) with coverage and ASan; libFuzzer (its no-main variant, as SwiftPM
+# executables have their own main) comes from the Swift toolchain's clang.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= maps smaps trace trace-records json baseline
+FUZZ_ARGS ?=
+FUZZ_CLANG = $(dir $(realpath $(shell command -v $(SWIFT))))clang
+fuzz-build: deps
+	@rt=$$($(FUZZ_CLANG) -print-file-name=libclang_rt.fuzzer_no_main-x86_64.a); \
+	[ -f "$$rt" ] || { echo "libFuzzer (libclang_rt.fuzzer_no_main) not found next to $(SWIFT)" >&2; exit 1; }; \
+	set -x; $(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz -Xswiftc -enable-testing \
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+	  -Xlinker --whole-archive -Xlinker "$$rt" -Xlinker --no-whole-archive -Xlinker -lstdc++
+
+fuzz: fuzz-build
+	@fail=0; mkdir -p .build-fuzz/crashes; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t; log=.build-fuzz/fuzz-$$t.log; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/release/fuzz-$$t \
+	    .build-fuzz/corpus/$$t Fuzz/corpus/$$t $$([ -f Fuzz/dict/$$t.dict ] && echo -dict=Fuzz/dict/$$t.dict) -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$t- $(FUZZ_ARGS) >$$log 2>&1; status=$$?; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+	  crash=$$(sed -n 's/.*Test unit written to //p' $$log); \
+	  if [ $$status = 0 ]; then echo "fuzz-$$t: $$runs executions in $(FUZZ_SECONDS) s, no crash"; \
+	  else fail=1; echo "fuzz-$$t: CRASH after $${runs:-?} executions: $${crash:-see $$log}"; \
+	    grep -m3 -E "Fatal error|ERROR: AddressSanitizer|SUMMARY" $$log | sed 's/^/    /'; fi; \
+	done; exit $$fail
