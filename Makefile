@@ -57,11 +57,12 @@ bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
 	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
 
-# Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify.
-load: build
-	/usr/bin/time -f "256 threads: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture threads 256 400
-	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture forks 100 200
-	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture loop 500000
+# Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify
+# (release build: the figures are the product's).
+load: release
+	/usr/bin/time -f "256 threads: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture threads 256 400
+	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture forks 100 200
+	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture loop 500000
 
 # The test suite under the sanitizers (separate build folders). LeakSanitizer cannot run under
 # ptrace (its stop-the-world thread attaches with ptrace itself), so leak detection is off.
