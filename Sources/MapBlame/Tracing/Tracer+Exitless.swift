@@ -23,7 +23,8 @@ extension Tracer {
 
     func predictsSuccess(_ call: MappingSyscall, args: [UInt64], task: TaskState) -> Bool {
         let space = task.process.space
-        guard call == .munmap || call == .mprotect, !space.unpredictable, space.users == 1,
+        guard !attached,  // attached, every syscall has its exit stop anyway: read the real result
+              call == .munmap || call == .mprotect, !space.unpredictable, space.users == 1,
               task.process.liveTids.count == 1, args[1] > 0, let range = space.model.span(args[0], args[1]) else { return false }
         let writable = MemoryFlags.protWrite
         guard space.model.map.segments.count < Tracer.mapCountMargin,
