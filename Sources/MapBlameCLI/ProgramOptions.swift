@@ -72,7 +72,7 @@ struct AnalysisOptions: ParsableArguments {
 
     /// Replays `trace` and joins it: the one path from a trace file to a report.
     func analyse(trace: String) throws(TraceReadError) -> Report {
-        let recording = try TraceReplayer.replay(path: trace)
+        let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
         var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify,
                                     allEvents: allEvents)
         return builder.build()

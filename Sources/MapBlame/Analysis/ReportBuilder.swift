@@ -24,9 +24,12 @@ public struct ReportBuilder {
     }
 
     public mutating func build() -> Report {
-        // Each process's event ids, gathered in one pass over the events (not one per process).
+        // Each process's event ids, gathered in one pass over the events (not one per process);
+        // only --all-events lists events no region names.
         var eventsByPid: [Int32: [Int]] = [:]
-        for e in recording.events { eventsByPid[e.pid, default: []].append(e.id) }
+        if allEvents {
+            for e in recording.events.values { eventsByPid[e.pid, default: []].append(e.id) }
+        }
         var processes: [ProcessReport] = []
         for record in recording.processes {
             processes.append(process(record, events: eventsByPid[record.pid] ?? []))
@@ -42,7 +45,7 @@ public struct ReportBuilder {
                                    exit: record.exit, hasSnapshot: !(record.snapshot?.fromModel ?? true), regions: [], events: [],
                                    verification: nil)
         report.detached = record.detached
-        report.eventsRecorded = events.count(where: { recording.event($0).syscall != .execve })
+        report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
         var named = Set<Int>()

@@ -8,9 +8,17 @@ public struct TraceReplayer {
     private var indexOfPid: [Int32: Int] = [:]
     private var threads: [Int32: [ThreadStack]] = [:]
     private var modulePaths: [Int: String] = [:]
+    private var nextEventID = 0
 
-    public static func replay(path: String) throws(TraceReadError) -> Recording {
+    /// Events no address space refers to any more are dropped as the trace is read, unless
+    /// `keepAllEvents` (`--all-events`): memory then stays proportional to the mappings alive,
+    /// not to the number of events.
+    private var nextCollection = TraceReplayer.minimumCollection
+    static let minimumCollection = 4096
+
+    public static func replay(path: String, keepAllEvents: Bool = false) throws(TraceReadError) -> Recording {
         var replayer = TraceReplayer()
+        replayer.recording.keepsAllEvents = keepAllEvents
         let summary = try TraceReader.read(path: path) { replayer.apply($0) }
         replayer.recording.truncatedAt = summary.truncatedAt
         replayer.recording.complete = summary.complete
@@ -39,9 +47,10 @@ public struct TraceReplayer {
     /// id it returns.
     @discardableResult
     private mutating func seed(pid: Int32, tid: Int32, space: Int, executable: String, maps: String) -> Int {
-        let id = recording.events.count
-        recording.events.append(MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
-                                             stack: 0, filePath: executable))
+        let id = nextEventID
+        nextEventID += 1
+        recording.events[id] = MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
+                                            stack: 0, filePath: executable)
         var model = TraceReplayer.emptySpace()
         model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
         spaces[space] = model
@@ -49,6 +58,30 @@ public struct TraceReplayer {
         threads[pid] = []
         if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
         return id
+    }
+
+    /// Whether `e` can be the creator of bytes in a model (`AddressSpace.apply`).
+    static func mayCreate(_ e: MappingEvent) -> Bool {
+        switch e.syscall {
+        case .mmap, .mremap, .brk, .shmat: return !e.failed
+        case .munmap, .mprotect, .pkey_mprotect, .shmdt, .execve: return false
+        }
+    }
+
+    /// Drops the events no model refers to: every address space still replayed, and the models
+    /// captured at snapshots. An event no model refers to never will again (models only take new
+    /// events or copy existing references).
+    private mutating func collect() {
+        guard !recording.keepsAllEvents else { return }
+        var live = Set<Int>()
+        for space in spaces.values {
+            for s in space.map.segments { live.insert(s.value.creator) }
+        }
+        for p in recording.processes {
+            for s in p.snapshot?.model.map.segments ?? [] { live.insert(s.value.creator) }
+        }
+        recording.events = recording.events.filter { live.contains($0.key) }
+        nextCollection = max(TraceReplayer.minimumCollection, 2 * recording.events.count)
     }
 
     mutating func apply(_ record: TraceRecord) {
@@ -78,12 +111,19 @@ public struct TraceReplayer {
         case let .detach(pid):
             if let i = indexOfPid[pid] { recording.processes[i].detached = true }
         case .event(let e):
-            recording.events.append(e)
-            guard let space = spaceOfPid[e.pid] else { return }
-            if e.syscall == .munmap {
-                if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
-            } else {
-                spaces[space]?.apply(e)
+            nextEventID += 1
+            recording.eventCounts[e.pid, default: 0] += 1
+            if let space = spaceOfPid[e.pid] {
+                if e.syscall == .munmap {
+                    if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
+                } else {
+                    spaces[space]?.apply(e)
+                }
+            }
+            // munmap, mprotect and failed calls create nothing: only --all-events lists them.
+            if recording.keepsAllEvents || TraceReplayer.mayCreate(e) {
+                recording.events[e.id] = e
+                if recording.events.count >= nextCollection { collect() }
             }
         case let .thread(pid, tid, low, top):
             threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top))

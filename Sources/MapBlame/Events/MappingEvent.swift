@@ -17,6 +17,24 @@ public enum MappingSyscall: String, Codable, Sendable, CaseIterable {
         default: return nil
         }
     }
+
+    /// `allCases`, computed once (the synthesized property builds a new array at every use).
+    static let ordered = allCases
+
+    /// The syscall's number in the trace format: its position in `allCases`.
+    var traceIndex: UInt8 {
+        switch self {
+        case .mmap: 0
+        case .munmap: 1
+        case .mremap: 2
+        case .mprotect: 3
+        case .pkey_mprotect: 4
+        case .brk: 5
+        case .shmat: 6
+        case .shmdt: 7
+        case .execve: 8
+        }
+    }
 }
 
 /// One frame of a recorded backtrace: the raw instruction pointer plus where it was at record

@@ -51,7 +51,14 @@ public struct ModuleInfo: Sendable, Equatable {
 /// final snapshot and the model rebuilt at that moment. The input of the join.
 public struct Recording: Sendable {
     public var command: [String]
-    public var events: [MappingEvent] = []
+    /// Events by id: all of them when the replay was asked to keep them all, otherwise only those
+    /// an address space still refers to (what the reports name), so memory does not grow with
+    /// the length of the trace.
+    public var events: [Int: MappingEvent] = [:]
+    /// Whether `events` holds every recorded event.
+    public var keepsAllEvents = false
+    /// Mapping events recorded per pid (exec events not counted), whether kept or not.
+    public var eventCounts: [Int32: Int] = [:]
     /// Index 0 is the empty stack.
     public var stacks: [[Frame]] = [[]]
     public var modules: [ModuleInfo] = []
@@ -69,5 +76,6 @@ public struct Recording: Sendable {
         self.command = command
     }
 
-    public func event(_ id: Int) -> MappingEvent { events[id] }
+    /// A kept event (every event an address space refers to is kept).
+    public func event(_ id: Int) -> MappingEvent { events[id]! }
 }

@@ -32,7 +32,7 @@ enum TraceCodec {
         case let .event(e):
             w.byte(6)
             w.varint(UInt64(e.pid)); w.varint(UInt64(e.tid))
-            w.byte(UInt8(MappingSyscall.allCases.firstIndex(of: e.syscall)!))
+            w.byte(e.syscall.traceIndex)
             w.varint(UInt64(e.args.count))
             e.args.forEach { w.varint($0) }
             w.signed(e.result)
@@ -135,12 +135,13 @@ enum TraceCodec {
     }
 
     private static func decodeEvent(_ r: inout ByteReader, id: Int) -> MappingEvent? {
-        guard let pid = r.pid(), let tid = r.pid(), let sc = r.byte(), Int(sc) < MappingSyscall.allCases.count,
-              let n = r.int(), n == (MappingSyscall.allCases[Int(sc)] == .execve ? 0 : 6) else { return nil }
+        guard let pid = r.pid(), let tid = r.pid(), let sc = r.byte(), Int(sc) < MappingSyscall.ordered.count,
+              let n = r.int(), n == (MappingSyscall.ordered[Int(sc)] == .execve ? 0 : 6) else { return nil }
         var args: [UInt64] = []
+        args.reserveCapacity(n)
         for _ in 0..<n { guard let a = r.varint() else { return nil }; args.append(a) }
         guard let result = r.signed(), let stack = r.int(), let flags = r.byte() else { return nil }
-        var e = MappingEvent(id: id, pid: pid, tid: tid, syscall: MappingSyscall.allCases[Int(sc)], args: args,
+        var e = MappingEvent(id: id, pid: pid, tid: tid, syscall: MappingSyscall.ordered[Int(sc)], args: args,
                              result: result, stack: stack)
         if flags & 1 != 0 { guard let p = r.string() else { return nil }; e.filePath = p }
         if flags & 2 != 0 { guard let b = r.string() else { return nil }; e.fileBelow = b }

@@ -119,7 +119,12 @@ public final class Tracer {
             let scope: Int32 = options.ownProcessGroup ? -rootPid : -1
             // Spinning only helps when the program runs on another CPU; on the same one it would
             // steal the CPU the program needs to reach its next stop.
-            var tid = options.cpu == nil ? Tracer.pollWait(scope, &status) : waitpid(scope, &status, cshims_WALL | WNOHANG)
+            var tid: Int32 = 0
+            if options.cpu == nil {
+                tid = Tracer.pollWait(scope, &status)
+            } else if !writer.isDurable {  // else nothing to flush: no need to know whether we will sleep
+                tid = waitpid(scope, &status, cshims_WALL | WNOHANG)
+            }
             if tid == 0 {
                 writer.flush()  // about to sleep: put what was recorded on disk first
                 tid = waitpid(scope, &status, cshims_WALL)
