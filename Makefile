@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test soak load asan tsan clean bench fuzz fuzz-build
+.PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build
 
 all: build
 
@@ -64,15 +64,24 @@ load: release
 	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture forks 100 200
 	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture loop 500000
 
-# The test suite under the sanitizers (separate build folders). LeakSanitizer cannot run under
-# ptrace (its stop-the-world thread attaches with ptrace itself), so leak detection is off.
-asan: deps
-	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+# The test suite under the sanitizers (separate build folders): mapblame and the tests are
+# instrumented, the programs they trace (mbfixture, mapblame-demo) come from the plain build
+# (MAPBLAME_FIXTURE_DIR): a sanitizer's allocator in them would change the mappings the tests check.
+# LeakSanitizer cannot run under ptrace (its stop-the-world thread attaches with ptrace itself), so
+# leak detection is off.
+FIXTURES = mbfixture mapblame-demo mbfixturelib
+fixtures: deps
+	@for p in $(FIXTURES); do $(SWIFT) build --product $$p || exit 1; done
 
-tsan: deps
+asan: fixtures
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 MAPBLAME_FIXTURE_DIR=$$($(SWIFT) build --show-bin-path) \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
+tsan: fixtures
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	MAPBLAME_FIXTURE_DIR=$$($(SWIFT) build --show-bin-path) \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 # libFuzzer on each parser (Fuzz/README.md): FUZZ_SECONDS per target, seeds from Fuzz/corpus/TARGET,
 # new inputs kept in .build-fuzz/corpus/TARGET, a crashing input in .build-fuzz/crashes/. The

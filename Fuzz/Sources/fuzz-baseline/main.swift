@@ -1,6 +1,6 @@
 // A baseline file or JSON report (told apart as `--from` does) → BaselineFile.parse, or
 // ReportJSONReader.read and Baseline(report:). What is read must render to a baseline file that
-// reads back and renders to the same text.
+// reads back and renders to the same text, and compare (BaselineComparison, ComparisonRenderer).
 import FuzzSupport
 import MapBlame
 
@@ -19,4 +19,13 @@ fuzzMain { bytes in
         fatalError("a rendered baseline does not read back: \(text)")
     }
     precondition(BaselineFile.render(reread) == text, "baseline round trip changed it: \(text)")
+    // `check` and `diff`: against itself and against nothing, both ways, with its own tolerances.
+    let empty = Baseline(command: [], processes: [])
+    for (a, b) in [(baseline, reread), (baseline, empty), (empty, baseline)] {
+        let comparison = BaselineComparison(baseline: a, current: b, tolerances: baseline.tolerances)
+        _ = ComparisonRenderer.table(comparison, all: true)
+        _ = ComparisonRenderer.summary(comparison)
+        _ = ComparisonRenderer.junit(comparison)
+        _ = ComparisonRenderer.githubAnnotations(comparison)
+    }
 }

@@ -20,7 +20,9 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     /// The largest value still within tolerance of `baseline`.
     public func limit(baseline: UInt64) -> UInt64 {
         if off { return UInt64.max }
-        let relative = UInt64((Double(baseline) * percent / 100).rounded(.down))
+        // A percentage can be any finite number (1e30%): beyond UInt64 it allows anything.
+        let fraction = (Double(baseline) * percent / 100).rounded(.down)
+        let relative = fraction < 0x1p64 ? UInt64(fraction) : UInt64.max
         let (sum, overflow) = baseline.addingReportingOverflow(max(absolute, relative))
         return overflow ? UInt64.max : sum
     }
@@ -34,7 +36,7 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
         var parts: [String] = []
         if absolute > 0 || percent == 0 { parts.append("+\(absolute)") }
         if percent > 0 {
-            parts.append(percent == percent.rounded() ? "\(Int(percent))%" : "\(percent)%")
+            parts.append(percent == percent.rounded() && percent < 0x1p53 ? "\(Int(percent))%" : "\(percent)%")
         }
         return parts.joined(separator: ",")
     }

@@ -9,7 +9,16 @@ enum Build {
         return (exe as NSString).deletingLastPathComponent
     }()
     static var mapblame: String { directory + "/mapblame" }
-    static var fixture: String { directory + "/mbfixture" }
+    /// The programs the tests trace (mbfixture, mapblame-demo, libmbfixturelib.so): next to the
+    /// test binary, or in MAPBLAME_FIXTURE_DIR. `make asan`/`make tsan` point that at a plain build:
+    /// a sanitizer's allocator and interceptors in the traced program would replace the very
+    /// mappings the tests check (ASan's malloc maps its own regions), and the sanitizer is there to
+    /// check mapblame, not the fixtures.
+    static let fixtureDirectory: String = ProcessInfo.processInfo.environment["MAPBLAME_FIXTURE_DIR"] ?? directory
+    static var fixture: String { fixtureDirectory + "/mbfixture" }
+    static var demo: String { fixtureDirectory + "/mapblame-demo" }
+    /// Whether this test process, and so the mapblame built with it, runs under AddressSanitizer.
+    static let addressSanitizer: Bool = dlsym(nil, "__asan_init") != nil
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }
