@@ -96,6 +96,10 @@ TOOLS = [
     dict(name="untraced", prefix=lambda a: [], slow=False, needs=None),
     dict(name="floor", prefix=lambda a: [os.path.join(OUT, "floor_tracer")], slow=False, needs=None),
     dict(name="mapblame", prefix=lambda a: [a.mapblame, "run", "-o", "/dev/null", "--"], slow=False, needs="mapblame"),
+    # The recording half of `run` alone (no replay, symbolization or report): separates the tracing
+    # cost from the report's fixed cost.
+    dict(name="mb record", prefix=lambda a: [a.mapblame, "record", "-q", "-o", os.path.join(OUT, "bench.trace"), "--"],
+         slow=False, needs="mapblame"),
     dict(name="strace -k", prefix=lambda a: ["strace", "-f", "--seccomp-bpf", "-k", "-e", "trace=%memory", "-o", "/dev/null"],
          slow=True, needs="strace"),
     dict(name="massif", prefix=lambda a: ["valgrind", "--tool=massif", "--pages-as-heap=yes", "--massif-out-file=/dev/null"],

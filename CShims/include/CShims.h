@@ -117,6 +117,10 @@ int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *
 /// process_vm_readv of one buffer. Returns bytes read or -1 with errno set.
 long cshims_read_memory(pid_t pid, uint64_t addr, void *_Nonnull buf, uint64_t len);
 
+/// memcpy into a shared file mapping that returns -1 instead of dying if the file was truncated
+/// under it (SIGBUS); 0 on success.
+int cshims_copy_guarded(void *_Nonnull dst, const void *_Nonnull src, uint64_t count);
+
 // MARK: scheduling
 
 /// Restricts the calling thread to `cpu` (sched_setaffinity, a GNU extension). Returns 0 or -1.

@@ -1,10 +1,13 @@
+import CShims
 import Glibc
 
 /// Why a trace file could not be written.
 public struct TraceWriteError: Error, CustomStringConvertible {
     public var path: String
     public var errno: Int32
-    public var description: String { "cannot write trace \(path): \(String(cString: strerror(errno)))" }
+    /// Said instead of strerror(errno) when set.
+    public var reason: String? = nil
+    public var description: String { "cannot write trace \(path): \(reason ?? String(cString: strerror(errno)))" }
 }
 
 /// Streams records to a trace file as the tracer produces them: memory stays flat however many
@@ -162,8 +165,14 @@ public final class TraceWriter {
                 }
             }
             let n = min(TraceWriter.windowSize - windowUsed, total - from)
-            buffer.bytes.withUnsafeBytes { src in
-                (window! + windowUsed).copyMemory(from: src.baseAddress! + from, byteCount: n)
+            let copied = buffer.bytes.withUnsafeBytes { src in
+                cshims_copy_guarded(window! + windowUsed, src.baseAddress! + from, UInt64(n))
+            }
+            guard copied == 0 else {  // the file was truncated under the mapping (SIGBUS)
+                failure = TraceWriteError(path: path, errno: ESTALE, reason: "the file was truncated while being written (another process opened it)")
+                munmap(window, TraceWriter.windowSize)
+                window = nil
+                return
             }
             windowUsed += n
             from += n
