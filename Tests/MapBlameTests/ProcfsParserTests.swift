@@ -226,10 +226,10 @@ import Testing
     func realProcSelf() throws {
         // Other tests run concurrently and may map or unmap memory between the reads: retry until
         // maps read before and after smaps agree, then demand the same set of start addresses.
-        // Under AddressSanitizer this process's map changes with every large read (ASan maps each
-        // large allocation on its own and keeps it in quarantine once freed), so the two maps reads
-        // never agree: read an idle child's files instead.
-        let child: pid_t? = Build.addressSanitizer ? try spawnClean(["/bin/sleep", "60"]) : nil
+        // Under a sanitizer this process's map changes with every large read (ASan maps each large
+        // allocation on its own and keeps it in quarantine once freed; TSan's runtime also maps as
+        // it goes), so the two maps reads never agree: read an idle child's files instead.
+        let child: pid_t? = Build.sanitizer ? try spawnClean(["/bin/sleep", "60"]) : nil
         defer {
             if let child {
                 kill(child, SIGKILL)

@@ -17,8 +17,11 @@ enum Build {
     static let fixtureDirectory: String = ProcessInfo.processInfo.environment["MAPBLAME_FIXTURE_DIR"] ?? directory
     static var fixture: String { fixtureDirectory + "/mbfixture" }
     static var demo: String { fixtureDirectory + "/mapblame-demo" }
-    /// Whether this test process, and so the mapblame built with it, runs under AddressSanitizer.
+    /// Whether this test process, and so the mapblame built with it, runs under AddressSanitizer
+    /// (`make asan`) or ThreadSanitizer (`make tsan`).
     static let addressSanitizer: Bool = dlsym(nil, "__asan_init") != nil
+    static let threadSanitizer: Bool = dlsym(nil, "__tsan_init") != nil
+    static var sanitizer: Bool { addressSanitizer || threadSanitizer }
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }
