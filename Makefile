@@ -4,7 +4,7 @@
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg
 
-.PHONY: all deps build release demo test soak load asan tsan clean bench
+.PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build
 
 all: build
 
@@ -57,18 +57,57 @@ bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
 	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
 
-# Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify.
-load: build
-	/usr/bin/time -f "256 threads: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture threads 256 400
-	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture forks 100 200
-	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/debug/mapblame run --verify -q -o /dev/null -- .build/debug/mbfixture loop 500000
+# Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify
+# (release build: the figures are the product's).
+load: release
+	/usr/bin/time -f "256 threads: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture threads 256 400
+	/usr/bin/time -f "100 processes: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture forks 100 200
+	/usr/bin/time -f "1,000,000 calls: %e s, tracer peak %M KiB" .build/release/mapblame run --verify -q -o /dev/null -- .build/release/mbfixture loop 500000
 
-# The test suite under the sanitizers (separate build folders). LeakSanitizer cannot run under
-# ptrace (its stop-the-world thread attaches with ptrace itself), so leak detection is off.
-asan: deps
+# The test suite under the sanitizers (separate build folders): mapblame and the tests are
+# instrumented, the programs they trace (mbfixture, mapblame-demo) come from the plain build
+# (MAPBLAME_FIXTURE_DIR): a sanitizer's allocator in them would change the mappings the tests check.
+# LeakSanitizer cannot run under ptrace (its stop-the-world thread attaches with ptrace itself), so
+# leak detection is off.
+FIXTURES = mbfixture mapblame-demo mbfixturelib
+fixtures: deps
+	@for p in $(FIXTURES); do $(SWIFT) build --product $$p || exit 1; done
+
+asan: fixtures
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 MAPBLAME_FIXTURE_DIR=$$($(SWIFT) build --show-bin-path) \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 
-tsan: deps
+tsan: fixtures
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	MAPBLAME_FIXTURE_DIR=$$($(SWIFT) build --show-bin-path) \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
+# libFuzzer on each parser (Fuzz/README.md): FUZZ_SECONDS per target, seeds from Fuzz/corpus/TARGET,
+# new inputs kept in .build-fuzz/corpus/TARGET, a crashing input in .build-fuzz/crashes/. The
+# package in Fuzz/ is built optimized (traps stay; -enable-testing for fuzz-trace-records' @testable
+# import) with coverage and ASan; libFuzzer (its no-main variant, as SwiftPM
+# executables have their own main) comes from the Swift toolchain's clang.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= maps smaps trace trace-records json baseline
+FUZZ_ARGS ?=
+FUZZ_CLANG = $(dir $(realpath $(shell command -v $(SWIFT))))clang
+fuzz-build: deps
+	@rt=$$($(FUZZ_CLANG) -print-file-name=libclang_rt.fuzzer_no_main-x86_64.a); \
+	[ -f "$$rt" ] || { echo "libFuzzer (libclang_rt.fuzzer_no_main) not found next to $(SWIFT)" >&2; exit 1; }; \
+	set -x; $(SWIFT) build -c release --package-path Fuzz --scratch-path .build-fuzz -Xswiftc -enable-testing \
+	  -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+	  -Xlinker --whole-archive -Xlinker "$$rt" -Xlinker --no-whole-archive -Xlinker -lstdc++
+
+fuzz: fuzz-build
+	@fail=0; mkdir -p .build-fuzz/crashes; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .build-fuzz/corpus/$$t; log=.build-fuzz/fuzz-$$t.log; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/release/fuzz-$$t \
+	    .build-fuzz/corpus/$$t Fuzz/corpus/$$t $$([ -f Fuzz/dict/$$t.dict ] && echo -dict=Fuzz/dict/$$t.dict) -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -artifact_prefix=.build-fuzz/crashes/$$t- $(FUZZ_ARGS) >$$log 2>&1; status=$$?; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log); \
+	  crash=$$(sed -n 's/.*Test unit written to //p' $$log); \
+	  if [ $$status = 0 ]; then echo "fuzz-$$t: $$runs executions in $(FUZZ_SECONDS) s, no crash"; \
+	  else fail=1; echo "fuzz-$$t: CRASH after $${runs:-?} executions: $${crash:-see $$log}"; \
+	    grep -m3 -E "Fatal error|ERROR: AddressSanitizer|SUMMARY" $$log | sed 's/^/    /'; fi; \
+	done; exit $$fail

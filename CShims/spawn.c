@@ -18,6 +18,10 @@
 
 // The filter: x86_64 memory-mapping syscalls stop in the tracer (SECCOMP_RET_TRACE), every other
 // syscall runs at full speed. Other ABIs (i386 int 0x80, x32) pass untraced.
+#ifndef SYS_mseal
+#define SYS_mseal 462  // Linux 6.10; older headers do not name it
+#endif
+
 #define TRACE_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
                      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
 
@@ -42,6 +46,8 @@ static struct sock_filter filter[] = {
     TRACE_IF(SYS_clone3),
     TRACE_IF(SYS_fork),
     TRACE_IF(SYS_vfork),
+    // mseal: sealed mappings refuse munmap/mprotect, so the tracer stops predicting their results.
+    TRACE_IF(SYS_mseal),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 };
 

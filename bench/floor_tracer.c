@@ -35,7 +35,7 @@ static struct sock_filter filter[] = {
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     TRACE_IF(SYS_mmap), TRACE_IF(SYS_munmap), TRACE_IF(SYS_mremap), TRACE_IF(SYS_mprotect),
     TRACE_IF(SYS_pkey_mprotect), TRACE_IF(SYS_brk), TRACE_IF(SYS_shmat), TRACE_IF(SYS_shmdt),
-    TRACE_IF(SYS_clone), TRACE_IF(SYS_clone3), TRACE_IF(SYS_fork), TRACE_IF(SYS_vfork),
+    TRACE_IF(SYS_clone), TRACE_IF(SYS_clone3), TRACE_IF(SYS_fork), TRACE_IF(SYS_vfork), TRACE_IF(462 /* mseal */),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 };
 

@@ -128,6 +128,18 @@ int cshims_pin_self(int cpu);
 /// How many CPUs the calling thread may run on (sched_getaffinity), -1 on error.
 int cshims_allowed_cpus(void);
 
+// MARK: ending an attach session
+
+/// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
+/// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
+/// a blocking waitpid (no SA_RESTART), so the tracer notices the flag or its deadline promptly.
+/// Returns 0, or -1 with errno set.
+int cshims_stop_signals_install(int tick_milliseconds);
+/// Stops the timer and restores the default actions of the four signals.
+void cshims_stop_signals_remove(void);
+/// 1 once SIGINT, SIGTERM or SIGHUP arrived after cshims_stop_signals_install.
+int cshims_stop_requested(void);
+
 // MARK: names (GNU extensions, hidden from Swift's Glibc module without _GNU_SOURCE)
 
 /// "SEGV" for SIGSEGV, NULL if unknown (sigabbrev_np).

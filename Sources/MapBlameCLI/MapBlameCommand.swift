@@ -11,7 +11,7 @@ struct MapBlameCommand: ParsableCommand {
             joins those records with the final /proc/PID/maps and smaps.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, RecordCommand.self, ReportCommand.self, ExplainCommand.self,
+        subcommands: [RunCommand.self, RecordCommand.self, ReportCommand.self, ExplainCommand.self, AttachCommand.self,
                       BaselineCommand.self, CheckCommand.self, DiffCommand.self]
     )
 

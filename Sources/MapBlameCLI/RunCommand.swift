@@ -16,57 +16,19 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the text report to FILE instead of stderr.", valueName: "FILE"))
-    var output: String?
-
-    @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (docs/json-report.md) to FILE.", valueName: "FILE"))
-    var json: String?
-
-    @Option(name: .customLong("html"), help: ArgumentHelp("Also write a self-contained HTML report to FILE.", valueName: "FILE"))
-    var html: String?
-
-    @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks weighted by mapped bytes to FILE (flamegraph.pl, inferno, speedscope).", valueName: "FILE"))
-    var folded: String?
-
-    @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
-    var trace: String?
-
+    @OptionGroup var outputs: ReportOutputs
     @OptionGroup var analysis: AnalysisOptions
     @OptionGroup var program: ProgramOptions
 
-    mutating func validate() throws {
-        for path in [output, json, html, folded, trace].compactMap({ $0 }) {
-            if let problem = FileChecks.outputProblem(path) { throw ValidationError("\(path): \(problem)") }
-        }
-    }
-
     func run() throws {
-        let path = trace ?? TemporaryFile.path(suffix: ".trace")
+        let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
         let recorded: RecordResult
         do {
             recorded = try program.record(to: path)
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
-        defer { if trace == nil { unlink(path) } }
-        if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
-        let report: Report
-        do {
-            report = try analysis.analyse(trace: recorded.path)
-        } catch {
-            Diagnostics.fail(error.description, status: 1)
-        }
-        do {
-            if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
-            if let html { try OutputFile.write(HTMLReporter.render(report), to: html) }
-            if let folded { try OutputFile.write(FoldedReporter.render(report), to: folded) }
-            let text = TextReporter.render(report)
-            if let output { try OutputFile.write(text, to: output) } else { Diagnostics.writeStderr(text) }
-        } catch {
-            Diagnostics.fail(error.description, status: 1)
-        }
-        analysis.checkVerification(report, programStatus: recorded.status.shellStatus)
-        if recorded.writeFailure != nil { Diagnostics.exitNow(1) }
+        outputs.report(recorded, analysis: analysis, programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
         throw ExitCode(recorded.status.shellStatus)
     }
 }

@@ -106,7 +106,7 @@ import Testing
         let chromium = try Chromium.require()
         let dir = try TemporaryDirectory()
         let trace = dir.path + "/demo.trace"
-        let recorded = try runCommand([Build.mapblame, "record", "--no-aslr", "-o", trace, "--", Build.directory + "/mapblame-demo"])
+        let recorded = try runCommand([Build.mapblame, "record", "--no-aslr", "-o", trace, "--", Build.demo])
         try #require(recorded.status == 0, "mapblame record: \(recorded.stderr)")
         var builder = ReportBuilder(recording: try TraceReplayer.replay(path: trace), symbolizer: Symbolizer())
         let report = builder.build()

@@ -23,6 +23,8 @@
 #include "signals.h"
 #include "stress.h"
 #include "exits.h"
+#include "serve.h"
+#include "predict.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -36,15 +38,19 @@ static void scenario_bss(void) {
     say("bss", &big_bss[4 << 20]);
 }
 
-static void scenario_library(const char *self) {
+void *fixture_library_bss(const char *self) {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%.*s/libmbfixturelib.so", (int)(strrchr(self, '/') - self), self);
     void *lib = dlopen(path, RTLD_NOW);
     if (!lib) { fprintf(stderr, "%s\n", dlerror()); exit(1); }
     void *(*bss_address)(void) = (void *(*)(void))dlsym(lib, "mbfixturelib_bss_address");
     CHECK(bss_address);
-    say("libbss", bss_address());
-    printf("libpath=%s\n", path);
+    return bss_address();
+}
+
+static void scenario_library(const char *self) {
+    say("libbss", fixture_library_bss(self));
+    printf("libpath=%.*s/libmbfixturelib.so\n", (int)(strrchr(self, '/') - self), self);
 }
 
 /// With MBFIXTURE_EXTRA_SITE set, `mmap` makes one more mapping from a site of its own (how the
@@ -159,7 +165,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict\n");
         return 2;
     }
     const char *s = argv[1];
@@ -174,6 +180,8 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "wait-kill")) return scenario_wait_kill();
     if (!strcmp(s, "orphan")) return scenario_orphan();
     if (!strcmp(s, "daemon")) return scenario_daemon();
+    if (!strcmp(s, "predict")) return scenario_predict();
+    if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
         for (unsigned long i = 0; i < n; i++) {

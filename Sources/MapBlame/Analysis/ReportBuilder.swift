@@ -34,24 +34,36 @@ public struct ReportBuilder {
         for record in recording.processes {
             processes.append(process(record, events: eventsByPid[record.pid] ?? []))
         }
-        return Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
-                      complete: recording.complete)
+        var report = Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
+                            complete: recording.complete)
+        report.attached = recording.attached
+        return report
     }
 
     private mutating func process(_ record: ProcessRecord, events: [Int]) -> ProcessReport {
         var report = ProcessReport(pid: record.pid, parentPid: record.parentPid, executable: record.executable,
                                    exit: record.exit, hasSnapshot: !(record.snapshot?.fromModel ?? true), regions: [], events: [],
                                    verification: nil)
+        report.detached = record.detached
         report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
         var named = Set<Int>()
         for entry in snapshot.maps {
             var origins: [Origin] = []
+            var evidence: [Int: SeedRegion] = [:]  // by origin index: pages older than an attach
             var cursor = entry.start
             for piece in merged(snapshot.model.map.segments(in: entry.start..<entry.end)) {
                 if piece.range.lowerBound > cursor {
                     origins.append(untraced(cursor..<piece.range.lowerBound, entry: entry))
+                }
+                cursor = piece.range.upperBound
+                if let seeds = recording.seeds[piece.value.creator] {
+                    for (origin, seed) in ReportBuilder.seeded(piece.range, seeds: seeds, entry: entry) {
+                        if let seed { evidence[origins.count] = seed }
+                        origins.append(origin)
+                    }
+                    continue
                 }
                 let event = recording.event(piece.value.creator)
                 let stack = symbolize(stack: event.stack)
@@ -60,12 +72,12 @@ public struct ReportBuilder {
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
                                       category: category, label: label, site: site))
                 named.insert(event.id)
-                cursor = piece.range.upperBound
             }
             if cursor < entry.end { origins.append(untraced(cursor..<entry.end, entry: entry)) }
-            let main = origins.max { $0.range.count < $1.range.count }!
+            let main = origins.indices.max { origins[$0].range.count < origins[$1].range.count }!
             report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
-                                               category: main.category, label: main.label, origins: origins))
+                                               category: origins[main].category, label: origins[main].label, origins: origins,
+                                               evidence: evidence[main]?.evidence, confidence: evidence[main]?.confidence))
         }
         if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
         if allEvents {
@@ -88,6 +100,30 @@ public struct ReportBuilder {
                 result.append(p)
             }
         }
+        return result
+    }
+
+    /// Pages that were already mapped when `mapblame attach` seized the process: named by the seed
+    /// regions they fall in (explain's verdicts then), `unknown` where no seed covers them.
+    static func seeded(_ range: Range<UInt64>, seeds: [SeedRegion], entry: MapsEntry) -> [(Origin, SeedRegion?)] {
+        var result: [(Origin, SeedRegion?)] = []
+        var cursor = range.lowerBound
+        func gap(to end: UInt64) {
+            guard end > cursor else { return }
+            result.append((Origin(range: cursor..<end, event: nil, syscall: nil, category: .unknown,
+                                  label: "mapped before attach, not explained", site: nil), nil))
+        }
+        var i = seeds.firstIndex { $0.range.upperBound > range.lowerBound } ?? seeds.count
+        while i < seeds.count, seeds[i].range.lowerBound < range.upperBound {
+            let seed = seeds[i]
+            let part = seed.range.clamped(to: range)
+            gap(to: part.lowerBound)
+            result.append((Origin(range: part, event: nil, syscall: nil, category: seed.category,
+                                  label: seed.label, site: nil), seed))
+            cursor = part.upperBound
+            i += 1
+        }
+        gap(to: range.upperBound)
         return result
     }
 

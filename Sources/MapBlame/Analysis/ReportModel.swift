@@ -70,6 +70,8 @@ public struct ProcessReport: Sendable {
     /// How many mapping events the tracer recorded for this process (all of them, not only the
     /// ones listed in `events`).
     public var eventsRecorded: Int = 0
+    /// `mapblame attach` let it go on running (its regions are as they were at detach).
+    public var detached = false
 }
 
 /// The result of joining a recording with its final snapshots: what every reporter renders.
@@ -80,6 +82,8 @@ public struct Report: Sendable {
     public var truncatedAt: Int? = nil
     /// Whether the recording ended cleanly.
     public var complete = true
+    /// Recorded by `mapblame attach`: regions older than the attach carry explain's evidence.
+    public var attached = false
 
     public init(command: [String], processes: [ProcessReport], truncatedAt: Int? = nil, complete: Bool = true) {
         self.command = command

@@ -43,6 +43,23 @@ public struct TraceReplayer {
         return space
     }
 
+    /// A new address space seeded from /proc/PID/maps (exec, attach), made by a pseudo-event whose
+    /// id it returns.
+    @discardableResult
+    private mutating func seed(pid: Int32, tid: Int32, space: Int, executable: String, maps: String) -> Int {
+        let id = nextEventID
+        nextEventID += 1
+        recording.events[id] = MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
+                                            stack: 0, filePath: executable)
+        var model = TraceReplayer.emptySpace()
+        model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
+        spaces[space] = model
+        spaceOfPid[pid] = space
+        threads[pid] = []
+        if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
+        return id
+    }
+
     /// Whether `e` can be the creator of bytes in a model (`AddressSpace.apply`).
     static func mayCreate(_ e: MappingEvent) -> Bool {
         switch e.syscall {
@@ -88,16 +105,11 @@ public struct TraceReplayer {
             threads[pid] = []
             recording.processes.append(ProcessRecord(pid: pid, parentPid: parentPid, executable: executable))
         case let .exec(pid, tid, space, executable, maps):
-            let id = nextEventID
-            nextEventID += 1
-            recording.events[id] = MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
-                                                stack: 0, filePath: executable)
-            var model = TraceReplayer.emptySpace()
-            model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
-            spaces[space] = model
-            spaceOfPid[pid] = space
-            threads[pid] = []
-            if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
+            seed(pid: pid, tid: tid, space: space, executable: executable, maps: maps)
+        case let .attach(pid, tid, space, executable, maps, seeds):
+            recording.seeds[seed(pid: pid, tid: tid, space: space, executable: executable, maps: maps)] = seeds
+        case let .detach(pid):
+            if let i = indexOfPid[pid] { recording.processes[i].detached = true }
         case .event(let e):
             nextEventID += 1
             recording.eventCounts[e.pid, default: 0] += 1

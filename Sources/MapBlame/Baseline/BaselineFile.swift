@@ -88,9 +88,9 @@ public enum BaselineFile {
                 keys[name] = BaselineKeyEntry(counts: counts(k), site: k.member("site")?.jsonString ?? "")
             }
             processes.append(BaselineProcess(
-                executable: exe, regions: Int(regions),
-                anonymousRegions: Int(p.member("anonymous_regions")?.jsonInt ?? 0),
-                peakMappings: p.member("peak_mappings")?.jsonInt.map { Int($0) },
+                executable: exe, regions: Int(max(0, regions)),
+                anonymousRegions: Int(max(0, p.member("anonymous_regions")?.jsonInt ?? 0)),
+                peakMappings: p.member("peak_mappings")?.jsonInt.map { Int(max(0, $0)) },
                 categories: categories, keys: keys))
         }
         var set = ToleranceSet()
@@ -104,7 +104,8 @@ public enum BaselineFile {
     }
 
     static func counts(_ v: JSONValue) -> BaselineCounts {
-        BaselineCounts(regions: Int(v.member("regions")?.jsonInt ?? 0),
+        // Counts are never negative: a negative one (a hand-edited file) reads as 0, as bytes do.
+        BaselineCounts(regions: Int(max(0, v.member("regions")?.jsonInt ?? 0)),
                        mappedBytes: UInt64(max(0, v.member("mapped_bytes")?.jsonInt ?? 0)),
                        rssBytes: UInt64(max(0, v.member("rss_bytes")?.jsonInt ?? 0)))
     }

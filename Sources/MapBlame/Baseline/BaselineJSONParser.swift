@@ -126,9 +126,14 @@ public struct BaselineJSONParser {
                     var code = try hex4()
                     if (0xD800..<0xDC00).contains(code), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
                        bytes[i + 1] == UInt8(ascii: "u") {
+                        let next = i
                         i += 2
                         let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            i = next  // a lone high surrogate (U+FFFD); the next escape stands on its own
+                        }
                     }
                     out.unicodeScalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
                 default: throw fail("bad escape")

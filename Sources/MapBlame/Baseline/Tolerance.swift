@@ -20,7 +20,9 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     /// The largest value still within tolerance of `baseline`.
     public func limit(baseline: UInt64) -> UInt64 {
         if off { return UInt64.max }
-        let relative = UInt64((Double(baseline) * percent / 100).rounded(.down))
+        // A percentage can be any finite number (1e30%): beyond UInt64 it allows anything.
+        let fraction = (Double(baseline) * percent / 100).rounded(.down)
+        let relative = fraction < 0x1p64 ? UInt64(fraction) : UInt64.max
         let (sum, overflow) = baseline.addingReportingOverflow(max(absolute, relative))
         return overflow ? UInt64.max : sum
     }
@@ -34,19 +36,19 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
         var parts: [String] = []
         if absolute > 0 || percent == 0 { parts.append("+\(absolute)") }
         if percent > 0 {
-            parts.append(percent == percent.rounded() ? "\(Int(percent))%" : "\(percent)%")
+            parts.append(percent == percent.rounded() && percent < 0x1p53 ? "\(Int(percent))%" : "\(percent)%")
         }
         return parts.joined(separator: ",")
     }
 
     public static func parse(_ text: String) throws(ToleranceError) -> Tolerance {
-        let spec = text.trimmingSpaces
+        let spec = text.trimmingWhitespace
         if spec == "off" { return Tolerance(off: true) }
         var result = Tolerance()
         let parts = spec.split(separator: ",", omittingEmptySubsequences: false)
         guard !spec.isEmpty else { throw ToleranceError("empty tolerance") }
         for raw in parts {
-            let part = String(raw).trimmingSpaces
+            let part = String(raw).trimmingWhitespace
             if part.hasSuffix("%") {
                 guard let p = Double(part.dropLast()), p >= 0, p.isFinite else {
                     throw ToleranceError("'\(part)': a relative tolerance is a non-negative number followed by %")
@@ -65,10 +67,10 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
 
     /// "4096", "64KiB", "1MiB", "2 GiB", "100B" (also K/M/G, KB/MB/GB as binary units).
     static func parseAmount(_ s: Substring) -> UInt64? {
-        let text = String(s).trimmingSpaces
+        let text = String(s).trimmingWhitespace
         let digits = text.prefix { $0.isNumber }
         guard !digits.isEmpty, let n = UInt64(digits) else { return nil }
-        let unit = text.dropFirst(digits.count).trimmingSpaces.lowercased()
+        let unit = text.dropFirst(digits.count).trimmingWhitespace.lowercased()
         let multipliers: [String: UInt64] = ["": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
                                              "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
                                              "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30]
@@ -104,7 +106,7 @@ public struct ToleranceRule: Sendable, Equatable {
         guard let eq = text.firstIndex(of: "=") else {
             throw ToleranceError("'\(text)': expected KIND=SPEC with KIND count, bytes or rss (e.g. count=+2, bytes=10%)")
         }
-        let name = String(text[..<eq]).trimmingSpaces
+        let name = String(text[..<eq]).trimmingWhitespace
         guard let kind = ToleranceKind(rawValue: name) else {
             throw ToleranceError("'\(name)': unknown tolerance kind (count, bytes or rss)")
         }
@@ -132,11 +134,5 @@ public struct ToleranceSet: Sendable, Equatable {
     public func tolerance(_ kind: ToleranceKind, key: String) -> Tolerance {
         let builtIn = key.hasPrefix("@") && kind == .count ? ToleranceSet.builtInTotals : ToleranceSet.builtIn[kind]!
         return keys[key]?[kind] ?? commandLine[kind] ?? file[kind] ?? builtIn
-    }
-}
-
-extension StringProtocol {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

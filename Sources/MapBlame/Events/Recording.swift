@@ -28,6 +28,8 @@ public struct ProcessRecord: Sendable {
     public var executable: String?
     public var exit: ExitStatus?
     public var snapshot: FinalSnapshot?
+    /// `mapblame attach` detached from it while it was still running.
+    public var detached = false
 
     public init(pid: Int32, parentPid: Int32?, executable: String?) {
         self.pid = pid
@@ -65,6 +67,10 @@ public struct Recording: Sendable {
     public var truncatedAt: Int?
     /// Whether the recording ended cleanly (its end record was read).
     public var complete = true
+    /// For `mapblame attach`: what each attach pseudo-event (by event id) found already mapped.
+    public var seeds: [Int: [SeedRegion]] = [:]
+    /// The trace was recorded by `mapblame attach` (the command is the process's command line).
+    public var attached: Bool { !seeds.isEmpty }
 
     public init(command: [String]) {
         self.command = command

@@ -58,6 +58,17 @@ enum TraceCodec {
         case let .end(events):
             w.byte(10)
             w.varint(UInt64(events))
+        case let .attach(pid, tid, space, executable, maps, seeds):
+            w.byte(11)
+            w.varint(UInt64(pid)); w.varint(UInt64(tid)); w.varint(UInt64(space)); w.string(executable); w.string(maps)
+            w.varint(UInt64(seeds.count))
+            for s in seeds {
+                w.varint(s.range.lowerBound); w.varint(s.range.upperBound)
+                w.string(s.category.rawValue); w.string(s.label); w.string(s.evidence); w.string(s.confidence)
+            }
+        case let .detach(pid):
+            w.byte(12)
+            w.varint(UInt64(pid))
         }
     }
 
@@ -105,6 +116,19 @@ enum TraceCodec {
             return .exit(pid: pid, status: kind == 0 ? .code(value) : .signal(value))
         case 10:
             return r.int().map { .end(events: $0) }
+        case 11:
+            guard let pid = r.pid(), let tid = r.pid(), let space = r.int(), let exe = r.string(), let maps = r.string(),
+                  let n = r.int(), n < 1 << 24 else { return nil }
+            var seeds: [SeedRegion] = []
+            for _ in 0..<n {
+                guard let low = r.varint(), let high = r.varint(), low < high, let category = r.string(),
+                      let label = r.string(), let evidence = r.string(), let confidence = r.string() else { return nil }
+                seeds.append(SeedRegion(range: low..<high, category: Category(rawValue: category) ?? .unknown, label: label,
+                                        evidence: evidence, confidence: confidence))
+            }
+            return .attach(pid: pid, tid: tid, space: space, executable: exe, maps: maps, seeds: seeds)
+        case 12:
+            return r.pid().map { .detach(pid: $0) }
         default:
             return nil
         }

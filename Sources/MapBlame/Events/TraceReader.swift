@@ -74,11 +74,8 @@ public enum TraceReader {
                     throw failure(position, "trace format version \(version) is not supported (this mapblame reads version \(TraceWriter.version))")
                 }
             }
-            switch record {
-            case .event, .exec: events += 1
-            case .end: complete = true
-            default: break
-            }
+            if record.takesEventID { events += 1 }
+            if case .end = record { complete = true }
             records += 1
             body(record)
             position = start + length + 4

@@ -13,6 +13,12 @@ public enum TraceRecord: Equatable, Sendable {
     /// execve: the process gets a new address space `space`, seeded from /proc/PID/maps. Takes the
     /// next event id.
     case exec(pid: Int32, tid: Int32, space: Int, executable: String, maps: String)
+    /// `mapblame attach` seized the running process `pid`: its address space `space` is seeded from
+    /// /proc/PID/maps as it was then, and `seeds` say what explain's evidence made of each range.
+    /// Takes the next event id, as exec does.
+    case attach(pid: Int32, tid: Int32, space: Int, executable: String, maps: String, seeds: [SeedRegion])
+    /// `mapblame attach` let the process go on (after its snapshot record); it was still running.
+    case detach(pid: Int32)
     /// A mapping syscall with its result. Takes the next event id.
     case event(MappingEvent)
     /// A thread created with clone(CLONE_THREAD) and its stack.
@@ -23,6 +29,16 @@ public enum TraceRecord: Equatable, Sendable {
     case exit(pid: Int32, status: ExitStatus)
     /// Clean end of the recording.
     case end(events: Int)
+}
+
+extension TraceRecord {
+    /// Events, execs and attaches are numbered in file order: each takes the next event id.
+    var takesEventID: Bool {
+        switch self {
+        case .event, .exec, .attach: return true
+        default: return false
+        }
+    }
 }
 
 /// A frame as stored in the trace: the module is an id of a `module` record.

@@ -98,10 +98,7 @@ public final class TraceWriter {
         let crc = CRC32.checksum(payload.bytes[...])
         buffer.byte(UInt8(crc & 0xff)); buffer.byte(UInt8((crc >> 8) & 0xff))
         buffer.byte(UInt8((crc >> 16) & 0xff)); buffer.byte(UInt8(crc >> 24))
-        switch record {
-        case .event, .exec: eventCount += 1
-        default: break
-        }
+        if record.takesEventID { eventCount += 1 }
         if window != nil || buffer.bytes.count >= TraceWriter.flushSize { flush() }
     }
 

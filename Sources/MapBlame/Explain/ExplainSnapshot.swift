@@ -17,59 +17,75 @@ struct ExplainSnapshot: Sendable {
     /// Main thread first.
     var threads: [Thread]
     var maps: [MapsEntry]
+    /// /proc/PID/maps as read (an attach trace seeds its model from it).
+    var mapsText: String
+    /// /proc/PID/smaps as read, until `parseUsage`.
+    var smapsText: String?
     var usage: [UInt64: SmapsUsage]
     /// Keyed by region start; only for private anonymous read-write regions.
     var malloc: [UInt64: MallocEvidence]
     /// How long the threads were stopped, in microseconds.
     var stoppedMicroseconds: UInt64
 
+    /// Stops the process, captures it, lets it go on exactly as it was.
     static func take(pid: Int32) throws(ExplainError) -> ExplainSnapshot {
+        try checkProcess(pid)
+        let began = monotonicMicroseconds()
+        var snapshot = try ProcessFreeze.whileStopped(pid: pid) { (stopped) throws(ExplainError) -> ExplainSnapshot in
+            try capture(pid: pid, stopped: stopped, began: began)
+        }
+        snapshot.parseUsage()
+        return snapshot
+    }
+
+    /// One line naming why `pid` cannot be examined: it does not exist, or it is a thread of another
+    /// process.
+    static func checkProcess(_ pid: Int32) throws(ExplainError) {
         guard pid > 0 else { throw ExplainError(description: "no such process: \(pid)") }
         var exists = stat()
         guard stat("/proc/\(pid)", &exists) == 0 else { throw ExplainError(description: "no such process: \(pid)") }
         if let status = ProcFile.read("/proc/\(pid)/status"),
            let tgid = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") })?.split(separator: "\t").last,
-           Int32(tgid.trimmingSpaces) != pid {
-            throw ExplainError(description: "\(pid) is a thread of process \(tgid.trimmingSpaces), not a process: explain \(tgid.trimmingSpaces)")
+           Int32(tgid.trimmingWhitespace) != pid {
+            throw ExplainError(description: "\(pid) is a thread of process \(tgid.trimmingWhitespace), not a process: use \(tgid.trimmingWhitespace)")
         }
-        let executable = ProcFile.readLink("/proc/\(pid)/exe")
-        let began = monotonicMicroseconds()
-        var snapshot = try ProcessFreeze.whileStopped(pid: pid) { (stopped) throws(ExplainError) -> (ExplainSnapshot, String?) in
-            let threads = stopped.compactMap { t in t.registers.map { Thread(tid: t.tid, rsp: $0.rsp, rip: $0.rip) } }
-            // Read through a live thread: a main thread that called pthread_exit is a zombie whose
-            // maps are empty and whose memory cannot be read.
-            let reader = stopped.first?.tid ?? pid
-            let task = "/proc/\(pid)/task/\(reader)"
-            guard let mapsText = ProcFile.read("\(task)/maps"),
-                  let maps = try? MapsEntry.parseMaps(mapsText) else {
-                throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
-            }
-            // smaps is read now (consistent with maps) but parsed after the threads run again.
-            let smaps = ProcFile.read("\(task)/smaps")
-            var malloc: [UInt64: MallocEvidence] = [:]
-            for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
-                malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end) { address, count in
-                    var buffer = [UInt8](repeating: 0, count: count)
-                    let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
-                    return n == count ? buffer : nil
-                }
-            }
-            return (ExplainSnapshot(pid: pid, executable: executable ?? ProcFile.readLink("\(task)/exe"), threads: threads, maps: maps,
-                                    usage: [:], malloc: malloc, stoppedMicroseconds: monotonicMicroseconds() - began), smaps)
+    }
+
+    /// Reads everything from a process whose threads are all `stopped` (main thread first).
+    /// smaps is read now, consistent with maps, and parsed later by `parseUsage` (once the threads
+    /// run again).
+    static func capture(pid: Int32, stopped: [ProcessFreeze.StoppedThread], began: UInt64) throws(ExplainError) -> ExplainSnapshot {
+        let threads = stopped.compactMap { t in t.registers.map { Thread(tid: t.tid, rsp: $0.rsp, rip: $0.rip) } }
+        // Read through a live thread: a main thread that called pthread_exit is a zombie whose
+        // maps are empty and whose memory cannot be read.
+        let reader = stopped.first?.tid ?? pid
+        let task = "/proc/\(pid)/task/\(reader)"
+        guard let mapsText = ProcFile.read("\(task)/maps"),
+              let maps = try? MapsEntry.parseMaps(mapsText) else {
+            throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
-        snapshot.0.usage = snapshot.1.flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
-        return snapshot.0
+        var malloc: [UInt64: MallocEvidence] = [:]
+        for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
+            malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end) { address, count in
+                var buffer = [UInt8](repeating: 0, count: count)
+                let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
+                return n == count ? buffer : nil
+            }
+        }
+        let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
+        return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
+                               smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc,
+                               stoppedMicroseconds: monotonicMicroseconds() - began)
+    }
+
+    mutating func parseUsage() {
+        usage = smapsText.flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
+        smapsText = nil
     }
 
     static func monotonicMicroseconds() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000 + UInt64(ts.tv_nsec) / 1000
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: String {
-        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }

@@ -6,6 +6,21 @@ public enum Explainer {
     /// `evidence` and `confidence` set. `stoppedMicroseconds`: how long the threads were held.
     public static func explain(pid: Int32) throws(ExplainError) -> (report: Report, stoppedMicroseconds: UInt64) {
         let snapshot = try ExplainSnapshot.take(pid: pid)
+        let regions = classify(snapshot)
+        let process = ProcessReport(pid: pid, parentPid: nil, executable: snapshot.executable, exit: nil, hasSnapshot: true,
+                                    regions: regions, events: [], verification: nil)
+        let argv = ProcFile.read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+        return (Report(command: argv.isEmpty ? [snapshot.executable ?? "pid \(pid)"] : argv, processes: [process]),
+                snapshot.stoppedMicroseconds)
+    }
+}
+
+extension Explainer {
+    /// Every line of the snapshot's maps with a category, label, evidence and confidence. Reads the
+    /// ELF program headers of mapped files (once per file), through /proc/PID/root and map_files
+    /// when the path is not visible from here or the file was deleted.
+    static func classify(_ snapshot: ExplainSnapshot) -> [RegionReport] {
+        let pid = snapshot.pid
         var cache: [String: ElfLoadSegments?] = [:]
         let classifier = EvidenceClassifier(snapshot: snapshot) { entry in
             let key = "\(entry.device) \(entry.inode)"
@@ -17,12 +32,7 @@ public enum Explainer {
             cache[key] = .some(elf)
             return elf
         }
-        let regions = classifier.classify()
-        let process = ProcessReport(pid: pid, parentPid: nil, executable: snapshot.executable, exit: nil, hasSnapshot: true,
-                                    regions: regions, events: [], verification: nil)
-        let argv = ProcFile.read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
-        return (Report(command: argv.isEmpty ? [snapshot.executable ?? "pid \(pid)"] : argv, processes: [process]),
-                snapshot.stoppedMicroseconds)
+        return classifier.classify()
     }
 }
 
@@ -34,12 +44,7 @@ public enum ExplainTextReporter {
         for p in report.processes {
             let held = stoppedMicroseconds.map { ", stopped for \($0) µs to look" } ?? ""
             out += "\n== process \(p.pid) \(p.executable ?? "?"): running (classified from evidence\(held)) ==\n"
-            for r in p.regions {
-                out += TextReporter.region(r)
-                if TextReporter.annotated(r), let evidence = r.evidence {
-                    out += "    evidence (\(r.confidence ?? "?")): \(evidence)\n"
-                }
-            }
+            for r in p.regions { out += TextReporter.region(r) }
             out += "\n" + TextReporter.summary(p) + "\n"
         }
         return out

@@ -22,6 +22,8 @@ struct ProcessFreeze {
         var tid: Int32
         var pendingSignal: Int32
         var registers: cshims_regs?
+        /// It was in a group-stop (SIGSTOP, Ctrl-Z...): it must stay stopped until SIGCONT.
+        var groupStopped = false
     }
 
     let pid: Int32
@@ -82,8 +84,7 @@ struct ProcessFreeze {
                         throw ExplainError(description: seized.isEmpty ? "no such process: \(pid)"
                                                                        : "process \(pid) exited while being examined")
                     }
-                    throw ExplainError(description: "cannot attach to \(pid): \(String(cString: strerror(e))) "
-                        + "(ptrace_scope? another tracer? a setuid process?)")
+                    throw ExplainError(description: ProcessFreeze.refusal(pid: pid, tid: tid, errno: e))
                 }
                 seized.append(tid)
                 _ = cshims_ptrace(ProcessFreeze.PTRACE_INTERRUPT, tid, 0, 0)
@@ -93,6 +94,37 @@ struct ProcessFreeze {
             }
         }
         if stopped.isEmpty { throw ExplainError(description: "process \(pid) exited while being examined") }
+    }
+
+    /// Why PTRACE_SEIZE was refused, with the likely cause and its fix, in one line.
+    static func refusal(pid: Int32, tid: Int32, errno e: Int32) -> String {
+        let base = "cannot attach to \(pid): \(String(cString: strerror(e)))"
+        guard e == EPERM else { return base }
+        let status = ProcFile.read("/proc/\(pid)/task/\(tid)/status") ?? ""
+        if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }),
+           let tracer = Int32(line.dropFirst("TracerPid:".count).trimmingWhitespace), tracer != 0 {
+            let name = ProcFile.read("/proc/\(tracer)/comm").map { " (\($0.trimmingWhitespace))" } ?? ""
+            return base + ": it is already traced by process \(tracer)\(name); only one tracer at a time"
+        }
+        let scope = ProcFile.read("/proc/sys/kernel/yama/ptrace_scope").flatMap { Int($0.trimmingWhitespace) }
+        if getuid() != 0, let scope, scope >= 1 {
+            return base + ": kernel.yama.ptrace_scope is \(scope); run as root, or `sudo sysctl kernel.yama.ptrace_scope=0`"
+        }
+        return base + " (a process of another user or a setuid program needs root; or ptrace is restricted here)"
+    }
+
+    /// Hands the stopped threads over to a tracer that keeps them (attach): forgets them without
+    /// detaching. Returns them main thread first.
+    mutating func handOver() -> [StoppedThread] {
+        defer {
+            seized.removeAll()
+            stopped.removeAll()
+        }
+        return sortedStopped
+    }
+
+    var sortedStopped: [StoppedThread] {
+        stopped.values.sorted { a, b in a.tid == pid ? true : b.tid == pid ? false : a.tid < b.tid }
     }
 
     /// Waits for the stop of one seized thread: the PTRACE_EVENT_STOP of our interrupt, or a
@@ -116,6 +148,8 @@ struct ProcessFreeze {
             guard cshims_wifstopped(status) != 0 else { continue }
             let event = cshims_wptrace_event(status)
             var signal: Int32 = 0
+            let groupStopped = event == cshims_PTRACE_EVENT_STOP
+                && [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(cshims_wstopsig(status))
             if event == 0 {
                 // A signal-delivery-stop: the thread is stopped, keep the signal for detach.
                 signal = cshims_wstopsig(status)
@@ -125,7 +159,8 @@ struct ProcessFreeze {
             }
             var regs = cshims_regs()
             let haveRegs = cshims_getregs(tid, &regs) == 0
-            stopped[tid] = StoppedThread(tid: tid, pendingSignal: signal, registers: haveRegs ? regs : nil)
+            stopped[tid] = StoppedThread(tid: tid, pendingSignal: signal, registers: haveRegs ? regs : nil,
+                                         groupStopped: groupStopped)
             return
         }
     }
@@ -151,9 +186,6 @@ struct ProcessFreeze {
         var freeze = ProcessFreeze(pid: pid)
         defer { freeze.detachAll() }
         try freeze.stopAll()
-        let threads = freeze.stopped.values.sorted { a, b in
-            a.tid == pid ? true : b.tid == pid ? false : a.tid < b.tid
-        }
-        return try body(threads)
+        return try body(freeze.sortedStopped)
     }
 }

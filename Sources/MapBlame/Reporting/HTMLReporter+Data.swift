@@ -35,10 +35,7 @@ struct HTMLReportData {
             ("frames", .array(data.frames)),
             ("processes", .array(processes)),
         ])
-        var out = ""
-        out.reserveCapacity(1 << 16)
-        write(root, into: &out)
-        return out
+        return root.compactScriptSafe()
     }
 
     private mutating func string(_ s: String?) -> JSONValue {
@@ -122,61 +119,4 @@ struct HTMLReportData {
     private func category(_ c: Category) -> JSONValue { .int(Int64(Category.allCases.firstIndex(of: c)!)) }
     private func size(_ v: UInt64) -> JSONValue { .int(Int64(clamping: v)) }
     private func hex(_ v: UInt64) -> String { String(v, radix: 16) }
-
-    // MARK: writing
-
-    /// Compact JSON (no whitespace) that is safe inside a `<script>` element: see `writeString`.
-    static func write(_ value: JSONValue, into out: inout String) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                write(item, into: &out)
-            }
-            out += "]"
-        case .object(let fields):
-            out += "{"
-            for (i, (key, item)) in fields.enumerated() {
-                if i > 0 { out += "," }
-                writeString(key, into: &out)
-                out += ":"
-                write(item, into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    /// A JSON string literal in plain printable ASCII: everything else is a `\uXXXX` escape (UTF-16,
-    /// so characters above U+FFFF become surrogate pairs). `<`, `>` and `&` are escaped too, so
-    /// neither `</script>` nor `<!--` can ever appear in the element's text; quotes and backslashes
-    /// have their JSON escapes. `JSON.parse` gives back the exact string.
-    static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "<", ">", "&", "'": escapeUnit(UInt16(scalar.value), into: &out)
-            case " "..."~": out.unicodeScalars.append(scalar)
-            default:
-                for unit in String(scalar).utf16 { escapeUnit(unit, into: &out) }
-            }
-        }
-        out += "\""
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
-
-    private static func escapeUnit(_ unit: UInt16, into out: inout String) {
-        out += "\\u"
-        for shift in stride(from: 12, through: 0, by: -4) {
-            out.unicodeScalars.append(hexDigits[Int((unit >> UInt16(shift)) & 0xf)])
-        }
-    }
 }

@@ -12,7 +12,7 @@ public enum JSONReporter {
             ("trace", .object([("complete", .bool(report.complete)),
                                ("truncated_at", report.truncatedAt.map { .int(Int64($0)) } ?? .null)])),
             ("processes", .array(report.processes.map(process))),
-        ]).serialized() + "\n"
+        ] + (report.attached ? [("attached", JSONValue.bool(true))] : [])).serialized() + "\n"
     }
 
     static func process(_ p: ProcessReport) -> JSONValue {
@@ -26,6 +26,7 @@ public enum JSONReporter {
             ("events", .array(p.events.map(event))),
             ("events_recorded", .int(Int64(p.eventsRecorded))),
         ]
+        if p.detached { fields.append(("detached", .bool(true))) }
         if let v = p.verification { fields.append(("verify", verification(v))) }
         return .object(fields)
     }

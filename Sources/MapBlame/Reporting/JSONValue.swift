@@ -64,26 +64,72 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static func escape(_ s: String, into out: inout String) {
+    /// Compact JSON (no whitespace) in plain printable ASCII, safe as the text of a `<script>`
+    /// element (the HTML report's data block): see `escape(_:into:scriptSafe:)`.
+    public func compactScriptSafe() -> String {
+        var out = ""
+        out.reserveCapacity(1 << 16)
+        writeCompact(to: &out)
+        return out
+    }
+
+    private func writeCompact(to out: inout String) {
+        switch self {
+        case .null, .bool, .int: write(to: &out, indent: 0)
+        case .string(let s): JSONValue.escape(s, into: &out, scriptSafe: true)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.writeCompact(to: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (i, (key, item)) in fields.enumerated() {
+                if i > 0 { out += "," }
+                JSONValue.escape(key, into: &out, scriptSafe: true)
+                out += ":"
+                item.writeCompact(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// A JSON string literal. `scriptSafe`: in plain printable ASCII, everything else a `\uXXXX`
+    /// escape (UTF-16, so characters above U+FFFF become surrogate pairs), and `<`, `>`, `&`, `'`
+    /// escaped too, so neither `</script>` nor `<!--` can ever appear in a `<script>` element's text;
+    /// `JSON.parse` gives back the exact string. Otherwise UTF-8 with only what JSON requires escaped,
+    /// plus U+2028/U+2029 (line terminators in JavaScript source).
+    static func escape(_ s: String, into out: inout String, scriptSafe: Bool = false) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
+            case _ where scriptSafe && (scalar == "<" || scalar == ">" || scalar == "&" || scalar == "'"):
+                escapeUnit(UInt16(scalar.value), into: &out)
+            case " "..."~": out.unicodeScalars.append(scalar)
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                if scriptSafe || scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                    for unit in String(scalar).utf16 { escapeUnit(unit, into: &out) }
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
         }
         out += "\""
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".unicodeScalars)
+
+    private static func escapeUnit(_ unit: UInt16, into out: inout String) {
+        out += "\\u"
+        for shift in stride(from: 12, through: 0, by: -4) {
+            out.unicodeScalars.append(hexDigits[Int((unit >> UInt16(shift)) & 0xf)])
+        }
     }
 }

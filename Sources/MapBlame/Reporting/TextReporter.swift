@@ -2,7 +2,7 @@
 /// (and [heap], [stack]) annotated, then a summary by category and the top sites by RSS.
 public enum TextReporter {
     public static func render(_ report: Report, topSites: Int = 10) -> String {
-        var out = "mapblame: \(report.command.joined(separator: " "))\n"
+        var out = "mapblame\(report.attached ? " attach" : ""): \(report.command.joined(separator: " "))\n"
         if let offset = report.truncatedAt {
             out += "note: the trace was cut short at byte \(offset) (its writer stopped mid-record); "
                 + "this report covers what was recorded before\n"
@@ -26,7 +26,7 @@ public enum TextReporter {
         switch p.exit {
         case .code(let c)?: exit = "exited with code \(c)"
         case .signal(let s)?: exit = "killed by \(signalName(s))"
-        case nil: exit = "exit status unknown"
+        case nil: exit = p.detached ? "still running (mapblame detached)" : "exit status unknown"
         }
         let parent = p.parentPid.map { ", child of \($0)" } ?? ""
         return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exit) =="
@@ -53,6 +53,10 @@ public enum TextReporter {
                 out += "    " + hex(o.range.lowerBound, width: 8) + "-" + hex(o.range.upperBound, width: 8)
                     + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " \(o.category.rawValue): \(o.label)\(ev)\n"
             }
+        }
+        if let evidence = r.evidence {  // classified from evidence (explain, or older than an attach)
+            let part = r.origins.contains { $0.event != nil } ? " for the bytes mapped before the attach" : ""
+            out += "    evidence\(part) (\(r.confidence ?? "?")): \(evidence)\n"
         }
         return out
     }

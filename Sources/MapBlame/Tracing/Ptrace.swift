@@ -20,6 +20,31 @@ enum Ptrace {
         _ = cshims_ptrace(cshims_PTRACE_LISTEN, tid, 0, 0)
     }
 
+    /// What a syscall stop is (PTRACE_GET_SYSCALL_INFO, Linux 5.3+): an entry with the syscall
+    /// number, or an exit. Without the seccomp filter (attach) entry and exit stops look alike.
+    enum SyscallStop: Equatable {
+        case entry(number: UInt64)
+        case exit
+        case unknown
+    }
+
+    static let PTRACE_GET_SYSCALL_INFO: Int32 = 0x420e
+
+    static func syscallStop(_ tid: Int32) -> SyscallStop {
+        // struct ptrace_syscall_info: op (u8), 3 pad bytes, arch (u32), instruction and stack
+        // pointers (u64 each), then for an entry the syscall number (u64): 32 bytes are enough.
+        var info: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let n = withUnsafeMutableBytes(of: &info) { raw in
+            cshims_ptrace(PTRACE_GET_SYSCALL_INFO, tid, UInt64(raw.count), UInt64(UInt(bitPattern: raw.baseAddress!)))
+        }
+        guard n > 0 else { return .unknown }
+        switch info.0 & 0xff {
+        case 1: return .entry(number: info.3)
+        case 2: return .exit
+        default: return .unknown
+        }
+    }
+
     static func registers(_ tid: Int32) -> cshims_regs? {
         var r = cshims_regs()
         return cshims_getregs(tid, &r) == 0 ? r : nil

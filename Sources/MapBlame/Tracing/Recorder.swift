@@ -12,15 +12,21 @@ public struct RecordResult: Sendable {
     /// Set when the trace could not be written completely (disk full...): it holds what was
     /// written before.
     public var writeFailure: TraceWriteError?
+    /// `attach` only: mapblame detached and the process runs on (`status` is then 0).
+    public var detached = false
+    /// `attach` only: how long the initial seize held the process, in microseconds.
+    public var stoppedMicroseconds: UInt64 = 0
 }
 
 public enum RecordError: Error, CustomStringConvertible {
     case launch(LaunchError)
+    case attach(ExplainError)
     case write(TraceWriteError)
 
     public var description: String {
         switch self {
         case .launch(let e): return e.description
+        case .attach(let e): return e.description
         case .write(let e): return e.description
         }
     }
@@ -28,6 +34,7 @@ public enum RecordError: Error, CustomStringConvertible {
     public var exitStatus: Int32 {
         switch self {
         case .launch(let e): return e.exitStatus
+        case .attach(let e): return e.exitStatus
         case .write: return 1
         }
     }
@@ -47,12 +54,7 @@ public enum Recorder {
     public static func record(command: [String], options: TraceOptions, to path: String?,
                               directory: String = ".") throws(RecordError) -> RecordResult {
         let working = path ?? defaultPath(program: ".partial", pid: getpid(), directory: directory)
-        let writer: TraceWriter
-        do {
-            writer = try TraceWriter(path: working, command: command, maxFrames: options.maxFrames)
-        } catch {
-            throw .write(error)
-        }
+        let writer = try openWriter(working, command: command, options: options)
         let outcome: (status: ExitStatus, pid: Int32)
         do {
             outcome = try Tracer.run(command: command, options: options, writer: writer)
@@ -69,5 +71,35 @@ public enum Recorder {
         }
         return RecordResult(status: outcome.status, pid: outcome.pid, path: final, events: writer.eventCount,
                             bytes: writer.bytesWritten, writeFailure: failure)
+    }
+
+    /// Records the running process `pid` into `path` until Ctrl-C (SIGINT, SIGTERM, SIGHUP),
+    /// `duration` seconds or its exit (`Tracer.attach`). The trace's command is its command line.
+    public static func attach(pid: Int32, options: TraceOptions, follow: Bool, duration: Double?,
+                              to path: String) throws(RecordError) -> RecordResult {
+        let argv = ProcFile.read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+        let writer = try openWriter(path, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
+        let outcome: AttachOutcome
+        do {
+            outcome = try Tracer.attach(pid: pid, options: options, follow: follow, duration: duration, writer: writer)
+        } catch {
+            unlink(path)
+            throw .attach(error)
+        }
+        var failure: TraceWriteError?
+        do { try writer.finish() } catch { failure = error }
+        var result = RecordResult(status: outcome.exit ?? .code(0), pid: pid, path: path, events: writer.eventCount,
+                                  bytes: writer.bytesWritten, writeFailure: failure)
+        result.detached = outcome.exit == nil
+        result.stoppedMicroseconds = outcome.stoppedMicroseconds
+        return result
+    }
+
+    private static func openWriter(_ path: String, command: [String], options: TraceOptions) throws(RecordError) -> TraceWriter {
+        do {
+            return try TraceWriter(path: path, command: command, maxFrames: options.maxFrames)
+        } catch {
+            throw .write(error)
+        }
     }
 }

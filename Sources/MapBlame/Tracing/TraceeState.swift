@@ -13,6 +13,12 @@ final class SpaceState {
     var inFlight: Int32?
     /// Threads stopped at a seccomp entry stop, waiting for `inFlight` to finish.
     var waiting: [TaskState] = []
+    /// Processes using this address space (more than one after vfork or clone(CLONE_VM)).
+    var users = 1
+    /// The program called mseal (sealed mappings refuse munmap/mprotect with EPERM) or mapped huge
+    /// pages (which refuse calls not aligned to their page size): results of munmap and mprotect
+    /// are no longer predicted (`Tracer.predictsSuccess`).
+    var unpredictable = false
 
     init(id: Int, model: AddressSpace = AddressSpace()) {
         self.id = id
@@ -32,12 +38,28 @@ final class ProcessState {
     var space: SpaceState
     var liveTids: Set<Int32>
     var executable: String
+    /// Its last thread is gone (or exec gave it a new space): counted out of `space.users`.
+    private var leftSpace = false
 
     init(pid: Int32, space: SpaceState, executable: String) {
         self.pid = pid
         self.space = space
         self.executable = executable
         self.liveTids = [pid]
+    }
+
+    /// The process stops using its address space (it exec'd, or its last thread went).
+    func leaveSpace() {
+        guard !leftSpace else { return }
+        leftSpace = true
+        space.users -= 1
+    }
+
+    /// exec: a fresh address space of its own.
+    func enter(_ new: SpaceState) {
+        leaveSpace()
+        space = new
+        leftSpace = false
     }
 }
 
@@ -59,6 +81,9 @@ final class TaskState {
     var awaitingInitialStop: Bool
     /// A thread that exec() in another thread of its group has removed; only its exit remains.
     var departed = false
+    /// Attach only: stopped and kept stopped for the detach, which hands it `detachSignal`.
+    var held = false
+    var detachSignal: Int32 = 0
 
     init(tid: Int32, process: ProcessState, awaitingInitialStop: Bool) {
         self.tid = tid

@@ -21,6 +21,7 @@ extension Tracer {
         } else {
             let shares = clone.flags & Tracer.cloneVM != 0
             let space = shares ? parent.process.space : newSpace(copying: parent.process.space.model)
+            if shares { space.users += 1 }
             process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
             writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
                                    parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
@@ -31,9 +32,9 @@ extension Tracer {
         release(parent.process.space, holder: parent.tid)
         if unclaimedStops.remove(tid) != nil {
             task.awaitingInitialStop = false
-            Ptrace.cont(tid)
+            resume(task)
         }
-        Ptrace.cont(parent.tid)
+        resume(parent)
     }
 
     /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
@@ -76,8 +77,8 @@ extension Tracer {
         let space = newSpace()
         writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
         space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
-        process.space = space
-        Ptrace.cont(task.tid)
+        process.enter(space)
+        resume(task)
     }
 
     /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
@@ -88,18 +89,20 @@ extension Tracer {
         if task.pending != nil { release(process.space, holder: task.tid) }
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
+            process.leaveSpace()
             writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
                                     smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
             writer.flush()
         }
         task.pending = nil
-        Ptrace.cont(task.tid)
+        resume(task)
     }
 
     func reap(_ tid: Int32, _ status: ExitStatus) {
         unclaimedStops.remove(tid)
         guard let task = tasks.removeValue(forKey: tid) else { return }
         task.process.liveTids.remove(tid)
+        if task.process.liveTids.isEmpty { task.process.leaveSpace() }
         task.process.space.waiting.removeAll { $0 === task }
         if task.pending != nil { release(task.process.space, holder: tid) }
         guard tid == task.process.pid, !task.departed else { return }

@@ -15,13 +15,22 @@ public final class Tracer {
     var rootPid: Int32 = 0
     var launchPipe: Int32 = -1
     var rootExit: ExitStatus?
-    /// Tracer and program share one CPU (--cpu, or an affinity mask of one CPU such as taskset's):
-    /// polling waitpid would only take the CPU the program needs to reach its next stop.
-    private lazy var onOneCPU = options.cpu != nil || cshims_allowed_cpus() == 1
+    /// `mapblame attach`: no seccomp filter, every syscall stops (PTRACE_SYSCALL) at entry and exit.
+    var attached = false
+    /// Attach only: when the session ends (--duration), and when waiting for every thread to stop
+    /// for the detach gives up.
+    var deadline: Double?
+    var drainDeadline = 0.0
+    /// Attach only: the session is ending; every stop holds its thread for the detach.
+    var draining = false
+    /// Tracer and program share one CPU (--cpu, or an affinity mask of one CPU such as taskset's,
+    /// which a launched program inherits): polling waitpid would only take the CPU the program
+    /// needs to reach its next stop. Evaluated at the first wait, after `attached` is set.
+    private lazy var onOneCPU = options.cpu != nil || (!attached && cshims_allowed_cpus() == 1)
     /// Backtrace buffer, reused at every stop (no allocation per event for it).
     private lazy var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
 
-    private init(writer: TraceWriter, options: TraceOptions) {
+    init(writer: TraceWriter, options: TraceOptions) {
         self.writer = writer
         self.options = options
     }
@@ -93,10 +102,19 @@ public final class Tracer {
 
     // MARK: the loop: wait, classify, act, resume
 
-    private func loop() {
+    func loop() {
         var last = Tracer.now()
         let start = last
         while true {
+            if attached {
+                if !draining && (cshims_stop_requested() != 0 || deadline.map({ Tracer.now() >= $0 }) == true) {
+                    beginDrain()
+                }
+                if draining && (tasks.values.allSatisfy(\.held) || Tracer.now() >= drainDeadline) {
+                    finishAttach()
+                    return
+                }
+            }
             if let progress = options.progress, Tracer.now() - last > 0.2 {
                 last = Tracer.now()
                 progress(snapshotProgress(elapsed: last - start))
@@ -125,7 +143,7 @@ public final class Tracer {
         }
     }
 
-    private static func now() -> Double {
+    static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
@@ -194,7 +212,7 @@ public final class Tracer {
         let signal = cshims_wstopsig(status)
         let event = cshims_wptrace_event(status)
         if task.departed {
-            Ptrace.cont(tid)
+            resume(task)
             return
         }
         switch event {
@@ -206,14 +224,14 @@ public final class Tracer {
             if task.awaitingInitialStop {  // a new task's first stop under PTRACE_SEIZE
                 task.awaitingInitialStop = false
                 resume(task)
-            } else if [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(signal) {
+            } else if !draining && [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(signal) {
                 Ptrace.listen(task.tid)  // group-stop: stay stopped until SIGCONT, as untraced
             } else {
                 resume(task)
             }
         case 0:
             if signal == SIGTRAP | 0x80 {
-                syscallExit(task)
+                if attached { syscallStop(task) } else { syscallExit(task) }
             } else {
                 resume(task, signal: signal)  // a signal for the program: deliver it unchanged
             }
@@ -222,8 +240,14 @@ public final class Tracer {
         }
     }
 
+    /// Lets a stopped thread go on, delivering `signal` (0: none): to its syscall's exit stop when
+    /// a call is pending (always, when attached: there is no seccomp filter to stop it at the next
+    /// mapping call). While an attach session drains, the thread is held for the detach instead.
     func resume(_ task: TaskState, signal: Int32 = 0) {
-        if task.pending != nil {
+        if draining {
+            task.held = true
+            task.detachSignal = signal
+        } else if task.pending != nil || attached {
             Ptrace.toSyscallExit(task.tid, signal: signal)
         } else {
             Ptrace.cont(task.tid, signal: signal)
@@ -233,20 +257,28 @@ public final class Tracer {
     // MARK: syscalls
 
     /// x86_64 numbers of clone, fork, vfork and clone3.
-    private static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
+    static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
+    /// x86_64 number of mseal (Linux 6.10).
+    static let msealCall: UInt64 = 462
+    static let mapHugeTLB: UInt64 = 0x40000
     static let cloneUntraced: UInt64 = 0x0080_0000
 
-    private func syscallEntry(_ task: TaskState) {
+    func syscallEntry(_ task: TaskState) {
+        if draining {
+            resume(task)  // held at its entry: the call runs after the detach, untraced
+            return
+        }
         let space = task.process.space
         if let holder = space.inFlight, holder != task.tid {
             space.waiting.append(task)  // stays stopped until the call in flight completes
             return
         }
         guard let regs = Ptrace.registers(task.tid) else {
-            Ptrace.cont(task.tid)
+            resume(task)
             return
         }
         guard let call = MappingSyscall(number: regs.orig_rax) else {
+            if regs.orig_rax == Tracer.msealCall { space.unpredictable = true }
             if Tracer.creationCalls.contains(regs.orig_rax) {
                 // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
                 // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
@@ -256,10 +288,8 @@ public final class Tracer {
                 }
                 space.inFlight = task.tid
                 task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
-                Ptrace.toSyscallExit(task.tid)
-            } else {
-                Ptrace.cont(task.tid)
             }
+            resume(task)
             return
         }
         space.inFlight = task.tid
@@ -269,14 +299,21 @@ public final class Tracer {
             filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
         }
         let stack = backtrace(task, regs: regs)
+        if call == .mmap, args[3] & Tracer.mapHugeTLB != 0 { space.unpredictable = true }
+        let exitless = predictsSuccess(call, args: args, task: task)
         if call == .munmap {
             let removed = space.model.unmap(address: args[0], length: args[1])
             if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
                 cshims_unwinder_flush(u)
             }
         }
+        if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
+            record(task, call: call, args: args, result: 0, stack: stack, filePath: filePath)
+            resume(task)
+            return
+        }
         task.pending = PendingCall(syscall: call, args: args, stack: stack, filePath: filePath)
-        Ptrace.toSyscallExit(task.tid)
+        resume(task)
     }
 
     /// The call in flight in `space` is done (or its thread is gone): let the next one through.
@@ -290,30 +327,36 @@ public final class Tracer {
         }
     }
 
-    private func syscallExit(_ task: TaskState) {
+    func syscallExit(_ task: TaskState) {
         guard let pending = task.pending else {
-            Ptrace.cont(task.tid)
+            resume(task)
             return
         }
         task.pending = nil
         let space = task.process.space
         guard let call = pending.syscall else {  // clone family: nothing to record
             release(space, holder: task.tid)
-            Ptrace.cont(task.tid)
+            resume(task)
             return
         }
         let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
+        record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
+        resume(task)
+    }
+
+    /// Writes a completed call, applies it to the model and lets the next call of the address
+    /// space through.
+    private func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
+                        filePath: String?) {
         let process = task.process
-        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid,
-                                 syscall: call, args: pending.args, result: result, stack: pending.stack,
-                                 filePath: pending.filePath)
+        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
+                                 result: result, stack: stack, filePath: filePath)
         if !event.failed {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
-        space.model.apply(event)
-        release(space, holder: task.tid)
-        Ptrace.cont(task.tid)
+        process.space.model.apply(event)
+        release(process.space, holder: task.tid)
     }
 
     /// Context only known at the exit stop: a bss tail's file, a shm segment's size and name.

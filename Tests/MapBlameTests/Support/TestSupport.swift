@@ -9,7 +9,16 @@ enum Build {
         return (exe as NSString).deletingLastPathComponent
     }()
     static var mapblame: String { directory + "/mapblame" }
-    static var fixture: String { directory + "/mbfixture" }
+    /// The programs the tests trace (mbfixture, mapblame-demo, libmbfixturelib.so): next to the
+    /// test binary, or in MAPBLAME_FIXTURE_DIR. `make asan`/`make tsan` point that at a plain build:
+    /// a sanitizer's allocator and interceptors in the traced program would replace the very
+    /// mappings the tests check (ASan's malloc maps its own regions), and the sanitizer is there to
+    /// check mapblame, not the fixtures.
+    static let fixtureDirectory: String = ProcessInfo.processInfo.environment["MAPBLAME_FIXTURE_DIR"] ?? directory
+    static var fixture: String { fixtureDirectory + "/mbfixture" }
+    static var demo: String { fixtureDirectory + "/mapblame-demo" }
+    /// Whether this test process, and so the mapblame built with it, runs under AddressSanitizer.
+    static let addressSanitizer: Bool = dlsym(nil, "__asan_init") != nil
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 }
@@ -115,14 +124,18 @@ func hex(_ value: Any?) -> UInt64 {
     return UInt64(s.dropFirst(2), radix: 16) ?? 0
 }
 
-/// Line numbers of `// @site:NAME` markers in the fixture source: the tests never hard-code them.
+/// Line numbers of `// @site:NAME` markers in the fixture sources (every .c file of mbfixture; names
+/// are unique across them): the tests never hard-code them.
 enum SiteMarkers {
     static let lines: [String: Int] = {
-        let source = (try? String(contentsOfFile: Build.packageRoot + "/Sources/Fixtures/mbfixture/main.c", encoding: .utf8)) ?? ""
+        let dir = Build.packageRoot + "/Sources/Fixtures/mbfixture"
         var result: [String: Int] = [:]
-        for (i, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let r = line.range(of: "// @site:") else { continue }
-            result[String(line[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = i + 1
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".c") {
+            let source = (try? String(contentsOfFile: dir + "/" + file, encoding: .utf8)) ?? ""
+            for (i, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                guard let r = line.range(of: "// @site:") else { continue }
+                result[String(line[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = i + 1
+            }
         }
         return result
     }()

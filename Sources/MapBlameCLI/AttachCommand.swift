@@ -1,0 +1,67 @@
+import ArgumentParser
+import Glibc
+import MapBlame
+
+struct AttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Trace a running process for a while, then attribute every region of its memory map.",
+        discussion: """
+            Seizes every thread of PID (PTRACE_SEIZE), classifies the regions that already exist as \
+            `mapblame explain` does, then traces its mapping syscalls with backtraces, following new \
+            threads and (unless --no-follow) the children it forks. A seccomp filter cannot be added to \
+            a running process, so every syscall of the process stops twice while attached: a program \
+            making many syscalls runs several times slower during the session (not before or after). \
+            The session ends on Ctrl-C (or SIGTERM/SIGHUP to mapblame), after --duration seconds, or \
+            when the process exits. mapblame then stops every thread, reads maps and smaps, and detaches: \
+            the process runs on as before, with its signals and exit status untouched. Regions created \
+            while attached get traced origins with backtraces; older ones get explain's evidence. \
+            The text report goes to stdout (or --output). Needs permission to ptrace PID (same user and \
+            kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be traced or a report cannot \
+            be written, 2 for a usage error, 3 if --verify found the model disagreeing with the kernel.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The process to attach to.", valueName: "PID"))
+    var pid: String
+
+    @Option(name: .customLong("duration"), help: ArgumentHelp("End the session after SECONDS (default: until Ctrl-C or the process exits).", valueName: "SECONDS"))
+    var duration: Double?
+
+    @Flag(name: .customLong("no-follow"), help: "Trace only PID's own threads, not the children it forks while attached.")
+    var noFollow = false
+
+    @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
+    var frames: Int = 64
+
+    @Flag(name: [.short, .customLong("quiet")], help: "No live progress line on stderr (it is only shown when stderr is a terminal).")
+    var quiet = false
+
+    @OptionGroup var outputs: ReportOutputs
+    @OptionGroup var analysis: AnalysisOptions
+
+    mutating func validate() throws {
+        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
+        if let duration, !(duration > 0 && duration <= 1e9) {
+            throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
+        }
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+    }
+
+    func run() throws {
+        let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
+        var options = TraceOptions(maxFrames: frames)
+        let live = ProgressLine.enabled(quiet: quiet)
+        if live { options.progress = ProgressLine.start() }
+        let recorded: RecordResult
+        do {
+            recorded = try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
+        } catch {
+            if live { ProgressLine.stop() }
+            if outputs.trace == nil { unlink(path) }
+            Diagnostics.fail(error.description, status: error.exitStatus)
+        }
+        if live { ProgressLine.stop() }
+        outputs.report(recorded, analysis: analysis, programStatus: nil) { print($0, terminator: "") }
+    }
+}
