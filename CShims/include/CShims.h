@@ -125,6 +125,8 @@ int cshims_copy_guarded(void *_Nonnull dst, const void *_Nonnull src, uint64_t c
 
 /// Restricts the calling thread to `cpu` (sched_setaffinity, a GNU extension). Returns 0 or -1.
 int cshims_pin_self(int cpu);
+/// How many CPUs the calling thread may run on (sched_getaffinity), -1 on error.
+int cshims_allowed_cpus(void);
 
 // MARK: ending an attach session
 

@@ -23,6 +23,10 @@ public final class Tracer {
     var drainDeadline = 0.0
     /// Attach only: the session is ending; every stop holds its thread for the detach.
     var draining = false
+    /// Tracer and program share one CPU (--cpu, or an affinity mask of one CPU such as taskset's,
+    /// which a launched program inherits): polling waitpid would only take the CPU the program
+    /// needs to reach its next stop. Evaluated at the first wait, after `attached` is set.
+    private lazy var onOneCPU = options.cpu != nil || (!attached && cshims_allowed_cpus() == 1)
     /// Backtrace buffer, reused at every stop (no allocation per event for it).
     private lazy var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
 
@@ -120,7 +124,7 @@ public final class Tracer {
             // Spinning only helps when the program runs on another CPU; on the same one it would
             // steal the CPU the program needs to reach its next stop.
             var tid: Int32 = 0
-            if options.cpu == nil {
+            if !onOneCPU {
                 tid = Tracer.pollWait(scope, &status)
             } else if !writer.isDurable {  // else nothing to flush: no need to know whether we will sleep
                 tid = waitpid(scope, &status, cshims_WALL | WNOHANG)
