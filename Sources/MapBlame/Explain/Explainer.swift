@@ -9,7 +9,7 @@ public enum Explainer {
         let regions = classify(snapshot)
         let process = ProcessReport(pid: pid, parentPid: nil, executable: snapshot.executable, exit: nil, hasSnapshot: true,
                                     regions: regions, events: [], verification: nil)
-        let argv = ProcFile.read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+        let argv = ProcFile.commandLine(pid)
         return (Report(command: argv.isEmpty ? [snapshot.executable ?? "pid \(pid)"] : argv, processes: [process]),
                 snapshot.stoppedMicroseconds)
     }

@@ -148,8 +148,7 @@ struct ProcessFreeze {
             guard cshims_wifstopped(status) != 0 else { continue }
             let event = cshims_wptrace_event(status)
             var signal: Int32 = 0
-            let groupStopped = event == cshims_PTRACE_EVENT_STOP
-                && [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(cshims_wstopsig(status))
+            let groupStopped = event == cshims_PTRACE_EVENT_STOP && Ptrace.isGroupStop(cshims_wstopsig(status))
             if event == 0 {
                 // A signal-delivery-stop: the thread is stopped, keep the signal for detach.
                 signal = cshims_wstopsig(status)

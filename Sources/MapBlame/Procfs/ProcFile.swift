@@ -27,6 +27,11 @@ public enum ProcFile {
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// /proc/PID/cmdline as arguments; empty if unreadable (or a kernel thread).
+    public static func commandLine(_ pid: Int32) -> [String] {
+        read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+    }
+
     /// /proc/PID/maps parsed; nil if unreadable or malformed.
     public static func maps(_ tid: Int32) -> [MapsEntry]? {
         read("/proc/\(tid)/maps").flatMap { try? MapsEntry.parseMaps($0) }

@@ -45,6 +45,11 @@ enum Ptrace {
         }
     }
 
+    /// The signals whose PTRACE_EVENT_STOP is a group-stop (the process stops until SIGCONT).
+    static func isGroupStop(_ signal: Int32) -> Bool {
+        signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU
+    }
+
     static func registers(_ tid: Int32) -> cshims_regs? {
         var r = cshims_regs()
         return cshims_getregs(tid, &r) == 0 ? r : nil

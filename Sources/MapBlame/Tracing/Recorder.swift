@@ -12,10 +12,6 @@ public struct RecordResult: Sendable {
     /// Set when the trace could not be written completely (disk full...): it holds what was
     /// written before.
     public var writeFailure: TraceWriteError?
-    /// `attach` only: mapblame detached and the process runs on (`status` is then 0).
-    public var detached = false
-    /// `attach` only: how long the initial seize held the process, in microseconds.
-    public var stoppedMicroseconds: UInt64 = 0
 }
 
 public enum RecordError: Error, CustomStringConvertible {
@@ -77,22 +73,19 @@ public enum Recorder {
     /// `duration` seconds or its exit (`Tracer.attach`). The trace's command is its command line.
     public static func attach(pid: Int32, options: TraceOptions, follow: Bool, duration: Double?,
                               to path: String) throws(RecordError) -> RecordResult {
-        let argv = ProcFile.read("/proc/\(pid)/cmdline").map { $0.split(separator: "\0").map(String.init) } ?? []
+        let argv = ProcFile.commandLine(pid)
         let writer = try openWriter(path, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
-        let outcome: AttachOutcome
+        let exit: ExitStatus?
         do {
-            outcome = try Tracer.attach(pid: pid, options: options, follow: follow, duration: duration, writer: writer)
+            exit = try Tracer.attach(pid: pid, options: options, follow: follow, duration: duration, writer: writer)
         } catch {
             unlink(path)
             throw .attach(error)
         }
         var failure: TraceWriteError?
         do { try writer.finish() } catch { failure = error }
-        var result = RecordResult(status: outcome.exit ?? .code(0), pid: pid, path: path, events: writer.eventCount,
-                                  bytes: writer.bytesWritten, writeFailure: failure)
-        result.detached = outcome.exit == nil
-        result.stoppedMicroseconds = outcome.stoppedMicroseconds
-        return result
+        return RecordResult(status: exit ?? .code(0), pid: pid, path: path, events: writer.eventCount,
+                            bytes: writer.bytesWritten, writeFailure: failure)
     }
 
     private static func openWriter(_ path: String, command: [String], options: TraceOptions) throws(RecordError) -> TraceWriter {

@@ -1,15 +1,6 @@
 import CShims
 import Glibc
 
-/// How an attach session ended.
-public struct AttachOutcome: Sendable {
-    public var pid: Int32
-    /// The process's exit status if it ended while attached; nil if mapblame detached and it runs on.
-    public var exit: ExitStatus?
-    /// How long the initial seize held the process's threads, in microseconds.
-    public var stoppedMicroseconds: UInt64
-}
-
 /// `mapblame attach PID`: seize a running process, seed the model from its maps with explain's
 /// evidence, trace with PTRACE_SYSCALL (a running process cannot be given a seccomp filter), and on
 /// Ctrl-C, at the deadline or when the process exits, stop every thread, snapshot and detach.
@@ -26,8 +17,9 @@ extension Tracer {
 
     /// Traces the running process `pid` (and, with `follow`, the children it forks meanwhile)
     /// until SIGINT/SIGTERM/SIGHUP, `duration` seconds, or its exit, streaming to `writer`.
+    /// Returns the process's exit status if it ended while attached, nil if it runs on.
     public static func attach(pid: Int32, options: TraceOptions = TraceOptions(), follow: Bool = true,
-                              duration: Double? = nil, writer: TraceWriter) throws(ExplainError) -> AttachOutcome {
+                              duration: Double? = nil, writer: TraceWriter) throws(ExplainError) -> ExitStatus? {
         try ExplainSnapshot.checkProcess(pid)
         guard getpid() != pid else { throw ExplainError(description: "cannot attach to \(pid): that is mapblame itself") }
         let tracer = Tracer(writer: writer, options: options)
@@ -37,16 +29,16 @@ extension Tracer {
             throw ExplainError(description: "cannot install signal handlers: \(String(cString: strerror(errno)))")
         }
         defer { cshims_stop_signals_remove() }
-        let stopped = try tracer.seize(pid: pid, ptraceOptions: attachOptions | (follow ? followForkOptions : 0))
+        try tracer.seize(pid: pid, ptraceOptions: attachOptions | (follow ? followForkOptions : 0))
         tracer.deadline = duration.map { Tracer.now() + $0 }
         tracer.loop()
-        return AttachOutcome(pid: pid, exit: tracer.rootExit, stoppedMicroseconds: stopped)
+        return tracer.rootExit
     }
 
     /// Stops every thread, sets the ptrace options, captures maps and smaps, lets the threads go
     /// on (now traced), then writes the `process` and `attach` records. On failure every thread
-    /// is detached again, as it was. Returns how long the threads were stopped.
-    private func seize(pid: Int32, ptraceOptions: UInt64) throws(ExplainError) -> UInt64 {
+    /// is detached again, as it was.
+    private func seize(pid: Int32, ptraceOptions: UInt64) throws(ExplainError) {
         var freeze = ProcessFreeze(pid: pid)
         let began = ExplainSnapshot.monotonicMicroseconds()
         var snapshot: ExplainSnapshot
@@ -90,7 +82,6 @@ extension Tracer {
                               maps: snapshot.mapsText, seeds: seeds))
         process.space.model.seed(fromExec: snapshot.maps, event: id)
         writer.flush()
-        return snapshot.stoppedMicroseconds
     }
 
     /// A syscall stop without the seccomp filter: at an entry, mapping and clone-family calls go

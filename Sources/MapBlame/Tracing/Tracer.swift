@@ -224,7 +224,7 @@ public final class Tracer {
             if task.awaitingInitialStop {  // a new task's first stop under PTRACE_SEIZE
                 task.awaitingInitialStop = false
                 resume(task)
-            } else if !draining && [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU].contains(signal) {
+            } else if !draining && Ptrace.isGroupStop(signal) {
                 Ptrace.listen(task.tid)  // group-stop: stay stopped until SIGCONT, as untraced
             } else {
                 resume(task)
