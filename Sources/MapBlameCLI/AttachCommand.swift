@@ -31,12 +31,7 @@ struct AttachCommand: ParsableCommand {
     @Flag(name: .customLong("no-follow"), help: "Trace only PID's own threads, not the children it forks while attached.")
     var noFollow = false
 
-    @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
-    var frames: Int = 64
-
-    @Flag(name: [.short, .customLong("quiet")], help: "No live progress line on stderr (it is only shown when stderr is a terminal).")
-    var quiet = false
-
+    @OptionGroup var tracing: TracingOptions
     @OptionGroup var outputs: ReportOutputs
     @OptionGroup var analysis: AnalysisOptions
 
@@ -45,23 +40,19 @@ struct AttachCommand: ParsableCommand {
         if let duration, !(duration > 0 && duration <= 1e9) {
             throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
         }
-        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
     }
 
     func run() throws {
         let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
-        var options = TraceOptions(maxFrames: frames)
-        let live = ProgressLine.enabled(quiet: quiet)
-        if live { options.progress = ProgressLine.start() }
         let recorded: RecordResult
         do {
-            recorded = try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
+            recorded = try tracing.tracing(TraceOptions()) { (options) throws(RecordError) in
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
+            }
         } catch {
-            if live { ProgressLine.stop() }
             if outputs.trace == nil { unlink(path) }
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
-        if live { ProgressLine.stop() }
         outputs.report(recorded, analysis: analysis, programStatus: nil) { print($0, terminator: "") }
     }
 }

@@ -2,16 +2,37 @@ import ArgumentParser
 import Glibc
 import MapBlame
 
-/// How to launch and trace: shared by `run` and `record`.
-struct ProgramOptions: ParsableArguments {
+/// What every tracing command (`run`, `record`, `attach`) shares: backtrace depth and the live
+/// progress line.
+struct TracingOptions: ParsableArguments {
     @Option(name: .customLong("frames"), help: ArgumentHelp("Most frames per backtrace (0 disables backtraces).", valueName: "N"))
     var frames: Int = 64
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run mapblame and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program.", valueName: "N"))
-    var cpu: Int32?
-
     @Flag(name: [.short, .customLong("quiet")], help: "No live progress line on stderr (it is only shown when stderr is a terminal).")
     var quiet = false
+
+    mutating func validate() throws {
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+    }
+
+    /// Runs `body` with `options` taking --frames, and the progress line while it runs when stderr
+    /// is a terminal and --quiet was not given.
+    func tracing<T, E: Error>(_ options: TraceOptions, _ body: (TraceOptions) throws(E) -> T) throws(E) -> T {
+        var options = options
+        options.maxFrames = frames
+        let live = ProgressLine.enabled(quiet: quiet)
+        if live { options.progress = ProgressLine.start() }
+        defer { if live { ProgressLine.stop() } }
+        return try body(options)
+    }
+}
+
+/// How to launch and trace: shared by `run` and `record`.
+struct ProgramOptions: ParsableArguments {
+    @OptionGroup var tracing: TracingOptions
+
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run mapblame and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program.", valueName: "N"))
+    var cpu: Int32?
 
     @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")
     var noASLR = false
@@ -33,23 +54,16 @@ struct ProgramOptions: ParsableArguments {
     mutating func validate() throws {
         try Self.normalizePassthrough(&command)
         guard !command.isEmpty else { throw ValidationError("no program given: PROGRAM [ARGS...] must follow --") }
-        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
         if let cpu, cpu < 0 || cpu >= sysconf(Int32(_SC_NPROCESSORS_ONLN)) {
             throw ValidationError("--cpu \(cpu): this machine has CPUs 0-\(sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1)")
         }
     }
 
-    var traceOptions: TraceOptions {
-        TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
-    }
-
     /// Records the program into `path` (nil: the default name), with the progress line when wanted.
     func record(to path: String?) throws(RecordError) -> RecordResult {
-        var options = traceOptions
-        let live = ProgressLine.enabled(quiet: quiet)
-        if live { options.progress = ProgressLine.start() }
-        defer { if live { ProgressLine.stop() } }
-        return try Recorder.record(command: command, options: options, to: path)
+        try tracing.tracing(TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)) { (options) throws(RecordError) in
+            try Recorder.record(command: command, options: options, to: path)
+        }
     }
 }
 
