@@ -133,7 +133,7 @@ private struct ChunkedFile {
         while available(at: offset) < count && !atEOF {
             let want = max(Self.chunk, count - available(at: offset))
             let old = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: want))
+            buffer += [UInt8](repeating: 0, count: want)  // a memset; appending repeatElement goes byte by byte in debug builds
             var n = 0
             repeat {
                 n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + old, want) }
