@@ -60,8 +60,11 @@ struct ProgramOptions: ParsableArguments {
     }
 
     /// Records the program into `path` (nil: the default name), with the progress line when wanted.
-    func record(to path: String?) throws(RecordError) -> RecordResult {
-        try tracing.tracing(TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)) { (options) throws(RecordError) in
+    /// `newStacks` is told each new stack (a `SymbolPrefetcher`).
+    func record(to path: String?, newStacks: (@Sendable ([Frame]) -> Void)? = nil) throws(RecordError) -> RecordResult {
+        var options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
+        options.newStacks = newStacks
+        return try tracing.tracing(options) { (options) throws(RecordError) in
             try Recorder.record(command: command, options: options, to: path)
         }
     }
@@ -85,11 +88,16 @@ struct AnalysisOptions: ParsableArguments {
     }
 
     /// Replays `trace` and joins it: the one path from a trace file to a report.
-    func analyse(trace: String) throws(TraceReadError) -> Report {
+    /// `symbolizer`: one that already holds symbols (`SymbolPrefetcher.finish`), else a new one.
+    func analyse(trace: String, symbolizer: Symbolizer? = nil) throws(TraceReadError) -> Report {
         let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
-        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs), verify: verify,
+        var builder = ReportBuilder(recording: recording, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify,
                                     allEvents: allEvents)
         return builder.build()
+    }
+
+    func makeSymbolizer() -> Symbolizer {
+        Symbolizer(debugDirectories: debugDirs)
     }
 
     /// Exits 3 when --verify found a real mismatch (after the report was written).

@@ -25,14 +25,15 @@ struct ReportOutputs: ParsableArguments {
         }
     }
 
-    /// Reports a trace just recorded (`run`, `attach`): every report asked for, then the --verify
-    /// check. The trace is deleted once read unless --trace keeps it. Exits 1 (after the reports)
+    /// Reports a trace just recorded (`run`, `attach`) with the symbolizer that prefetched its
+    /// symbols: every report asked for, then the --verify check. The trace is deleted once read unless --trace keeps it. Exits 1 (after the reports)
     /// if the trace could not be written completely.
-    func report(_ recorded: RecordResult, analysis: AnalysisOptions, programStatus: Int32?, text: (String) -> Void) {
+    func report(_ recorded: RecordResult, analysis: AnalysisOptions, symbolizer: Symbolizer, programStatus: Int32?,
+                text: (String) -> Void) {
         if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
         let report: Report
         do {
-            report = try analysis.analyse(trace: recorded.path)
+            report = try analysis.analyse(trace: recorded.path, symbolizer: symbolizer)
         } catch {
             if trace == nil { unlink(recorded.path) }
             Diagnostics.fail(error.description, status: 1)

@@ -22,13 +22,15 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
+        let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            recorded = try program.record(to: path)
+            recorded = try program.record(to: path) { prefetcher.enqueue($0) }
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }
-        outputs.report(recorded, analysis: analysis, programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
+        outputs.report(recorded, analysis: analysis, symbolizer: prefetcher.finish(),
+                       programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
         throw ExitCode(recorded.status.shellStatus)
     }
 }

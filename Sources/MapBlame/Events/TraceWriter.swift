@@ -43,6 +43,10 @@ public final class TraceWriter {
     private var windowUsed = 0
     static let windowSize = 1 << 20
 
+    /// Told the frames of every stack written for the first time (the `run` and `attach` symbol
+    /// prefetch), on the thread that appends.
+    public var onNewStack: (([Frame]) -> Void)?
+
     /// Whether every appended record is already in the file (no flush needed before sleeping).
     public var isDurable: Bool { window != nil && failure == nil }
 
@@ -115,6 +119,7 @@ public final class TraceWriter {
         let id = stackIDs.count
         stackIDs[key] = id
         append(.stack(id: id, frames: stored))
+        onNewStack?(frames)
         return id
     }
 

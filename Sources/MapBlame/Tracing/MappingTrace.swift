@@ -31,11 +31,23 @@ public struct MappingTrace: Sendable {
         let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         let path = "\(dir)/mapblame-api-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).trace"
         defer { unlink(path) }
+        let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer(debugDirectories: debugDirectories))
+        let alsoTold = options.newStacks
+        options.newStacks = { frames in
+            prefetcher.enqueue(frames)
+            alsoTold?(frames)
+        }
         let recorded: RecordResult
-        do { recorded = try Recorder.record(command: command, options: options, to: path) } catch { throw .record(error) }
+        do {
+            recorded = try Recorder.record(command: command, options: options, to: path)
+        } catch {
+            _ = prefetcher.finish()
+            throw .record(error)
+        }
+        let symbolizer = prefetcher.finish()
         let recording: Recording
         do { recording = try TraceReplayer.replay(path: path) } catch { throw .read(error) }
-        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirectories))
+        var builder = ReportBuilder(recording: recording, symbolizer: symbolizer)
         return MappingTrace(status: recorded.status, report: builder.build())
     }
 

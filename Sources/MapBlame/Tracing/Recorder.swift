@@ -90,7 +90,9 @@ public enum Recorder {
 
     private static func openWriter(_ path: String, command: [String], options: TraceOptions) throws(RecordError) -> TraceWriter {
         do {
-            return try TraceWriter(path: path, command: command, maxFrames: options.maxFrames)
+            let writer = try TraceWriter(path: path, command: command, maxFrames: options.maxFrames)
+            writer.onNewStack = options.newStacks
+            return writer
         } catch {
             throw .write(error)
         }

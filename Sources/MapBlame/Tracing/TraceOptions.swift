@@ -16,6 +16,9 @@ public struct TraceOptions: Sendable {
     public var ownProcessGroup = false
     /// Called about five times a second while tracing (from the tracing thread).
     public var progress: (@Sendable (TraceProgress) -> Void)?
+    /// Told the frames of each stack recorded for the first time (from the tracing thread):
+    /// `SymbolPrefetcher.enqueue`.
+    public var newStacks: (@Sendable ([Frame]) -> Void)?
 
     public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
         self.cpu = cpu

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import MapBlame
+
+/// The background symbolization of `run` and `attach`: the frames of every new stack are
+/// symbolized on an idle-priority thread while the program runs, and the report built with that
+/// symbolizer is the one a fresh symbolizer gives.
+@Suite struct SymbolPrefetcherTests {
+    @Test("Frames symbolized during the recording give the same report as a fresh symbolizer")
+    func sameReport() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-prefetch-\(UUID().uuidString).trace").path
+        defer { unlink(path) }
+        let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
+        var options = TraceOptions()
+        options.ownProcessGroup = true
+        options.newStacks = { prefetcher.enqueue($0) }
+        let recorded = try Recorder.record(command: [Build.demo], options: options, to: path)
+        #expect(recorded.status == .code(0))
+
+        let policies = Self.schedulingPolicies()
+        prefetcher.waitUntilIdle()
+        let warm = prefetcher.finish()
+        #expect(policies.contains(Self.schedIdle), "the worker runs under SCHED_IDLE: \(policies)")
+
+        let recording = try TraceReplayer.replay(path: path)
+        let fileFrames = Set(recording.stacks.flatMap { stack in
+            stack.enumerated().compactMap { position, frame in
+                frame.module?.hasPrefix("/") == true ? "\(frame.module!)+\(frame.fileOffset)/\(position > 0)" : nil
+            }
+        })
+        // Each frame of each new stack (so at least each distinct one) went through the worker.
+        #expect(prefetcher.prefetched >= fileFrames.count && !fileFrames.isEmpty,
+                "\(prefetcher.prefetched) frames prefetched, \(fileFrames.count) distinct in the trace")
+
+        var warmBuilder = ReportBuilder(recording: recording, symbolizer: warm)
+        var coldBuilder = ReportBuilder(recording: try TraceReplayer.replay(path: path), symbolizer: Symbolizer())
+        let warmReport = warmBuilder.build(), coldReport = coldBuilder.build()
+        #expect(JSONReporter.render(warmReport) == JSONReporter.render(coldReport))
+        let named = warmReport.processes.flatMap(\.regions).flatMap(\.origins).compactMap { $0.site?.line }
+        #expect(!named.isEmpty, "the demo's regions name their source lines")
+    }
+
+    @Test("finish before any stack, and enqueue after finish, do nothing")
+    func finishEarly() {
+        let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
+        _ = prefetcher.finish()
+        prefetcher.enqueue([Frame(ip: 0x1000, module: "/lib/x86_64-linux-gnu/libc.so.6", fileOffset: 0x1000)])
+        #expect(!prefetcher.hasWorker, "no worker thread was started")
+        #expect(prefetcher.prefetched == 0)
+    }
+
+    static let schedIdle = 5
+
+    /// The scheduling policy (field 41 of stat) of each thread of this process (tests run in
+    /// parallel, so only what a policy says is checked, not how many threads there are).
+    static func schedulingPolicies() -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { tid in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 38 ? Int(fields[38]) : nil  // fields[0] is field 3 (state)
+        }
+    }
+}
