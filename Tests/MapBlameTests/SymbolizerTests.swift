@@ -174,6 +174,24 @@ import Testing
         #expect(symbol.elfAddress == vaddr)
     }
 
+    /// Modules with large tables of each kind: libc (.symtab from libc6-dbg, locals and aliases),
+    /// ld.so, Debian's stripped cc1 (29,000 .dynsym entries), this machine's python3 and gcc.
+    static let symbolTableModules: [String] = {
+        let cc1 = (try? run("gcc", ["-print-prog-name=cc1"]))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return ([libc, "/lib64/ld-linux-x86-64.so.2", cc1, "/usr/bin/python3"] as [String?])
+            .compactMap { $0 }.filter { FileManager.default.fileExists(atPath: $0) }
+    }()
+
+    @Test("Symbol table index: libdwfl's answer at the start, middle, end and edges of every symbol",
+          arguments: symbolTableModules)
+    func symbolTableIndex(module: String) {
+        let comparison = Symbolizer().compareSymbolTable(path: module)
+        #expect(comparison.count > 50, "\(module): \(comparison.count) probes")
+        let differing = comparison.filter { $0.indexed != $0.libdwfl }
+        #expect(differing.isEmpty, "\(module): \(differing.count) of \(comparison.count) differ, first: \(differing.prefix(5).map { "0x\(String($0.address, radix: 16)) \($0.indexed ?? "nil") vs \($0.libdwfl ?? "nil")" })")
+        #expect(comparison.contains { $0.indexed != nil } && comparison.contains { $0.indexed == nil })
+    }
+
     @Test("Missing and non-ELF files give an unknown symbol")
     func unreadableFiles() throws {
         let dir = try TempDir()

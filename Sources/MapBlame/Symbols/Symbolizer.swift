@@ -105,6 +105,19 @@ public final class Symbolizer {
         return frames
     }
 
+    /// For probe addresses around the symbols of a module's table, the index's answer and
+    /// libdwfl's (tests).
+    func compareSymbolTable(path: String) -> [(address: UInt64, indexed: String?, libdwfl: String?)] {
+        guard let session = session(for: path) else { return [] }
+        let probes = session.symbolProbeAddresses
+
+        let stride = max(1, probes.count / 5 / 1_500)
+        return probes.enumerated().filter { ($0.offset / 5) % stride == 0 }.map(\.element).map {
+            let answers = session.symbolTableAnswers(atELFAddress: $0)
+            return ($0, answers.indexed, answers.libdwfl)
+        }
+    }
+
     /// Build-id of a module as lowercase hex, nil if none or unreadable.
     public func buildID(path: String) -> String? {
         session(for: path)?.buildID
@@ -130,6 +143,8 @@ private final class ModuleSession {
     let buildID: String?
     /// The module's DWARF and an index of its compile units, built on first use; nil without DWARF.
     private lazy var units: CompileUnitIndex? = CompileUnitIndex(module: module)
+    /// The module's symbol table sorted by address, built on first use.
+    private lazy var symbols = SymbolTable(module: module)
 
     init?(path: String, debuginfoPath: String) {
         let pathStorage = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
@@ -353,16 +368,31 @@ private final class ModuleSession {
         return sites
     }
 
-    /// .symtab (also from separate debug info) or .dynsym, as libdwfl finds them. A sized symbol
-    /// that does not cover the address is rejected: in a stripped file the closest symbol below is
-    /// usually the wrong function. (libdwfl 0.188 already refuses those; this guards other versions.)
+    /// .symtab (also from separate debug info) or .dynsym, as libdwfl finds them, through a sorted
+    /// index (SymbolTable) built on first use.
     private func symbolTableName(at address: Dwarf_Addr) -> String? {
+        symbols.name(at: address).map { Demangler.demangle(String(cString: $0)) }
+    }
+
+
+    /// libdwfl's own answer, which scans the whole table (tests). A sized symbol that does not
+    /// contain the address is rejected (libdwfl 0.188 already refuses those).
+    func libdwflSymbolName(at address: Dwarf_Addr) -> UnsafePointer<CChar>? {
         var offset: GElf_Off = 0
         var sym = GElf_Sym()
         guard let name = dwfl_module_addrinfo(module, address, &offset, &sym, nil, nil, nil) else { return nil }
-        if sym.st_size > 0 && offset >= sym.st_size { return nil }
-        return Demangler.demangle(String(cString: name))
+        return sym.st_size > 0 && offset >= sym.st_size ? nil : name
     }
+
+    /// The answer through the index and libdwfl's alone, for an ELF address (tests).
+    func symbolTableAnswers(atELFAddress elfAddress: UInt64) -> (indexed: String?, libdwfl: String?) {
+        let address = elfAddress &+ mainBias
+        return (symbols.name(at: address).map { String(cString: $0) },
+                libdwflSymbolName(at: address).map { String(cString: $0) })
+    }
+
+    /// Addresses around every symbol of the table (tests): start, middle, last byte, end.
+    var symbolProbeAddresses: [UInt64] { symbols.probeAddresses.map { $0 &- mainBias } }
 }
 
 /// State of a dwarf_getfuncs search for the first (outermost) function DIE containing an address.
