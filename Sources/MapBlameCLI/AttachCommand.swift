@@ -45,11 +45,9 @@ struct AttachCommand: ParsableCommand {
     func run() throws {
         let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        var options = TraceOptions()
-        options.newStacks = { prefetcher.enqueue($0) }
         let recorded: RecordResult
         do {
-            recorded = try tracing.tracing(options) { (options) throws(RecordError) in
+            recorded = try tracing.tracing(prefetcher.observing(TraceOptions())) { (options) throws(RecordError) in
                 try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
             }
         } catch {

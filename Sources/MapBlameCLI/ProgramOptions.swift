@@ -60,11 +60,10 @@ struct ProgramOptions: ParsableArguments {
     }
 
     /// Records the program into `path` (nil: the default name), with the progress line when wanted.
-    /// `newStacks` is told each new stack (a `SymbolPrefetcher`).
-    func record(to path: String?, newStacks: (@Sendable ([Frame]) -> Void)? = nil) throws(RecordError) -> RecordResult {
-        var options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
-        options.newStacks = newStacks
-        return try tracing.tracing(options) { (options) throws(RecordError) in
+    /// `prefetcher` is told each new stack and each file mapped as code.
+    func record(to path: String?, prefetcher: SymbolPrefetcher? = nil) throws(RecordError) -> RecordResult {
+        let options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
+        return try tracing.tracing(prefetcher?.observing(options) ?? options) { (options) throws(RecordError) in
             try Recorder.record(command: command, options: options, to: path)
         }
     }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            recorded = try program.record(to: path) { prefetcher.enqueue($0) }
+            recorded = try program.record(to: path, prefetcher: prefetcher)
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }

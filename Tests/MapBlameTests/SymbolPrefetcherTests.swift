@@ -13,8 +13,7 @@ import Testing
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
         var options = TraceOptions()
         options.ownProcessGroup = true
-        options.newStacks = { prefetcher.enqueue($0) }
-        let recorded = try Recorder.record(command: [Build.demo], options: options, to: path)
+        let recorded = try Recorder.record(command: [Build.demo], options: prefetcher.observing(options), to: path)
         #expect(recorded.status == .code(0))
 
         let policies = Self.schedulingPolicies()
@@ -38,6 +37,18 @@ import Testing
         #expect(JSONReporter.render(warmReport) == JSONReporter.render(coldReport))
         let named = warmReport.processes.flatMap(\.regions).flatMap(\.origins).compactMap { $0.site?.line }
         #expect(!named.isEmpty, "the demo's regions name their source lines")
+    }
+
+    @Test("A file mapped as code is opened ahead, once, even before any of its frames is seen")
+    func codeMappedAhead() {
+        let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
+        prefetcher.codeMapped(SymbolizerTests.libc)
+        prefetcher.codeMapped(SymbolizerTests.libc)
+        prefetcher.codeMapped("[vdso]")
+        prefetcher.waitUntilIdle()
+        let symbolizer = prefetcher.finish()
+        #expect(symbolizer.isOpen(path: SymbolizerTests.libc))
+        #expect(prefetcher.prepared == 1, "libc once, [vdso] (no file) never")
     }
 
     @Test("finish before any stack, and enqueue after finish, do nothing")

@@ -1,7 +1,8 @@
 import Glibc
 
-/// Symbolizes the frames of each new stack on a background thread while the program runs, so the
-/// report that follows a `run` or an `attach` finds most of its symbols done. Opening a module's
+/// Symbolizes the frames of each new stack on a background thread while the program runs, and
+/// opens ahead the files it maps as code, so the report that follows a `run` or an `attach` finds
+/// most of its symbols done. Opening a module's
 /// DWARF is the report's largest fixed cost (libc6-dbg's compressed debug sections are inflated
 /// whole); here it overlaps with the program instead of following it.
 ///
@@ -23,12 +24,19 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `lock`.
     private var pending: [Work] = []
+    /// Files mapped as code, opened ahead (`Symbolizer.prepare`) when no frame is waiting: a
+    /// program whose first libc frame comes at its exit (a printf's buffer) still finds libc's
+    /// DWARF ready. At most `aheadLimit` of them, the first mapped, each once.
+    private var ahead: [String] = []
+    private var aheadSeen: Set<String> = []
+    static let aheadLimit = 64
     private var stopping = false
     /// The worker is symbolizing a batch taken off `pending`.
     private var busy = false
     private var thread: pthread_t?
-    /// Frames symbolized by the worker (read after `finish`).
+    /// Frames symbolized and files opened ahead by the worker (read after `finish`).
     public private(set) var prefetched = 0
+    public private(set) var prepared = 0
 
     public init(symbolizer: Symbolizer) {
         self.symbolizer = symbolizer
@@ -41,6 +49,22 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         pthread_mutex_destroy(lock)
         wake.deallocate()
         lock.deallocate()
+    }
+
+    /// `options` with this prefetcher told each new stack and each file mapped as code (after any
+    /// observer they already had).
+    public func observing(_ options: TraceOptions) -> TraceOptions {
+        var observed = options
+        let stacks = options.newStacks, code = options.codeMapped
+        observed.newStacks = { frames in
+            stacks?(frames)
+            self.enqueue(frames)
+        }
+        observed.codeMapped = { path in
+            code?(path)
+            self.codeMapped(path)
+        }
+        return observed
     }
 
     /// Queues the frames of a stack seen for the first time (called by the tracing thread).
@@ -56,11 +80,23 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         pthread_cond_broadcast(wake)
     }
 
+    /// Queues a file mapped executable, to be opened ahead (called by the tracing thread).
+    public func codeMapped(_ path: String) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard !stopping, path.hasPrefix("/"), aheadSeen.count < Self.aheadLimit,
+              aheadSeen.insert(path).inserted else { return }
+        ahead.append(path)
+        if thread == nil { startThread() }
+        pthread_cond_broadcast(wake)
+    }
+
     /// Stops the worker (after the frame it is on) and returns the symbolizer with what it cached.
     public func finish() -> Symbolizer {
         pthread_mutex_lock(lock)
         stopping = true
         pending.removeAll()
+        ahead.removeAll()
         let running = thread
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(lock)
@@ -78,7 +114,7 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     /// Waits until every queued frame is symbolized (tests).
     func waitUntilIdle() {
         pthread_mutex_lock(lock)
-        while (busy || !pending.isEmpty) && !stopping { pthread_cond_wait(wake, lock) }
+        while (busy || !pending.isEmpty || !ahead.isEmpty) && !stopping { pthread_cond_wait(wake, lock) }
         pthread_mutex_unlock(lock)
     }
 
@@ -101,6 +137,7 @@ public final class SymbolPrefetcher: @unchecked Sendable {
             Unmanaged<SymbolPrefetcher>.fromOpaque(context).release()
             stopping = true
             pending.removeAll()
+            ahead.removeAll()
         }
     }
 
@@ -109,8 +146,19 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         _ = sched_setscheduler(0, Self.schedIdle, &idle)
         pthread_mutex_lock(lock)
         while true {
-            while pending.isEmpty && !stopping { pthread_cond_wait(wake, lock) }
+            while pending.isEmpty && ahead.isEmpty && !stopping { pthread_cond_wait(wake, lock) }
             if stopping { break }
+            if pending.isEmpty {
+                let path = ahead.removeFirst()
+                busy = true
+                pthread_mutex_unlock(lock)
+                symbolizer.prepare(path: path)
+                prepared += 1
+                pthread_mutex_lock(lock)
+                busy = false
+                pthread_cond_broadcast(wake)
+                continue
+            }
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             busy = true

@@ -118,6 +118,17 @@ public final class Symbolizer {
         }
     }
 
+    /// Opens a module and reads its DWARF index and symbol table now, so that its lookups are quick
+    /// later (`SymbolPrefetcher`).
+    public func prepare(path: String) {
+        session(for: path)?.prepare()
+    }
+
+    /// Whether a module was opened (tests).
+    func isOpen(path: String) -> Bool {
+        sessions[path].map { $0 != nil } ?? false
+    }
+
     /// Build-id of a module as lowercase hex, nil if none or unreadable.
     public func buildID(path: String) -> String? {
         session(for: path)?.buildID
@@ -209,6 +220,12 @@ private final class ModuleSession {
         return String(UnsafeBufferPointer(start: bits, count: Int(length)).flatMap {
             [hexDigits[Int($0 >> 4)], hexDigits[Int($0 & 0xf)]]
         })
+    }
+
+    /// Builds what lookups use: the compile-unit index (inflating the DWARF) and the symbol table.
+    func prepare() {
+        _ = units
+        _ = symbols
     }
 
     /// p_offset <= off < p_offset + p_filesz → vaddr = off - p_offset + p_vaddr.

@@ -32,11 +32,7 @@ public struct MappingTrace: Sendable {
         let path = "\(dir)/mapblame-api-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).trace"
         defer { unlink(path) }
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer(debugDirectories: debugDirectories))
-        let alsoTold = options.newStacks
-        options.newStacks = { frames in
-            prefetcher.enqueue(frames)
-            alsoTold?(frames)
-        }
+        options = prefetcher.observing(options)
         let recorded: RecordResult
         do {
             recorded = try Recorder.record(command: command, options: options, to: path)

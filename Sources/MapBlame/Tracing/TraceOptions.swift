@@ -19,6 +19,9 @@ public struct TraceOptions: Sendable {
     /// Told the frames of each stack recorded for the first time (from the tracing thread):
     /// `SymbolPrefetcher.enqueue`.
     public var newStacks: (@Sendable ([Frame]) -> Void)?
+    /// Told the path of each file mapped executable (from the tracing thread):
+    /// `SymbolPrefetcher.codeMapped`.
+    public var codeMapped: (@Sendable (String) -> Void)?
 
     public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
         self.cpu = cpu

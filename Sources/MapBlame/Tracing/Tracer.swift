@@ -355,6 +355,10 @@ public final class Tracer {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
+        if let path = event.filePath, let codeMapped = options.codeMapped, event.syscall == .mmap, !event.failed,
+           event.args[2] & UInt64(PROT_EXEC) != 0 {
+            codeMapped(path)
+        }
         process.space.model.apply(event)
         release(process.space, holder: task.tid)
     }
