@@ -47,7 +47,9 @@ struct AttachCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            recorded = try tracing.tracing(prefetcher.observing(TraceOptions())) { (options) throws(RecordError) in
+            var options = TraceOptions()
+            options.syncTrace = outputs.trace != nil
+            recorded = try tracing.tracing(prefetcher.observing(options)) { (options) throws(RecordError) in
                 try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
             }
         } catch {

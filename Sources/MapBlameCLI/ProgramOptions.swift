@@ -60,9 +60,11 @@ struct ProgramOptions: ParsableArguments {
     }
 
     /// Records the program into `path` (nil: the default name), with the progress line when wanted.
-    /// `prefetcher` is told each new stack and each file mapped as code.
-    func record(to path: String?, prefetcher: SymbolPrefetcher? = nil) throws(RecordError) -> RecordResult {
-        let options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
+    /// `prefetcher` is told each new stack and each file mapped as code; a `temporary` trace is
+    /// not fsynced.
+    func record(to path: String?, prefetcher: SymbolPrefetcher? = nil, temporary: Bool = false) throws(RecordError) -> RecordResult {
+        var options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
+        options.syncTrace = !temporary
         return try tracing.tracing(prefetcher?.observing(options) ?? options) { (options) throws(RecordError) in
             try Recorder.record(command: command, options: options, to: path)
         }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            recorded = try program.record(to: path, prefetcher: prefetcher)
+            recorded = try program.record(to: path, prefetcher: prefetcher, temporary: outputs.trace == nil)
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }

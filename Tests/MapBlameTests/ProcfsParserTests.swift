@@ -238,6 +238,10 @@ import Testing
             }
         }
         let proc = child.map { "/proc/\($0)" } ?? "/proc/self"
+        // The child's map is only sleep's once its execve is done (under TSan, well after the spawn).
+        for _ in 0..<500 where child != nil && !(ProcFile.read(proc + "/maps") ?? "").contains("sleep") {
+            usleep(10_000)
+        }
         var lastDifference = ""
         for attempt in 0..<20 {
             if attempt > 0 { usleep(20_000) }

@@ -47,6 +47,10 @@ public final class TraceWriter {
     /// prefetch), on the thread that appends.
     public var onNewStack: (([Frame]) -> Void)?
 
+    /// `finish` waits for the file to reach the disk (fsync), so that a late write error is
+    /// reported; false for a trace that is read once and deleted (`run`'s temporary trace).
+    public var syncsOnFinish = true
+
     /// Whether every appended record is already in the file (no flush needed before sleeping).
     public var isDurable: Bool { window != nil && failure == nil }
 
@@ -196,7 +200,7 @@ public final class TraceWriter {
                 failure = TraceWriteError(path: path, errno: errno)
             }
         }
-        if fsync(fd) != 0, failure == nil { failure = TraceWriteError(path: path, errno: errno) }
+        if syncsOnFinish && fsync(fd) != 0, failure == nil { failure = TraceWriteError(path: path, errno: errno) }
         close(fd)
         fd = -1
         if let failure { throw failure }

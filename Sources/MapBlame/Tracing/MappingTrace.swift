@@ -33,6 +33,7 @@ public struct MappingTrace: Sendable {
         defer { unlink(path) }
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer(debugDirectories: debugDirectories))
         options = prefetcher.observing(options)
+        options.syncTrace = false  // read once and deleted
         let recorded: RecordResult
         do {
             recorded = try Recorder.record(command: command, options: options, to: path)

@@ -92,6 +92,7 @@ public enum Recorder {
         do {
             let writer = try TraceWriter(path: path, command: command, maxFrames: options.maxFrames)
             writer.onNewStack = options.newStacks
+            writer.syncsOnFinish = options.syncTrace
             return writer
         } catch {
             throw .write(error)

@@ -16,6 +16,8 @@ public struct TraceOptions: Sendable {
     public var ownProcessGroup = false
     /// Called about five times a second while tracing (from the tracing thread).
     public var progress: (@Sendable (TraceProgress) -> Void)?
+    /// Whether the trace file is fsynced when recording ends (false for a temporary trace).
+    public var syncTrace = true
     /// Told the frames of each stack recorded for the first time (from the tracing thread):
     /// `SymbolPrefetcher.enqueue`.
     public var newStacks: (@Sendable ([Frame]) -> Void)?
