@@ -55,6 +55,7 @@ PYTHON ?= python3
 BENCH_ARGS ?=
 bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
+	$(PYTHON) bench/slope.py --mapblame .build/release/mapblame
 	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
 
 # Load: 256 threads mapping at once, 100 processes, 1,000,000 mapping calls, all under --verify
