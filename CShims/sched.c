@@ -15,3 +15,13 @@ int cshims_allowed_cpus(void) {
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
     return CPU_COUNT(&set);
 }
+
+_Static_assert(sizeof(cshims_cpu_mask) == sizeof(cpu_set_t), "cshims_cpu_mask is a cpu_set_t");
+
+int cshims_get_mask(cshims_cpu_mask *mask) {
+    return sched_getaffinity(0, sizeof(cpu_set_t), (cpu_set_t *)mask);
+}
+
+int cshims_set_mask(const cshims_cpu_mask *mask) {
+    return sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)mask);
+}

@@ -127,6 +127,11 @@ int cshims_copy_guarded(void *_Nonnull dst, const void *_Nonnull src, uint64_t c
 int cshims_pin_self(int cpu);
 /// How many CPUs the calling thread may run on (sched_getaffinity), -1 on error.
 int cshims_allowed_cpus(void);
+/// A CPU mask (cpu_set_t's 1024 bits), to give a thread the mask the process started with.
+typedef struct { unsigned long bits[16]; } cshims_cpu_mask;
+/// The calling thread's mask into *mask / the calling thread's mask from *mask; 0 or -1 (errno).
+int cshims_get_mask(cshims_cpu_mask *mask);
+int cshims_set_mask(const cshims_cpu_mask *mask);
 
 // MARK: ending an attach session
 

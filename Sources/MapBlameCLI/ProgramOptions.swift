@@ -31,7 +31,7 @@ struct TracingOptions: ParsableArguments {
 struct ProgramOptions: ParsableArguments {
     @OptionGroup var tracing: TracingOptions
 
-    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run mapblame and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program.", valueName: "N"))
+    @Option(name: .customLong("cpu"), help: ArgumentHelp("Run the tracer and the program on CPU N only: much cheaper stops for mapping-heavy programs, less parallelism for the program (the idle-priority symbol prefetch keeps mapblame's other CPUs).", valueName: "N"))
     var cpu: Int32?
 
     @Flag(name: .customLong("no-aslr"), help: "Disable address-space randomization for the program (reproducible addresses).")

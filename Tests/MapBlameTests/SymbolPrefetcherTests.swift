@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CShims
 @testable import MapBlame
 
 /// The background symbolization of `run` and `attach`: the frames of every new stack are
@@ -51,6 +52,22 @@ import Testing
         #expect(prefetcher.prepared == 1, "libc once, [vdso] (no file) never")
     }
 
+    @Test("The worker runs on the CPUs mapblame started with, even when the tracing thread is pinned")
+    func workerKeepsStartMask() throws {
+        let before = Self.allowedCPUs(task: "self")
+        let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
+        var saved = cshims_cpu_mask()
+        #expect(cshims_get_mask(&saved) == 0)
+        #expect(cshims_pin_self(0) == 0)  // as --cpu 0 does; the worker is started from this thread
+        prefetcher.codeMapped(SymbolizerTests.libc)
+        #expect(cshims_set_mask(&saved) == 0)
+        prefetcher.waitUntilIdle()
+        let idleThreads = Self.threads().filter { $0.policy == Self.schedIdle }
+        _ = prefetcher.finish()
+        #expect(!idleThreads.isEmpty)
+        for thread in idleThreads { #expect(thread.cpus == before, "worker \(thread.tid): \(thread.cpus) vs \(before)") }
+    }
+
     @Test("finish before any stack, and enqueue after finish, do nothing")
     func finishEarly() {
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
@@ -62,15 +79,28 @@ import Testing
 
     static let schedIdle = 5
 
+    /// Each thread of this process: its id, scheduling policy and Cpus_allowed_list.
+    static func threads() -> [(tid: String, policy: Int?, cpus: String?)] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.map { tid in (tid, policy(task: tid), allowedCPUs(task: "self/task/\(tid)")) }
+    }
+
+    static func allowedCPUs(task: String) -> String? {
+        guard let status = try? String(contentsOfFile: "/proc/\(task)/status", encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+            .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    static func policy(task tid: String) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 38 ? Int(fields[38]) : nil  // fields[0] is field 3 (state)
+    }
+
     /// The scheduling policy (field 41 of stat) of each thread of this process (tests run in
     /// parallel, so only what a policy says is checked, not how many threads there are).
     static func schedulingPolicies() -> [Int] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.compactMap { tid in
-            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 38 ? Int(fields[38]) : nil  // fields[0] is field 3 (state)
-        }
+        threads().compactMap(\.policy)
     }
 }

@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// Symbolizes the frames of each new stack on a background thread while the program runs, and
@@ -7,7 +8,8 @@ import Glibc
 /// whole); here it overlaps with the program instead of following it.
 ///
 /// The thread runs under SCHED_IDLE, so it only takes CPU time that the program and the tracer
-/// leave idle, and with every signal blocked, so the tracer's own signals (the attach tick, the
+/// leave idle, on the CPUs mapblame was started with (with `--cpu N` too: it does not need to share
+/// the program's CPU for cheap stops, as the tracing thread does), and with every signal blocked, so the tracer's own signals (the attach tick, the
 /// shielded SIGINT) still reach the tracing thread. It is started by the first stack, after the
 /// program was spawned. `finish` stops it between two frames and hands the Symbolizer back: frames
 /// not reached yet are symbolized by the report as usual. The symbolizer is only ever used by one
@@ -34,12 +36,18 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     /// The worker is symbolizing a batch taken off `pending`.
     private var busy = false
     private var thread: pthread_t?
+    /// The CPU mask mapblame had when this was made: the worker's, even once `--cpu` has pinned
+    /// the tracing thread (whose mask a new thread would inherit) to the program's CPU.
+    private var startMask = cshims_cpu_mask()
+    private let hasStartMask: Bool
+
     /// Frames symbolized and files opened ahead by the worker (read after `finish`).
     public private(set) var prefetched = 0
     public private(set) var prepared = 0
 
     public init(symbolizer: Symbolizer) {
         self.symbolizer = symbolizer
+        hasStartMask = cshims_get_mask(&startMask) == 0
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
     }
@@ -144,6 +152,7 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     private func work() {
         var idle = sched_param()
         _ = sched_setscheduler(0, Self.schedIdle, &idle)
+        if hasStartMask { _ = cshims_set_mask(&startMask) }
         pthread_mutex_lock(lock)
         while true {
             while pending.isEmpty && ahead.isEmpty && !stopping { pthread_cond_wait(wake, lock) }
