@@ -15,8 +15,7 @@ public struct SmapsUsage: Sendable, Equatable {
         var result: [UInt64: SmapsUsage] = [:]
         var current: UInt64?
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" "),
-                  !line[..<colon].contains("-") else {
+            guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(where: { $0 == " " || $0 == "-" }) else {
                 let entry = try MapsEntry(parsing: line, lineNumber: i + 1)
                 current = entry.start
                 result[entry.start] = SmapsUsage()
@@ -26,8 +25,8 @@ public struct SmapsUsage: Sendable, Equatable {
                 throw ProcfsParseError(line: i + 1, text: String(line), reason: "field before any region")
             }
             let key = line[..<colon]
+            guard key == "Rss" || key == "Anonymous" || key == "Swap" else { continue }  // ~20 other fields
             let value = line[line.index(after: colon)...].split(separator: " ")
-            guard key == "Rss" || key == "Anonymous" || key == "Swap" else { continue }
             guard let number = value.first.flatMap({ UInt64($0) }) else {
                 throw ProcfsParseError(line: i + 1, text: String(line), reason: "bad \(key) value")
             }
