@@ -24,10 +24,26 @@ typedef struct {
     unsigned char pages[CACHED_PAGES][PAGE];
 } walk_context;
 
+// A code mapping with its own _UPT handle. A _UPT handle caches the ELF image and unwind table of
+// one module, and on an address outside it reads /proc/PID/maps and maps the next module's file:
+// with one handle, a stack through libc, the program and libc again did that at every new return
+// address (58 reads of /proc/PID/maps for one gcc -c). One handle per module does it once.
+#define MODULE_SLOTS 16
+
+typedef struct {
+    uint64_t start, end;  // the mapping, from the tracer's model
+    void *upt;            // NULL: free slot
+    pid_t tid;            // the thread whose /proc entries the handle reads
+} module_slot;
+
 // One per traced address space, with its walk context: no allocation per backtrace.
 struct cshims_unwinder {
     unw_addr_space_t as;
     walk_context walk;
+    module_slot modules[MODULE_SLOTS];
+    int next_module;  // the slot reused next when all are taken
+    cshims_mapping_lookup lookup;  // for the walk in progress
+    void *lookup_context;
 };
 
 // libunwind as Debian builds it (1.6.2, --enable-block-signals) brackets every lock of its caches
@@ -93,8 +109,42 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
     return read_word(current, addr, val);
 }
 
+static __thread cshims_unwinder *current_unwinder;
+
+// The handle of the module containing ip: the slot of its mapping, or a new one (the oldest slot
+// is given up when all are taken). NULL when the tracer knows no mapping there.
+static module_slot *module_for(cshims_unwinder *u, unw_word_t ip) {
+    uint64_t start, end;
+    if (!u->lookup || u->lookup(u->lookup_context, ip, &start, &end) != 0) return NULL;
+    for (int i = 0; i < MODULE_SLOTS; i++) {
+        if (u->modules[i].upt && u->modules[i].start == start && u->modules[i].end == end) return &u->modules[i];
+    }
+    module_slot *slot = &u->modules[u->next_module];
+    u->next_module = (u->next_module + 1) % MODULE_SLOTS;
+    if (slot->upt) _UPT_destroy(slot->upt);
+    slot->upt = _UPT_create(current->tid);
+    if (!slot->upt) return NULL;
+    slot->start = start;
+    slot->end = end;
+    slot->tid = current->tid;
+    return slot;
+}
+
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
-    return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
+    module_slot *slot = module_for(current_unwinder, ip);
+    if (!slot) return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
+    int rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
+    if (rc < 0 && slot->tid != current->tid) {  // the thread that opened it may be gone
+        _UPT_destroy(slot->upt);
+        slot->upt = _UPT_create(current->tid);
+        slot->tid = current->tid;
+        if (!slot->upt) {
+            slot->start = slot->end = 0;
+            return rc;
+        }
+        rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
+    }
+    return rc;
 }
 static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg) {
     _UPT_put_unwind_info(as, pi, UPT(arg));
@@ -166,7 +216,16 @@ cshims_unwinder *cshims_unwinder_create(void) {
     return u;
 }
 
+static void forget_modules(cshims_unwinder *u) {
+    for (int i = 0; i < MODULE_SLOTS; i++) {
+        if (u->modules[i].upt) _UPT_destroy(u->modules[i].upt);
+        u->modules[i] = (module_slot){0};
+    }
+    u->next_module = 0;
+}
+
 void cshims_unwinder_destroy(cshims_unwinder *u) {
+    forget_modules(u);
     if (u->walk.upt) _UPT_destroy(u->walk.upt);
     unw_destroy_addr_space(u->as);
     free(u);
@@ -174,11 +233,13 @@ void cshims_unwinder_destroy(cshims_unwinder *u) {
 
 void cshims_unwinder_flush(cshims_unwinder *u) {
     unw_flush_cache(u->as, 0, 0);
+    forget_modules(u);  // their handles hold the images of the code that was unmapped
     if (u->walk.upt) _UPT_destroy(u->walk.upt);  // it may hold the ELF image of unmapped code
     u->walk.upt = NULL;
 }
 
-int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max) {
+int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max,
+                     cshims_mapping_lookup lookup, void *context) {
     walk_context *c = &u->walk;
     if (!c->upt || c->tid != tid) {  // the _UPT fallbacks (registers, ELF images) name the thread
         if (c->upt) _UPT_destroy(c->upt);
@@ -190,6 +251,9 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
     c->next_slot = 0;
     memset(c->page_valid, 0, sizeof c->page_valid);  // the tracee ran since the last walk
     current = c;
+    current_unwinder = u;
+    u->lookup = lookup;
+    u->lookup_context = context;
     inside_backtrace = 1;
     unw_cursor_t cursor;
     int n = 0;
@@ -204,5 +268,8 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
 done:
     inside_backtrace = 0;
     current = NULL;
+    current_unwinder = NULL;
+    u->lookup = NULL;
+    u->lookup_context = NULL;
     return n > 0 ? n : (rc < 0 ? rc : 0);
 }

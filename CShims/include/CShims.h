@@ -105,12 +105,20 @@ void cshims_unwinder_destroy(cshims_unwinder *_Nonnull u);
 /// Forget cached unwind info (after exec, or when code was unmapped).
 void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
 
+/// The mapping [*start, *end) that contains `ip`, from the tracer's model of the address space:
+/// 0, or -1 when no mapping does. `context` is the one given to cshims_backtrace.
+typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint64_t *_Nonnull start,
+                                     uint64_t *_Nonnull end);
+
 /// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
 /// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
 /// instruction pointers (the first is the current IP, later ones return addresses). Returns the
 /// number stored, or a negative libunwind error if not even the first frame could be read.
+/// `lookup` (may be NULL) names the code mapping of an address, so that each module keeps its
+/// own unwind table across backtraces instead of one table for the whole address space.
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
-                     uint64_t *_Nonnull ips, int max);
+                     uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nullable lookup,
+                     void *_Nullable context);
 
 // MARK: memory of another process
 
@@ -130,8 +138,8 @@ int cshims_allowed_cpus(void);
 /// A CPU mask (cpu_set_t's 1024 bits), to give a thread the mask the process started with.
 typedef struct { unsigned long bits[16]; } cshims_cpu_mask;
 /// The calling thread's mask into *mask / the calling thread's mask from *mask; 0 or -1 (errno).
-int cshims_get_mask(cshims_cpu_mask *mask);
-int cshims_set_mask(const cshims_cpu_mask *mask);
+int cshims_get_mask(cshims_cpu_mask *_Nonnull mask);
+int cshims_set_mask(const cshims_cpu_mask *_Nonnull mask);
 
 // MARK: ending an attach session
 

@@ -381,12 +381,24 @@ public final class Tracer {
         }
     }
 
+    /// The model's mapping containing an address, for the unwinder's per-module tables (the
+    /// context is the SpaceState being unwound).
+    private static let mappingOf: cshims_mapping_lookup = { context, ip, start, end in
+        guard let context else { return -1 }
+        let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
+        guard let segment = space.model.map.segment(containing: ip) else { return -1 }
+        start.pointee = segment.range.lowerBound
+        end.pointee = segment.range.upperBound
+        return 0
+    }
+
     private func backtrace(_ task: TaskState, regs: cshims_regs) -> Int {
         let model = task.process.space.model
         var count = 0
         if options.maxFrames > 0, let u = task.process.space.unwinder {
             var registers = regs
-            count = Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames)))
+            let space = Unmanaged.passUnretained(task.process.space).toOpaque()
+            count = Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf, space))
         }
         if count <= 0 {
             ips[0] = regs.rip
