@@ -1,7 +1,8 @@
 // libunwind remote unwinding of a stopped tracee. The stock _UPT accessors are used for
 // everything except memory reads, which go through process_vm_readv with a small page cache that
-// lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes), and the registers the
-// tracer already read at the stop.
+// lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes), the registers the
+// tracer already read at the stop, and the unwind tables, looked up through one _UPT handle per
+// code mapping so that each module's table stays loaded across backtraces.
 #include "CShims.h"
 
 #include <errno.h>
