@@ -306,6 +306,8 @@ public final class Tracer {
             if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
                 cshims_unwinder_flush(u)
             }
+        } else if mayReplaceCode(call, args: args, space: space), let u = space.unwinder {
+            cshims_unwinder_flush(u)  // the unwinder's tables of that code would outlive it
         }
         if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
             record(task, call: call, args: args, result: 0, stack: stack, filePath: filePath)
@@ -378,6 +380,26 @@ public final class Tracer {
                 event.filePath = entry.path
             }
         default: break
+        }
+    }
+
+    /// Whether a MAP_FIXED mmap or an mremap reaches executable memory (munmap is checked with
+    /// the model's own unmap): code mapped over or moved, whose unwind tables must be forgotten.
+    private func mayReplaceCode(_ call: MappingSyscall, args: [UInt64], space: SpaceState) -> Bool {
+        var ranges: [(start: UInt64, length: UInt64)] = []
+        switch call {
+        case .mmap where args[3] & MemoryFlags.mapFixed != 0:
+            ranges = [(args[0], args[1])]
+        case .mremap:
+            ranges = [(args[0], args[1])]
+            if args[3] & MemoryFlags.mremapFixed != 0 { ranges.append((args[4], args[2])) }
+        default:
+            return false
+        }
+        return ranges.contains { start, length in
+            let (end, overflow) = start.addingReportingOverflow(MemoryFlags.pageUp(length))
+            guard !overflow, start < end else { return false }
+            return space.model.map.segments(in: start..<end).contains { $0.value.prot & MemoryFlags.protExec != 0 }
         }
     }
 
