@@ -15,16 +15,6 @@
 #define PAGE 4096u
 #define CACHED_PAGES 8
 
-typedef struct {
-    void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
-    pid_t tid;
-    const cshims_regs *regs;  // the registers at the stop, read once by the tracer
-    uint64_t page_addr[CACHED_PAGES];
-    int page_valid[CACHED_PAGES];
-    int next_slot;
-    unsigned char pages[CACHED_PAGES][PAGE];
-} walk_context;
-
 // A code mapping with its own _UPT handle. A _UPT handle caches the ELF image and unwind table of
 // one module, and on an address outside it reads /proc/PID/maps and maps the next module's file:
 // with one handle, a stack through libc, the program and libc again did that at every new return
@@ -37,14 +27,24 @@ typedef struct {
     pid_t tid;            // the thread whose /proc entries the handle reads
 } module_slot;
 
+typedef struct {
+    void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
+    pid_t tid;
+    const cshims_regs *regs;  // the registers at the stop, read once by the tracer
+    uint64_t page_addr[CACHED_PAGES];
+    int page_valid[CACHED_PAGES];
+    int next_slot;
+    unsigned char pages[CACHED_PAGES][PAGE];
+    module_slot modules[MODULE_SLOTS];  // kept across walks, like `upt`
+    int next_module;                    // the slot reused next when all are taken
+    cshims_mapping_lookup lookup;       // for the walk in progress
+    void *lookup_context;
+} walk_context;
+
 // One per traced address space, with its walk context: no allocation per backtrace.
 struct cshims_unwinder {
     unw_addr_space_t as;
     walk_context walk;
-    module_slot modules[MODULE_SLOTS];
-    int next_module;  // the slot reused next when all are taken
-    cshims_mapping_lookup lookup;  // for the walk in progress
-    void *lookup_context;
 };
 
 // libunwind as Debian builds it (1.6.2, --enable-block-signals) brackets every lock of its caches
@@ -110,39 +110,35 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
     return read_word(current, addr, val);
 }
 
-static __thread cshims_unwinder *current_unwinder;
+// (Re)opens a slot's handle for thread `tid`: 0, or -1 leaving the slot free.
+static int open_module(module_slot *slot, pid_t tid) {
+    if (slot->upt) _UPT_destroy(slot->upt);
+    slot->upt = _UPT_create(tid);
+    slot->tid = tid;
+    return slot->upt ? 0 : -1;
+}
 
 // The handle of the module containing ip: the slot of its mapping, or a new one (the oldest slot
 // is given up when all are taken). NULL when the tracer knows no mapping there.
-static module_slot *module_for(cshims_unwinder *u, unw_word_t ip) {
+static module_slot *module_for(walk_context *c, unw_word_t ip) {
     uint64_t start, end;
-    if (!u->lookup || u->lookup(u->lookup_context, ip, &start, &end) != 0) return NULL;
+    if (!c->lookup || c->lookup(c->lookup_context, ip, &start, &end) != 0) return NULL;
     for (int i = 0; i < MODULE_SLOTS; i++) {
-        if (u->modules[i].upt && u->modules[i].start == start && u->modules[i].end == end) return &u->modules[i];
+        if (c->modules[i].upt && c->modules[i].start == start && c->modules[i].end == end) return &c->modules[i];
     }
-    module_slot *slot = &u->modules[u->next_module];
-    u->next_module = (u->next_module + 1) % MODULE_SLOTS;
-    if (slot->upt) _UPT_destroy(slot->upt);
-    slot->upt = _UPT_create(current->tid);
-    if (!slot->upt) return NULL;
+    module_slot *slot = &c->modules[c->next_module];
+    c->next_module = (c->next_module + 1) % MODULE_SLOTS;
     slot->start = start;
     slot->end = end;
-    slot->tid = current->tid;
-    return slot;
+    return open_module(slot, c->tid) == 0 ? slot : NULL;
 }
 
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
-    module_slot *slot = module_for(current_unwinder, ip);
+    module_slot *slot = module_for(current, ip);
     if (!slot) return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
     int rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
-    if (rc < 0 && slot->tid != current->tid) {  // the thread that opened it may be gone
-        _UPT_destroy(slot->upt);
-        slot->upt = _UPT_create(current->tid);
-        slot->tid = current->tid;
-        if (!slot->upt) {
-            slot->start = slot->end = 0;
-            return rc;
-        }
+    // The thread that opened the handle may be gone: once more through this one.
+    if (rc < 0 && slot->tid != current->tid && open_module(slot, current->tid) == 0) {
         rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
     }
     return rc;
@@ -217,16 +213,16 @@ cshims_unwinder *cshims_unwinder_create(void) {
     return u;
 }
 
-static void forget_modules(cshims_unwinder *u) {
+static void forget_modules(walk_context *c) {
     for (int i = 0; i < MODULE_SLOTS; i++) {
-        if (u->modules[i].upt) _UPT_destroy(u->modules[i].upt);
-        u->modules[i] = (module_slot){0};
+        if (c->modules[i].upt) _UPT_destroy(c->modules[i].upt);
+        c->modules[i] = (module_slot){0};
     }
-    u->next_module = 0;
+    c->next_module = 0;
 }
 
 void cshims_unwinder_destroy(cshims_unwinder *u) {
-    forget_modules(u);
+    forget_modules(&u->walk);
     if (u->walk.upt) _UPT_destroy(u->walk.upt);
     unw_destroy_addr_space(u->as);
     free(u);
@@ -234,7 +230,7 @@ void cshims_unwinder_destroy(cshims_unwinder *u) {
 
 void cshims_unwinder_flush(cshims_unwinder *u) {
     unw_flush_cache(u->as, 0, 0);
-    forget_modules(u);  // their handles hold the images of the code that was unmapped
+    forget_modules(&u->walk);  // their handles hold the images of the code that was unmapped
     if (u->walk.upt) _UPT_destroy(u->walk.upt);  // it may hold the ELF image of unmapped code
     u->walk.upt = NULL;
 }
@@ -251,10 +247,9 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
     c->regs = regs;
     c->next_slot = 0;
     memset(c->page_valid, 0, sizeof c->page_valid);  // the tracee ran since the last walk
+    c->lookup = lookup;
+    c->lookup_context = context;
     current = c;
-    current_unwinder = u;
-    u->lookup = lookup;
-    u->lookup_context = context;
     inside_backtrace = 1;
     unw_cursor_t cursor;
     int n = 0;
@@ -269,8 +264,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
 done:
     inside_backtrace = 0;
     current = NULL;
-    current_unwinder = NULL;
-    u->lookup = NULL;
-    u->lookup_context = NULL;
+    c->lookup = NULL;
+    c->lookup_context = NULL;
     return n > 0 ? n : (rc < 0 ? rc : 0);
 }

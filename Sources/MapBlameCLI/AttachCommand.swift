@@ -47,9 +47,7 @@ struct AttachCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            var options = TraceOptions()
-            options.syncTrace = outputs.trace != nil
-            recorded = try tracing.tracing(prefetcher.observing(options)) { (options) throws(RecordError) in
+            recorded = try tracing.tracing(outputs.recording(TraceOptions(), prefetcher: prefetcher)) { (options) throws(RecordError) in
                 try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
             }
         } catch {

@@ -59,13 +59,11 @@ struct ProgramOptions: ParsableArguments {
         }
     }
 
-    /// Records the program into `path` (nil: the default name), with the progress line when wanted.
-    /// `prefetcher` is told each new stack and each file mapped as code; a `temporary` trace is
-    /// not fsynced.
-    func record(to path: String?, prefetcher: SymbolPrefetcher? = nil, temporary: Bool = false) throws(RecordError) -> RecordResult {
-        var options = TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu)
-        options.syncTrace = !temporary
-        return try tracing.tracing(prefetcher?.observing(options) ?? options) { (options) throws(RecordError) in
+    /// Records the program into `path` (nil: the default name), with the progress line when wanted
+    /// and the options `configure` adds (`ReportOutputs.recording`).
+    func record(to path: String?, configure: (TraceOptions) -> TraceOptions = { $0 }) throws(RecordError) -> RecordResult {
+        let options = configure(TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu))
+        return try tracing.tracing(options) { (options) throws(RecordError) in
             try Recorder.record(command: command, options: options, to: path)
         }
     }

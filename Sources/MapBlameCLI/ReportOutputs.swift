@@ -25,9 +25,19 @@ struct ReportOutputs: ParsableArguments {
         }
     }
 
+    /// `options` for recording the trace these reports will read: `prefetcher` told each new stack
+    /// and each file mapped as code, and no fsync at the end unless --trace keeps the trace (else it
+    /// is read once and deleted).
+    func recording(_ options: TraceOptions, prefetcher: SymbolPrefetcher) -> TraceOptions {
+        var options = prefetcher.observing(options)
+        options.syncTrace = trace != nil
+        return options
+    }
+
     /// Reports a trace just recorded (`run`, `attach`) with the symbolizer that prefetched its
-    /// symbols: every report asked for, then the --verify check. The trace is deleted once read unless --trace keeps it. Exits 1 (after the reports)
-    /// if the trace could not be written completely.
+    /// symbols: every report asked for, then the --verify check. The trace is deleted once read
+    /// unless --trace keeps it. Exits 1 (after the reports) if the trace could not be written
+    /// completely.
     func report(_ recorded: RecordResult, analysis: AnalysisOptions, symbolizer: Symbolizer, programStatus: Int32?,
                 text: (String) -> Void) {
         if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let recorded: RecordResult
         do {
-            recorded = try program.record(to: path, prefetcher: prefetcher, temporary: outputs.trace == nil)
+            recorded = try program.record(to: path) { outputs.recording($0, prefetcher: prefetcher) }
         } catch {
             Diagnostics.fail(error.description, status: error.exitStatus)
         }

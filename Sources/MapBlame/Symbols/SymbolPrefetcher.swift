@@ -3,19 +3,20 @@ import Glibc
 
 /// Symbolizes the frames of each new stack on a background thread while the program runs, and
 /// opens ahead the files it maps as code, so the report that follows a `run` or an `attach` finds
-/// most of its symbols done. Opening a module's
-/// DWARF is the report's largest fixed cost (libc6-dbg's compressed debug sections are inflated
-/// whole); here it overlaps with the program instead of following it.
+/// most of its symbols done. Opening a module's DWARF is the report's largest fixed cost
+/// (libc6-dbg's compressed debug sections are inflated whole); here it overlaps with the program
+/// instead of following it.
 ///
 /// The thread runs under SCHED_IDLE, so it only takes CPU time that the program and the tracer
-/// leave idle, on the CPUs mapblame was started with (with `--cpu N` too: it does not need to share
-/// the program's CPU for cheap stops, as the tracing thread does), and with every signal blocked, so the tracer's own signals (the attach tick, the
-/// shielded SIGINT) still reach the tracing thread. It is started by the first stack, after the
-/// program was spawned. `finish` stops it between two frames and hands the Symbolizer back: frames
-/// not reached yet are symbolized by the report as usual. The symbolizer is only ever used by one
-/// thread at a time: the worker until `finish` has joined it, the caller after.
+/// leave idle; on the CPUs mapblame was started with (with `--cpu N` too: unlike the tracing
+/// thread, it gains nothing from sharing the program's CPU); and with every signal blocked, so the
+/// tracer's own signals (the attach tick, the shielded SIGINT) still reach the tracing thread. It is
+/// started by the first stack or code mapping, after the program was spawned. `finish` stops it
+/// after the job it is on and hands the Symbolizer back: frames not reached yet are symbolized by
+/// the report as usual. The symbolizer is only ever used by one thread at a time: the worker until
+/// `finish` has joined it, the caller after.
 public final class SymbolPrefetcher: @unchecked Sendable {
-    private struct Work {
+    private struct Frame {
         let path: String
         let fileOffset: UInt64
         let isReturnAddress: Bool
@@ -25,7 +26,7 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Guarded by `lock`.
-    private var pending: [Work] = []
+    private var pending: [Frame] = []
     /// Files mapped as code, opened ahead (`Symbolizer.prepare`) when no frame is waiting: a
     /// program whose first libc frame comes at its exit (a printf's buffer) still finds libc's
     /// DWARF ready. At most `aheadLimit` of them, the first mapped, each once.
@@ -33,21 +34,21 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     private var aheadSeen: Set<String> = []
     static let aheadLimit = 64
     private var stopping = false
-    /// The worker is symbolizing a batch taken off `pending`.
+    /// The worker is on a job taken off `pending` or `ahead`.
     private var busy = false
     private var thread: pthread_t?
-    /// The CPU mask mapblame had when this was made: the worker's, even once `--cpu` has pinned
-    /// the tracing thread (whose mask a new thread would inherit) to the program's CPU.
-    private var startMask = cshims_cpu_mask()
-    private let hasStartMask: Bool
+    /// The CPU mask mapblame had when this was made (nil if unreadable): the worker's, even once
+    /// `--cpu` has pinned the tracing thread (whose mask a new thread would inherit).
+    private var startMask: cshims_cpu_mask?
 
     /// Frames symbolized and files opened ahead by the worker (read after `finish`).
-    public private(set) var prefetched = 0
-    public private(set) var prepared = 0
+    private(set) var prefetched = 0
+    private(set) var prepared = 0
 
     public init(symbolizer: Symbolizer) {
         self.symbolizer = symbolizer
-        hasStartMask = cshims_get_mask(&startMask) == 0
+        var mask = cshims_cpu_mask()
+        if cshims_get_mask(&mask) == 0 { startMask = mask }
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
     }
@@ -76,16 +77,15 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     }
 
     /// Queues the frames of a stack seen for the first time (called by the tracing thread).
-    public func enqueue(_ frames: [Frame]) {
+    public func enqueue(_ frames: [MapBlame.Frame]) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         guard !stopping else { return }
         for (position, frame) in frames.enumerated() {
             guard let module = frame.module, module.hasPrefix("/") else { continue }
-            pending.append(Work(path: module, fileOffset: frame.fileOffset, isReturnAddress: position > 0))
+            pending.append(Frame(path: module, fileOffset: frame.fileOffset, isReturnAddress: position > 0))
         }
-        if thread == nil { startThread() }
-        pthread_cond_broadcast(wake)
+        wakeWorker()
     }
 
     /// Queues a file mapped executable, to be opened ahead (called by the tracing thread).
@@ -95,16 +95,13 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         guard !stopping, path.hasPrefix("/"), aheadSeen.count < Self.aheadLimit,
               aheadSeen.insert(path).inserted else { return }
         ahead.append(path)
-        if thread == nil { startThread() }
-        pthread_cond_broadcast(wake)
+        wakeWorker()
     }
 
-    /// Stops the worker (after the frame it is on) and returns the symbolizer with what it cached.
+    /// Stops the worker (after the job it is on) and returns the symbolizer with what it cached.
     public func finish() -> Symbolizer {
         pthread_mutex_lock(lock)
-        stopping = true
-        pending.removeAll()
-        ahead.removeAll()
+        stop()
         let running = thread
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(lock)
@@ -126,6 +123,19 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         pthread_mutex_unlock(lock)
     }
 
+    /// With `lock` held: no more jobs, queued ones dropped.
+    private func stop() {
+        stopping = true
+        pending.removeAll()
+        ahead.removeAll()
+    }
+
+    /// With `lock` held: starts the worker at the first job, else tells it there is one.
+    private func wakeWorker() {
+        if thread == nil { startThread() }
+        pthread_cond_broadcast(wake)
+    }
+
     /// With `lock` held. A thread that cannot be created leaves the work to the report.
     private func startThread() {
         var all = sigset_t(), previous = sigset_t()
@@ -143,42 +153,33 @@ public final class SymbolPrefetcher: @unchecked Sendable {
             thread = created
         } else {
             Unmanaged<SymbolPrefetcher>.fromOpaque(context).release()
-            stopping = true
-            pending.removeAll()
-            ahead.removeAll()
+            stop()
         }
     }
 
+    /// The worker: one job at a time, the frames of stacks before the files to open ahead, until
+    /// `finish`.
     private func work() {
         var idle = sched_param()
         _ = sched_setscheduler(0, Self.schedIdle, &idle)
-        if hasStartMask { _ = cshims_set_mask(&startMask) }
+        if var mask = startMask { _ = cshims_set_mask(&mask) }
         pthread_mutex_lock(lock)
         while true {
             while pending.isEmpty && ahead.isEmpty && !stopping { pthread_cond_wait(wake, lock) }
             if stopping { break }
-            if pending.isEmpty {
-                let path = ahead.removeFirst()
-                busy = true
-                pthread_mutex_unlock(lock)
+            let frame = pending.popLast()
+            let path = frame == nil ? ahead.removeFirst() : nil
+            busy = true
+            pthread_mutex_unlock(lock)
+            if let frame {
+                _ = symbolizer.symbolizeInlined(path: frame.path, fileOffset: frame.fileOffset,
+                                                isReturnAddress: frame.isReturnAddress)
+                prefetched += 1
+            } else if let path {
                 symbolizer.prepare(path: path)
                 prepared += 1
-                pthread_mutex_lock(lock)
-                busy = false
-                pthread_cond_broadcast(wake)
-                continue
             }
-            let batch = pending
-            pending.removeAll(keepingCapacity: true)
-            busy = true
-            for item in batch {
-                pthread_mutex_unlock(lock)
-                _ = symbolizer.symbolizeInlined(path: item.path, fileOffset: item.fileOffset,
-                                                isReturnAddress: item.isReturnAddress)
-                prefetched += 1
-                pthread_mutex_lock(lock)
-                if stopping { break }
-            }
+            pthread_mutex_lock(lock)
             busy = false
             pthread_cond_broadcast(wake)
         }

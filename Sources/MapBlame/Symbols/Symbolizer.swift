@@ -108,14 +108,8 @@ public final class Symbolizer {
     /// For probe addresses around the symbols of a module's table, the index's answer and
     /// libdwfl's (tests).
     func compareSymbolTable(path: String) -> [(address: UInt64, indexed: String?, libdwfl: String?)] {
-        guard let session = session(for: path) else { return [] }
-        let probes = session.symbolProbeAddresses
-
-        let stride = max(1, probes.count / 5 / 1_500)
-        return probes.enumerated().filter { ($0.offset / 5) % stride == 0 }.map(\.element).map {
-            let answers = session.symbolTableAnswers(atELFAddress: $0)
-            return ($0, answers.indexed, answers.libdwfl)
-        }
+        // libdwfl's answer scans the whole table: the probes of about 1,500 symbols are enough.
+        session(for: path)?.symbolTableComparison(symbols: 1_500) ?? []
     }
 
     /// Opens a module and reads its DWARF index and symbol table now, so that its lookups are quick
@@ -391,25 +385,25 @@ private final class ModuleSession {
         symbols.name(at: address).map { Demangler.demangle(String(cString: $0)) }
     }
 
+    /// The index's answer and libdwfl's own (which scans the whole table) at the probe addresses of
+    /// about `symbols` symbols spread over the table, by ELF address (tests).
+    func symbolTableComparison(symbols wanted: Int) -> [(address: UInt64, indexed: String?, libdwfl: String?)] {
+        let probes = symbols.probeAddresses  // five per symbol
+        let stride = max(1, probes.count / 5 / wanted)
+        return probes.enumerated().filter { ($0.offset / 5) % stride == 0 }.map { _, address in
+            (address &- mainBias, symbols.name(at: address).map { String(cString: $0) },
+             libdwflSymbolName(at: address).map { String(cString: $0) })
+        }
+    }
 
-    /// libdwfl's own answer, which scans the whole table (tests). A sized symbol that does not
-    /// contain the address is rejected (libdwfl 0.188 already refuses those).
-    func libdwflSymbolName(at address: Dwarf_Addr) -> UnsafePointer<CChar>? {
+    /// libdwfl's answer. A sized symbol that does not contain the address is rejected (libdwfl
+    /// 0.188 already refuses those; this guards other versions).
+    private func libdwflSymbolName(at address: Dwarf_Addr) -> UnsafePointer<CChar>? {
         var offset: GElf_Off = 0
         var sym = GElf_Sym()
         guard let name = dwfl_module_addrinfo(module, address, &offset, &sym, nil, nil, nil) else { return nil }
         return sym.st_size > 0 && offset >= sym.st_size ? nil : name
     }
-
-    /// The answer through the index and libdwfl's alone, for an ELF address (tests).
-    func symbolTableAnswers(atELFAddress elfAddress: UInt64) -> (indexed: String?, libdwfl: String?) {
-        let address = elfAddress &+ mainBias
-        return (symbols.name(at: address).map { String(cString: $0) },
-                libdwflSymbolName(at: address).map { String(cString: $0) })
-    }
-
-    /// Addresses around every symbol of the table (tests): start, middle, last byte, end.
-    var symbolProbeAddresses: [UInt64] { symbols.probeAddresses.map { $0 &- mainBias } }
 }
 
 /// State of a dwarf_getfuncs search for the first (outermost) function DIE containing an address.

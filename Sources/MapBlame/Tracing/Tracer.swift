@@ -358,7 +358,7 @@ public final class Tracer {
         }
         writer.append(.event(event))
         if let path = event.filePath, let codeMapped = options.codeMapped, event.syscall == .mmap, !event.failed,
-           event.args[2] & UInt64(PROT_EXEC) != 0 {
+           event.args[2] & MemoryFlags.protExec != 0 {
             codeMapped(path)
         }
         process.space.model.apply(event)
@@ -397,9 +397,8 @@ public final class Tracer {
             return false
         }
         return ranges.contains { start, length in
-            let (end, overflow) = start.addingReportingOverflow(MemoryFlags.pageUp(length))
-            guard !overflow, start < end else { return false }
-            return space.model.map.segments(in: start..<end).contains { $0.value.prot & MemoryFlags.protExec != 0 }
+            guard let range = space.model.span(start, length) else { return false }  // EINVAL: replaces nothing
+            return space.model.map.segments(in: range).contains { $0.value.prot & MemoryFlags.protExec != 0 }
         }
     }
 
