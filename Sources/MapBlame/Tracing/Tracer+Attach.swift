@@ -123,9 +123,7 @@ extension Tracer {
         for task in tasks.values where task.held && !task.departed && !task.process.liveTids.isEmpty {
             let process = task.process
             guard seen.insert(process.pid).inserted else { continue }
-            let dir = "/proc/\(process.pid)/task/\(task.tid)"
-            writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("\(dir)/maps") ?? "",
-                                    smaps: ProcFile.read("\(dir)/smaps") ?? ""))
+            appendSnapshot(pid: process.pid, from: "/proc/\(process.pid)/task/\(task.tid)")
             writer.append(.detach(pid: process.pid))
         }
         for task in tasks.values {

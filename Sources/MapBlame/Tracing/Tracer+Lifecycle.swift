@@ -90,8 +90,7 @@ extension Tracer {
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
             process.leaveSpace()
-            writer.append(.snapshot(pid: process.pid, maps: ProcFile.read("/proc/\(task.tid)/maps") ?? "",
-                                    smaps: ProcFile.read("/proc/\(task.tid)/smaps") ?? ""))
+            appendSnapshot(pid: process.pid, from: "/proc/\(task.tid)")
             writer.flush()
         }
         task.pending = nil
@@ -109,5 +108,11 @@ extension Tracer {
         writer.append(.exit(pid: task.process.pid, status: status))
         writer.flush()
         if tid == rootPid { rootExit = status }
+    }
+
+    /// A process's final map and memory use, read through `dir` (the /proc directory of one of its
+    /// threads, stopped): the snapshot record the join reads.
+    func appendSnapshot(pid: Int32, from dir: String) {
+        writer.append(.snapshot(pid: pid, maps: ProcFile.read("\(dir)/maps") ?? "", smaps: ProcFile.read("\(dir)/smaps") ?? ""))
     }
 }
