@@ -66,6 +66,7 @@ static void child(const char *path, char *const argv[], char *const envp[], int 
     if ((flags & cshims_spawn_no_aslr) && personality(ADDR_NO_RANDOMIZE) < 0)
         report_and_exit(fd, cshims_stage_personality);
     if (flags & cshims_spawn_own_group) setpgid(0, 0);
+    if ((flags & cshims_spawn_stdout_to_stderr) && dup2(2, 1) < 0) report_and_exit(fd, cshims_stage_exec);
     // Wait here for the tracer to PTRACE_SEIZE us with PTRACE_O_TRACESECCOMP: a filtered call with
     // no tracer option set would fail with ENOSYS.
     raise(SIGSTOP);

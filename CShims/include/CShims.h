@@ -77,6 +77,8 @@ enum {
     cshims_spawn_default_sigint = 2,
     /// The child leads a new process group (an in-process tracer waits on that group only).
     cshims_spawn_own_group = 4,
+    /// The child's stdout is its stderr (mapblame writes an output to standard output).
+    cshims_spawn_stdout_to_stderr = 8,
 };
 
 /// Forks a child that stops itself with SIGSTOP, then installs the seccomp filter that traps only

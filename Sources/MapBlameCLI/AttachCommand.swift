@@ -37,25 +37,29 @@ struct AttachCommand: ParsableCommand {
 
     mutating func validate() throws {
         guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
+        try OutputChecks.validate(outputs.named, standardOutput: outputs.output == nil ? "the text report" : nil)
         if let duration, !(duration > 0 && duration <= 1e9) {
             throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
         }
     }
 
     func run() throws {
-        let path = outputs.trace ?? TemporaryFile.path(suffix: ".trace")
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        let recorded: RecordResult
+        let recorded: RecordResult, temporary: Bool
         do {
-            recorded = try tracing.tracing(outputs.recording(TraceOptions(), prefetcher: prefetcher)) { (options) throws(RecordError) in
-                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: path)
+            let trace = try outputs.traceFile()
+            temporary = trace.temporary
+            let options = outputs.recording(TraceOptions(), prefetcher: prefetcher, temporary: trace.temporary)
+            recorded = try tracing.tracing(options) { (options) throws(RecordError) in
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: trace.file)
             }
-        } catch {
-            if outputs.trace == nil { unlink(path) }
+        } catch let error as RecordError {
             Diagnostics.fail(error.description, status: error.exitStatus)
+        } catch {
+            Diagnostics.fail("\(error)", status: 1)
         }
-        outputs.report(recorded, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) {
-            print($0, terminator: "")
+        outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
+            do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { Diagnostics.fail(error.description, status: 1) }
         }
     }
 }

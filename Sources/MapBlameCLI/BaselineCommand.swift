@@ -22,14 +22,14 @@ struct BaselineCommand: ParsableCommand {
     @OptionGroup var input: BaselineInputOptions
 
     mutating func validate() throws {
-        if let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+        try OutputChecks.validate([("--output", output)])
         if input.from == nil && input.command.isEmpty {
             throw ValidationError("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE")
         }
     }
 
     func run() throws {
-        var baseline = input.measure()
+        var baseline = input.measure(programStdoutToStderr: output == "-")
         baseline.tolerances.file = try tolerance.rule()
         do {
             try OutputFile.write(BaselineFile.render(baseline), to: output)

@@ -29,22 +29,25 @@ struct BaselineInputOptions: ParsableArguments {
 
     /// Measures `from`, the program, or (`fallbackCommand`) the baseline's own command. Exits 1 with
     /// one line on stderr when the input cannot be read or the program cannot be traced.
-    func measure(fallbackCommand: [String] = []) -> Baseline {
+    /// `programStdoutToStderr`: an output of mapblame's goes to standard output.
+    func measure(fallbackCommand: [String] = [], programStdoutToStderr: Bool = false) -> Baseline {
         if let from { return BaselineLoader.measure(path: from, debugDirs: debugDirs) }
         let program = command.isEmpty ? fallbackCommand : command
         guard !program.isEmpty else {
             Diagnostics.fail("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE", status: 2)
         }
-        let path = TemporaryFile.path(suffix: ".trace")
-        defer { unlink(path) }
+        var options = TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true)
+        options.programStdoutToStderr = programStdoutToStderr
         let recorded: RecordResult
         do {
-            recorded = try Recorder.record(command: program,
-                                           options: TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true),
-                                           to: path)
+            let trace = try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-", suffix: ".trace")
+            recorded = try Recorder.record(command: program, options: options, to: trace)
+        } catch let error as RecordError {
+            Diagnostics.fail(error.description, status: error.exitStatus == 1 ? 1 : error.exitStatus)
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            Diagnostics.fail("\(error)", status: 1)
         }
+        defer { unlink(recorded.path) }
         if let failure = recorded.writeFailure { Diagnostics.fail(failure.description, status: 1) }
         if recorded.status != .code(0) {
             Diagnostics.writeStderr("mapblame: note: the program exited with status \(recorded.status.shellStatus)\n")

@@ -35,7 +35,8 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var input: BaselineInputOptions
 
     mutating func validate() throws {
-        if let junit, let problem = FileChecks.outputProblem(junit) { throw ValidationError("\(junit): \(problem)") }
+        try OutputChecks.validate([("--junit", junit)], standardOutput: "the comparison table")
+        if update { try OutputChecks.validate([("--baseline", baseline)]) }
     }
 
     func run() throws {
@@ -47,7 +48,7 @@ struct CheckCommand: ParsableCommand {
             Diagnostics.fail("\(baseline): a baseline for another command (\(expected.command.joined(separator: " "))); "
                 + "record one for this command or use --update", status: 2)
         }
-        let current = input.measure(fallbackCommand: expected.command)
+        let current = input.measure(fallbackCommand: expected.command, programStdoutToStderr: true)
         var tolerances = expected.tolerances
         tolerances.commandLine = try tolerance.rule()
         let comparison = BaselineComparison(baseline: expected, current: current, tolerances: tolerances)

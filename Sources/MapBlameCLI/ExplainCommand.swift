@@ -30,12 +30,12 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("format"), help: "Output format: text or json (docs/json-report.md).")
     var format: Format = .text
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
     var output: String?
 
     mutating func validate() throws {
         guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
-        if let output, let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+        try OutputChecks.validate([("--output", output)])
     }
 
     func run() throws {
@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
         let text = format == .json ? JSONReporter.render(result.report)
             : ExplainTextReporter.render(result.report, stoppedMicroseconds: result.stoppedMicroseconds)
         do {
-            if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
+            try OutputFile.write(text, to: output ?? "-")
         } catch {
             Diagnostics.fail(error.description, status: 1)
         }

@@ -59,12 +59,12 @@ struct ProgramOptions: ParsableArguments {
         }
     }
 
-    /// Records the program into `path` (nil: the default name), with the progress line when wanted
+    /// Records the program into `output` (nil: the default name), with the progress line when wanted
     /// and the options `configure` adds (`ReportOutputs.recording`).
-    func record(to path: String?, configure: (TraceOptions) -> TraceOptions = { $0 }) throws(RecordError) -> RecordResult {
+    func record(to output: OutputFile?, configure: (TraceOptions) -> TraceOptions = { $0 }) throws(RecordError) -> RecordResult {
         let options = configure(TraceOptions(disableASLR: noASLR, shieldInterrupts: true, cpu: cpu))
         return try tracing.tracing(options) { (options) throws(RecordError) in
-            try Recorder.record(command: command, options: options, to: path)
+            try Recorder.record(command: command, options: options, to: output)
         }
     }
 }

@@ -14,27 +14,35 @@ struct RecordCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the trace to FILE.", valueName: "FILE"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the trace to FILE (- streams it to standard output; the program's own stdout then goes to stderr).", valueName: "FILE"))
     var output: String?
 
     @OptionGroup var program: ProgramOptions
 
     mutating func validate() throws {
-        if let output, let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+        try OutputChecks.validate([("--output", output)])
     }
 
     func run() throws {
         let recorded: RecordResult
         do {
-            recorded = try program.record(to: output)
-        } catch {
+            let file = try output.map(OutputFile.open)
+            recorded = try program.record(to: file) { options in
+                var options = options
+                options.programStdoutToStderr = output == "-"
+                return options
+            }
+        } catch let error as RecordError {
             Diagnostics.fail(error.description, status: error.exitStatus)
+        } catch {
+            Diagnostics.fail("\(error)", status: 1)
         }
         if let failure = recorded.writeFailure {
             Diagnostics.fail("\(failure.description) (what was written before is readable)", status: 1)
         }
-        Diagnostics.writeStderr("mapblame: trace written to \(recorded.path) (\(recorded.events) events, "
-            + "\(recorded.bytes) bytes); report it with: mapblame report \(recorded.path)\n")
+        let readable = output.map(OutputFile.isRegularFile) ?? true
+        Diagnostics.writeStderr("mapblame: trace written to \(output == "-" ? "standard output" : recorded.path) (\(recorded.events) events, "
+            + "\(recorded.bytes) bytes)" + (readable ? "; report it with: mapblame report \(recorded.path)" : "") + "\n")
         throw ExitCode(recorded.status.shellStatus)
     }
 }

@@ -28,13 +28,13 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")
     var weight: FoldedReporter.Weight = .bytes
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of stdout.", valueName: "FILE"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
     var output: String?
 
     @OptionGroup var analysis: AnalysisOptions
 
     mutating func validate() throws {
-        if let output, let problem = FileChecks.outputProblem(output) { throw ValidationError("\(output): \(problem)") }
+        try OutputChecks.validate([("--output", output)])
     }
 
     func run() throws {
@@ -52,7 +52,7 @@ struct ReportCommand: ParsableCommand {
         case .folded: text = FoldedReporter.render(report, weight: weight)
         }
         do {
-            if let output { try OutputFile.write(text, to: output) } else { print(text, terminator: "") }
+            try OutputFile.write(text, to: output ?? "-")
         } catch {
             Diagnostics.fail(error.description, status: 1)
         }

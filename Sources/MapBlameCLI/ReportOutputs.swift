@@ -2,9 +2,10 @@ import ArgumentParser
 import Glibc
 import MapBlame
 
-/// Where the reports of a trace just recorded go: shared by `run` and `attach`.
+/// Where the reports of a trace just recorded go: shared by `run` and `attach`. Every FILE may be
+/// `-` for standard output (README "Output files").
 struct ReportOutputs: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the text report to FILE.", valueName: "FILE"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the text report to FILE (- for standard output).", valueName: "FILE"))
     var output: String?
 
     @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (docs/json-report.md) to FILE.", valueName: "FILE"))
@@ -19,36 +20,48 @@ struct ReportOutputs: ParsableArguments {
     @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
+    var named: [(option: String, value: String?)] {
+        [("--output", output), ("--json", json), ("--html", html), ("--folded", folded), ("--trace", trace)]
+    }
+
     mutating func validate() throws {
-        for path in [output, json, html, folded, trace].compactMap({ $0 }) {
-            if let problem = FileChecks.outputProblem(path) { throw ValidationError("\(path): \(problem)") }
-        }
+        try OutputChecks.validate(named)
+    }
+
+    /// Where the trace is recorded: the --trace file itself when it is a regular file (the reports
+    /// read it back), else a temporary file (`temporary`), copied to --trace (standard output, a
+    /// FIFO, a device) once recorded, and removed once read.
+    func traceFile() throws(OutputError) -> (file: OutputFile, temporary: Bool) {
+        if let trace, OutputFile.isRegularFile(trace) { return (try OutputFile.open(trace), false) }
+        return (try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-", suffix: ".trace"), true)
     }
 
     /// `options` for recording the trace these reports will read: `prefetcher` told each new stack
-    /// and each file mapped as code, and no fsync at the end unless --trace keeps the trace (else it
-    /// is read once and deleted).
-    func recording(_ options: TraceOptions, prefetcher: SymbolPrefetcher) -> TraceOptions {
+    /// and each file mapped as code, no fsync at the end unless --trace keeps the trace in a file
+    /// (else it is read once and deleted), and the program's stdout on stderr when one of these
+    /// outputs is standard output.
+    func recording(_ options: TraceOptions, prefetcher: SymbolPrefetcher, temporary: Bool) -> TraceOptions {
         var options = prefetcher.observing(options)
-        options.syncTrace = trace != nil
+        options.syncTrace = !temporary
+        options.programStdoutToStderr = OutputChecks.usesStandardOutput(named.map(\.value))
         return options
     }
 
     /// Reports a trace just recorded (`run`, `attach`) with the symbolizer that prefetched its
-    /// symbols: every report asked for, then the --verify check. The trace is deleted once read
-    /// unless --trace keeps it. Exits 1 (after the reports) if the trace could not be written
-    /// completely.
-    func report(_ recorded: RecordResult, analysis: AnalysisOptions, symbolizer: Symbolizer, programStatus: Int32?,
-                text: (String) -> Void) {
+    /// symbols: every report asked for, then the --verify check. A `temporary` trace is first
+    /// copied to --trace if given, and deleted once read. Exits 1 (after the reports) if the trace
+    /// could not be written completely.
+    func report(_ recorded: RecordResult, temporary: Bool, analysis: AnalysisOptions, symbolizer: Symbolizer,
+                programStatus: Int32?, text: (String) -> Void) {
         if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
         let report: Report
         do {
+            defer { if temporary { unlink(recorded.path) } }
+            if temporary, let trace { try OutputFile.copy(recorded.path, to: trace) }
             report = try analysis.analyse(trace: recorded.path, symbolizer: symbolizer)
         } catch {
-            if trace == nil { unlink(recorded.path) }
-            Diagnostics.fail(error.description, status: 1)
+            Diagnostics.fail("\(error)", status: 1)
         }
-        if trace == nil { unlink(recorded.path) }
         write(report, text: text)
         analysis.checkVerification(report, programStatus: programStatus)
         if recorded.writeFailure != nil { Diagnostics.exitNow(1) }

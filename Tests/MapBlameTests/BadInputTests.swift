@@ -142,7 +142,9 @@ struct BadInputTests {
         }
         // Through the CLI: a trace with that snapshot, reported.
         let path = BadInputFiles.directory + "/huge-rss.trace"
-        let writer = try TraceWriter(path: path, command: ["x"], maxFrames: 0)
+        let output = try OutputFile.open(path)
+        try output.publish()
+        let writer = TraceWriter(output: output, command: ["x"], maxFrames: 0)
         writer.append(.process(pid: 100, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/x"))
         writer.append(.snapshot(pid: 100, maps: String(smaps.prefix { $0 != "\n" }) + "\n", smaps: smaps))
         writer.append(.exit(pid: 100, status: .code(0)))

@@ -14,7 +14,7 @@ import CShims
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer())
         var options = TraceOptions()
         options.ownProcessGroup = true
-        let recorded = try Recorder.record(command: [Build.demo], options: prefetcher.observing(options), to: path)
+        let recorded = try Recorder.record(command: [Build.demo], options: prefetcher.observing(options), to: OutputFile.open(path))
         #expect(recorded.status == .code(0))
 
         let policies = Self.schedulingPolicies()

@@ -22,12 +22,16 @@ public struct TraceWriteError: Error, CustomStringConvertible {
 /// error there rather than a SIGBUS on a store. Until `finish` truncates the file to its length, it
 /// ends with zero bytes, which readers take as the end. Other files (pipes, devices) or file systems
 /// that cannot do this are written with write(), flushed whenever the tracer is about to sleep.
+/// Standard output is always written with write(), even when it is a regular file: it may have been
+/// opened for appending, or hold what came before.
 public final class TraceWriter {
     public static let magic: [UInt8] = Array("MBTRACE\n".utf8)
     public static let version = 1
 
-    public let path: String
-    private var fd: Int32
+    /// Where the records go (its name is the one given, for messages).
+    public let output: OutputFile
+    private var fd: Int32 { output.fd }
+    public var path: String { output.name }
     private var buffer = ByteWriter()
     /// The payload of the record being framed, reused (no allocation per record).
     private var payload = ByteWriter()
@@ -54,13 +58,10 @@ public final class TraceWriter {
     /// Whether every appended record is already in the file (no flush needed before sleeping).
     public var isDurable: Bool { window != nil && failure == nil }
 
-    public init(path: String, command: [String], maxFrames: Int) throws(TraceWriteError) {
-        self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == EACCES { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        guard fd >= 0 else { throw TraceWriteError(path: path, errno: errno) }
-        var st = stat()
-        if fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG { mapWindow(at: 0) }
+    /// Starts the trace in `output` (opened by `OutputFile`, which decides where it goes).
+    public init(output: OutputFile, command: [String], maxFrames: Int) {
+        self.output = output
+        if output.isRegularFile { mapWindow(at: 0) }
         buffer.bytes = TraceWriter.magic
         buffer.bytes.reserveCapacity(TraceWriter.flushSize + 4096)
         var ts = timespec()
@@ -72,7 +73,6 @@ public final class TraceWriter {
 
     deinit {
         if let window { munmap(window, TraceWriter.windowSize) }
-        if fd >= 0 { close(fd) }
     }
 
     /// Reserves and maps the window at file offset `offset`; stays in (or falls back to) write()
@@ -189,7 +189,7 @@ public final class TraceWriter {
         }
     }
 
-    /// Writes the end record and closes the file.
+    /// Writes the end record and closes the file (the caller publishes it: `OutputFile.publish`).
     public func finish() throws(TraceWriteError) {
         append(.end(events: eventCount))
         flush()
@@ -200,9 +200,10 @@ public final class TraceWriter {
                 failure = TraceWriteError(path: path, errno: errno)
             }
         }
-        if syncsOnFinish && fsync(fd) != 0, failure == nil { failure = TraceWriteError(path: path, errno: errno) }
-        close(fd)
-        fd = -1
+        if syncsOnFinish && output.isRegularFile && fsync(fd) != 0, failure == nil {
+            failure = TraceWriteError(path: path, errno: errno)
+        }
+        if !output.closeDescriptor(), failure == nil { failure = TraceWriteError(path: path, errno: errno) }
         if let failure { throw failure }
     }
 }

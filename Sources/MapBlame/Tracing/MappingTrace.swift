@@ -28,15 +28,20 @@ public struct MappingTrace: Sendable {
                            debugDirectories: [String] = []) throws(Failure) -> MappingTrace {
         var options = options
         options.ownProcessGroup = true
-        let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
-        let path = "\(dir)/mapblame-api-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).trace"
+        let trace: OutputFile
+        do {
+            trace = try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-api-", suffix: ".trace")
+        } catch {
+            throw .record(.write(TraceWriteError(path: OutputFile.temporaryDirectory, errno: 0, reason: error.description)))
+        }
+        let path = trace.path ?? trace.name
         defer { unlink(path) }
         let prefetcher = SymbolPrefetcher(symbolizer: Symbolizer(debugDirectories: debugDirectories))
         options = prefetcher.observing(options)
         options.syncTrace = false  // read once and deleted
         let recorded: RecordResult
         do {
-            recorded = try Recorder.record(command: command, options: options, to: path)
+            recorded = try Recorder.record(command: command, options: options, to: trace)
         } catch {
             _ = prefetcher.finish()
             throw .record(error)

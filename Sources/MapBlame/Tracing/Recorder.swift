@@ -40,62 +40,85 @@ public enum RecordError: Error, CustomStringConvertible {
 public enum Recorder {
     /// The default trace name, `mapblame-PROGRAM-PID.trace`, in `directory`.
     public static func defaultPath(program: String, pid: Int32, directory: String = ".") -> String {
+        defaultStem(program: program, pid: pid, directory: directory) + ".trace"
+    }
+
+    private static func defaultStem(program: String, pid: Int32, directory: String) -> String {
         let base = program.split(separator: "/").last.map(String.init) ?? "program"
-        let name = "mapblame-\(base)-\(pid).trace"
+        let name = "mapblame-\(base)-\(pid)"
         return directory == "." ? name : "\(directory)/\(name)"
     }
 
-    /// Records `command` into `path`, or into the default name when `path` is nil (decided once
-    /// the program's pid is known).
-    public static func record(command: [String], options: TraceOptions, to path: String?,
+    /// Records `command` into `output` (`OutputFile.open`), or, when it is nil, into the default
+    /// name in `directory`, chosen once the program's pid is known and never replacing a file
+    /// there (`-2`, `-3`... when the name is taken). A named output takes its place as soon as the
+    /// program is found (so a recorder killed later leaves what it wrote); until then a file
+    /// already at that name is untouched.
+    public static func record(command: [String], options: TraceOptions, to output: OutputFile?,
                               directory: String = ".") throws(RecordError) -> RecordResult {
-        let working = path ?? defaultPath(program: ".partial", pid: getpid(), directory: directory)
-        let writer = try openWriter(working, command: command, options: options)
+        let program = command.first ?? ""
+        let working: OutputFile
+        do {
+            _ = try ProgramLocator.locate(program)
+            if let output {
+                working = output
+                try working.publish()
+            } else {
+                let base = program.split(separator: "/").last.map(String.init) ?? "program"
+                working = try OutputFile.temporary(directory: directory, prefix: "mapblame-\(base).partial-", suffix: ".trace", shared: true)
+            }
+        } catch let error as LaunchError {
+            throw .launch(error)
+        } catch {
+            throw .write(TraceWriteError(path: output?.name ?? directory, errno: 0, reason: "\(error)"))
+        }
+        let writer = openWriter(working, command: command, options: options)
         let outcome: (status: ExitStatus, pid: Int32)
         do {
             outcome = try Tracer.run(command: command, options: options, writer: writer)
         } catch {
-            unlink(working)
+            working.discard()
             throw .launch(error)
         }
         var failure: TraceWriteError?
         do { try writer.finish() } catch { failure = error }
-        var final = working
-        if path == nil {
-            final = defaultPath(program: command[0], pid: outcome.pid, directory: directory)
-            if rename(working, final) != 0 { final = working }
+        if output == nil {
+            working.publish(as: defaultStem(program: program, pid: outcome.pid, directory: directory), extension: ".trace")
         }
-        return RecordResult(status: outcome.status, pid: outcome.pid, path: final, events: writer.eventCount,
-                            bytes: writer.bytesWritten, writeFailure: failure)
+        return RecordResult(status: outcome.status, pid: outcome.pid, path: working.path ?? working.name,
+                            events: writer.eventCount, bytes: writer.bytesWritten, writeFailure: failure)
     }
 
-    /// Records the running process `pid` into `path` until Ctrl-C (SIGINT, SIGTERM, SIGHUP),
+    /// Records the running process `pid` into `output` until Ctrl-C (SIGINT, SIGTERM, SIGHUP),
     /// `duration` seconds or its exit (`Tracer.attach`). The trace's command is its command line.
     public static func attach(pid: Int32, options: TraceOptions, follow: Bool, duration: Double?,
-                              to path: String) throws(RecordError) -> RecordResult {
+                              to output: OutputFile) throws(RecordError) -> RecordResult {
         let argv = ProcFile.commandLine(pid)
-        let writer = try openWriter(path, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
+        let writer = openWriter(output, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
         let exit: ExitStatus?
         do {
             exit = try Tracer.attach(pid: pid, options: options, follow: follow, duration: duration, writer: writer)
         } catch {
-            unlink(path)
+            output.discard()
             throw .attach(error)
         }
         var failure: TraceWriteError?
-        do { try writer.finish() } catch { failure = error }
-        return RecordResult(status: exit ?? .code(0), pid: pid, path: path, events: writer.eventCount,
+        do {
+            try writer.finish()
+            try output.publish()
+        } catch let error as TraceWriteError {
+            failure = error
+        } catch {
+            failure = TraceWriteError(path: output.name, errno: 0, reason: "\(error)")
+        }
+        return RecordResult(status: exit ?? .code(0), pid: pid, path: output.path ?? output.name, events: writer.eventCount,
                             bytes: writer.bytesWritten, writeFailure: failure)
     }
 
-    private static func openWriter(_ path: String, command: [String], options: TraceOptions) throws(RecordError) -> TraceWriter {
-        do {
-            let writer = try TraceWriter(path: path, command: command, maxFrames: options.maxFrames)
-            writer.onNewStack = options.newStacks
-            writer.syncsOnFinish = options.syncTrace
-            return writer
-        } catch {
-            throw .write(error)
-        }
+    private static func openWriter(_ output: OutputFile, command: [String], options: TraceOptions) -> TraceWriter {
+        let writer = TraceWriter(output: output, command: command, maxFrames: options.maxFrames)
+        writer.onNewStack = options.newStacks
+        writer.syncsOnFinish = options.syncTrace
+        return writer
     }
 }

@@ -14,6 +14,9 @@ public struct TraceOptions: Sendable {
     /// a process with other children (a test runner) does not collect their statuses. Traced
     /// descendants that leave the group are then followed by polling.
     public var ownProcessGroup = false
+    /// Give the program mapblame's stderr as its stdout too: an output of mapblame's goes to
+    /// standard output (`-`), and the program's own output must not mix into it.
+    public var programStdoutToStderr = false
     /// Called about five times a second while tracing (from the tracing thread).
     public var progress: (@Sendable (TraceProgress) -> Void)?
     /// Whether the trace file is fsynced when recording ends (false for a temporary trace).

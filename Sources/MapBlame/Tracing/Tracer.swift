@@ -62,6 +62,7 @@ public final class Tracer {
         var pid: Int32 = 0, pipe: Int32 = -1, stage: Int32 = 0
         var flags: Int32 = options.disableASLR ? Int32(cshims_spawn_no_aslr) : 0
         if options.ownProcessGroup { flags |= Int32(cshims_spawn_own_group) }
+        if options.programStdoutToStderr { flags |= Int32(cshims_spawn_stdout_to_stderr) }
         if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
         let rc = withCStrings(command) { argv in
             cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe, &stage)
