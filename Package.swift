@@ -29,9 +29,11 @@ let package = Package(
         ),
         // elfutils (libdw/libdwfl/libelf) headers, imported directly by Swift.
         .systemLibrary(name: "CElfUtils", path: "Sources/CElfUtils"),
+        // Rust (libiberty) and C++ (libstdc++) demanglers, imported directly by Swift.
+        .systemLibrary(name: "CDemangle", path: "Sources/CDemangle"),
         .target(
             name: "MapBlame",
-            dependencies: ["CShims", "CElfUtils"],
+            dependencies: ["CShims", "CElfUtils", "CDemangle"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

@@ -5,6 +5,3 @@
 #include <dwarf.h>
 #include <gelf.h>
 #include <stddef.h>
-
-// The C++ ABI demangler from libstdc++ (declared here because <cxxabi.h> is C++ only).
-char *__cxa_demangle(const char *mangled_name, char *output_buffer, size_t *length, int *status);

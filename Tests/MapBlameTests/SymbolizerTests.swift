@@ -217,6 +217,23 @@ import Testing
         #expect(Demangler.demangle("_Znotmangled") == "_Znotmangled")
         #expect(Demangler.demangle("$snotmangled") == "$snotmangled")
     }
+
+    /// Names as rustc emits them (from `nm` of Sources/Fixtures/kinds/grow.rs and Debian's libstd):
+    /// the hash of a legacy name and the crate disambiguators of a v0 name are dropped, as
+    /// `rustfilt` and `c++filt` print them.
+    @Test("Demangling: Rust's legacy and v0 schemes")
+    func rustDemangling() {
+        #expect(Demangler.demangle("_ZN4grow11make_buffer17h9801c0e083e6f551E") == "grow::make_buffer")
+        #expect(Demangler.demangle("_RNvCsjz4sOEACdZp_4grow11make_buffer") == "grow::make_buffer")
+        #expect(Demangler.demangle("_RNvMNtCsjz4sOEACdZp_4grow5cacheNtB2_5Table13with_capacity")
+                == "<grow::cache::Table>::with_capacity")
+        #expect(Demangler.demangle("_RNvNtCsihNoVIYWwLU_5alloc5alloc12alloc_zeroedCsjz4sOEACdZp_4grow")
+                == "alloc::alloc::alloc_zeroed")
+        #expect(Demangler.demangle("_ZN3std2rt10lang_start17h3a3d2e5d1a4b5c6dE") == "std::rt::lang_start")
+        // A C++ name that merely ends like a hash stays C++; a broken v0 name stays as it is.
+        #expect(Demangler.demangle("_ZN3foo3barEv") == "foo::bar()")
+        #expect(Demangler.demangle("_RNvC") == "_RNvC")
+    }
 }
 
 /// `symbolizeInlined` against GNU `addr2line -i -f`, which prints exactly the inline chain of an
@@ -430,49 +447,6 @@ import Testing
 }
 
 // MARK: - Helpers
-
-/// A temporary directory removed when the value is released.
-private final class TempDir {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-sym-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func write(_ name: String, _ contents: String) throws -> String {
-        try contents.write(toFile: path(name), atomically: true, encoding: .utf8)
-        return path(name)
-    }
-}
-
-private struct CommandFailed: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Runs a tool found on PATH and returns its stdout; throws on a non-zero exit.
-@discardableResult
-private func run(_ tool: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw CommandFailed(description: "\(tool) \(arguments): \(String(decoding: errors, as: UTF8.self))")
-    }
-    return String(decoding: output, as: UTF8.self)
-}
 
 /// A copy of an executable without .symtab/.strtab but with its DWARF; returns the copy's path.
 private func stripSymtab(_ path: String) throws -> String {

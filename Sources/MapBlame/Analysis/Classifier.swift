@@ -34,7 +34,21 @@ struct Classifier {
     }
 
     static func isAllocator(_ frame: SymbolizedFrame) -> Bool {
+        isMalloc(frame) || (frame.function.map(isRustAllocator) ?? false)
+    }
+
+    /// glibc's malloc family or C++'s operator new: the allocator entry points that name an origin.
+    static func isMalloc(_ frame: SymbolizedFrame) -> Bool {
         frame.function.map { allocatorFunctions.contains(glibcBaseName($0)) } ?? false
+    }
+
+    /// Rust's layers above malloc, demangled: the `alloc` crate (Box, Vec, String, RawVec, the
+    /// global allocator's entry points; its trait impls read `<T as alloc::...>`) and the shims
+    /// rustc generates for the global allocator (`__rust_alloc`, `__rdl_alloc`, std's `System`).
+    static func isRustAllocator(_ name: String) -> Bool {
+        name.hasPrefix("alloc::") || name.hasPrefix("<alloc::") || name.contains(" as alloc::")
+            || name.hasPrefix("__rust_alloc") || name.hasPrefix("__rust_realloc") || name.hasPrefix("__rdl_")
+            || name.hasPrefix("<std::alloc::System as ")
     }
 
     /// glibc's internal spellings reduced to the public name: "__GI___libc_malloc" → "malloc",
@@ -60,7 +74,7 @@ struct Classifier {
 
     /// The allocator entry point the program called ("malloc", "calloc", "operator new"...).
     static func allocatorEntry(of stack: [SymbolizedFrame]) -> String? {
-        guard let f = stack.last(where: isAllocator)?.function.map(glibcBaseName) else { return nil }
+        guard let f = stack.last(where: isMalloc)?.function.map(glibcBaseName) else { return nil }
         if f.hasPrefix("operator new") { return f.contains("[]") ? "operator new[]" : "operator new" }
         for name in ["calloc", "realloc", "memalign", "valloc", "pvalloc", "aligned_alloc"] where f.contains(name) {
             return name

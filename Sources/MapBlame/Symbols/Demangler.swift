@@ -1,4 +1,4 @@
-import CElfUtils
+import CDemangle
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,9 +12,9 @@ private func _swift_demangle(
     _ flags: UInt32
 ) -> UnsafeMutablePointer<CChar>?
 
-/// Turns linker symbol names into readable ones: Swift names via the Swift runtime, Itanium C++
-/// names via libstdc++'s `__cxa_demangle`. Anything else (C names, failed demangling) is returned
-/// unchanged.
+/// Turns linker symbol names into readable ones: Swift names via the Swift runtime, Rust names via
+/// libiberty (the demangler of binutils and GDB), Itanium C++ names via libstdc++'s
+/// `__cxa_demangle`. Anything else (C names, failed demangling) is returned unchanged.
 enum Demangler {
     /// Mangling prefixes of Swift 4+ (`$s`), Swift 4.x prerelease (`$S`), Swift 4.0 (`_T0`), and the
     /// Mach-O style with a leading underscore (`_$s`).
@@ -24,10 +24,20 @@ enum Demangler {
         if swiftPrefixes.contains(where: name.hasPrefix) {
             return demangleSwift(name) ?? name
         }
-        if name.hasPrefix("_Z") {
-            return demangleCXX(name) ?? name
+        // Rust's legacy scheme is an Itanium name whose last part is a hash (`17h<16 hex digits>E`):
+        // the Rust demangler, tried first, recognizes it and leaves every other `_Z` name to C++'s.
+        if name.hasPrefix("_R") || name.hasPrefix("_Z") {
+            return demangleRust(name) ?? (name.hasPrefix("_Z") ? demangleCXX(name) : nil) ?? name
         }
         return name
+    }
+
+    /// `crate::module::function` without the hash (legacy) or crate disambiguators (v0): what
+    /// `c++filt` and `rustfilt` print by default.
+    private static func demangleRust(_ name: String) -> String? {
+        guard let result = rust_demangle(name, DMGL_PARAMS | DMGL_ANSI) else { return nil }
+        defer { free(result) }
+        return String(cString: result)
     }
 
     private static func demangleSwift(_ name: String) -> String? {

@@ -120,6 +120,13 @@ struct ReportJSON {
     static func event(_ process: [String: Any], id: Int) -> [String: Any]? {
         (process["events"] as? [[String: Any]] ?? []).first { ($0["id"] as? Int) == id }
     }
+
+    /// The function names of every frame of every event's stack in the process.
+    static func stackFunctions(_ process: [String: Any]) -> [String] {
+        (process["events"] as? [[String: Any]] ?? []).flatMap { event in
+            (event["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
+        }
+    }
 }
 
 func hex(_ value: Any?) -> UInt64 {
@@ -134,12 +141,19 @@ enum SiteMarkers {
         let dir = Build.packageRoot + "/Sources/Fixtures/mbfixture"
         var result: [String: Int] = [:]
         for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".c") {
-            let source = (try? String(contentsOfFile: dir + "/" + file, encoding: .utf8)) ?? ""
-            for (i, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                guard let r = line.range(of: "// @site:") else { continue }
-                result[String(line[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = i + 1
-            }
+            result.merge(lines(in: dir + "/" + file)) { first, _ in first }
         }
         return result
     }()
+
+    /// The markers of one source file (any language with `//` comments).
+    static func lines(in path: String) -> [String: Int] {
+        var result: [String: Int] = [:]
+        let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        for (i, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let r = line.range(of: "// @site:") else { continue }
+            result[String(line[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" })] = i + 1
+        }
+        return result
+    }
 }

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// Every kind of binary under `mapblame run`: programs compiled here from `Sources/Fixtures/kinds`
+/// (static and static-pie C, Rust with either mangling) must get full stacks and their own
+/// functions as sites, named in their language's words. Site lines come from `// @site:` markers.
+@Suite(.serialized) struct BinaryKindTests {
+    static let sources = Build.packageRoot + "/Sources/Fixtures/kinds"
+
+    /// Debian's rustc (`make deps` installs it), the one CI has, even where a rustup toolchain
+    /// comes first on PATH.
+    static let rustc: String? = ["/usr/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("Rust: frames and sites demangled, with v0 and with legacy mangling",
+          .enabled(if: rustc != nil, "rustc is not installed (make deps installs Debian's rustc)"),
+          arguments: [true, false])
+    func rustProgram(v0: Bool) throws {
+        let dir = try TempDir()
+        let source = Self.sources + "/grow.rs"
+        let binary = dir.path("grow")
+        let mangling = v0 ? ["-C", "symbol-mangling-version=v0"] : []
+        try run(Self.rustc!, ["-g", "-C", "opt-level=0"] + mangling + [source, "-o", binary])
+        // The program's own symbols are mangled as asked (Debian's libstd is legacy either way).
+        #expect(try run("nm", [binary]).contains(v0 ? "_RNvCs" : "4grow11make_buffer17h"))
+
+        let traced = try TracedRun([binary])
+        #expect(traced.finished.status == 0)
+        let markers = SiteMarkers.lines(in: source)
+        let buffer = traced.origin("buffer")
+        #expect(traced.site(of: buffer).function == "grow::make_buffer")
+        #expect(traced.site(of: buffer).line == markers["rust_buffer"])
+        #expect((buffer?["label"] as? String)?.hasPrefix("calloc of 4.0 MiB served by mmap from grow::make_buffer") == true)
+        let table = traced.site(of: traced.origin("table"))
+        #expect(table.function == (v0 ? "<grow::cache::Table>::with_capacity" : "grow::cache::Table::with_capacity"))
+        #expect(table.line == markers["rust_table"])
+
+        let names = ReportJSON.stackFunctions(traced.root)
+        #expect(names.contains("alloc::alloc::alloc_zeroed"))  // the alloc crate, readable
+        #expect(names.filter { $0.hasPrefix("_R") || $0.hasPrefix("_ZN") }.isEmpty)
+    }
+}
