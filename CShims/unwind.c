@@ -25,7 +25,20 @@ typedef struct {
     uint64_t start, end;  // the mapping, from the tracer's model
     void *upt;            // NULL: free slot
     pid_t tid;            // the thread whose /proc entries the handle reads
+    int index_state;      // 0: not asked yet, 1: `index` holds the module's .eh_frame table, -1: none
+    cshims_eh_index index;
 } module_slot;
+
+// libunwind searches a remote binary-search table (UNW_INFO_FORMAT_REMOTE_TABLE, the format of
+// .eh_frame_hdr) by reading it through access_mem, as memory of the tracee. A table built by the
+// tracer lives in the tracer, so each slot's table is given a made-up address above any user
+// address (x86_64 user space ends below 2^57): access_mem serves those reads from the table.
+#define INDEX_BASE 0xff00000000000000ull
+#define INDEX_SPAN (1ull << 40)  // per slot; a table of 2^37 FDEs is beyond any program
+
+// Declared by libunwind's internal headers only; exported by libunwind-x86_64.so (perf uses it too).
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip, unw_dyn_info_t *di,
+                                              unw_proc_info_t *pi, int need_unwind_info, void *arg);
 
 typedef struct {
     void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
@@ -38,6 +51,7 @@ typedef struct {
     module_slot modules[MODULE_SLOTS];  // kept across walks, like `upt`
     int next_module;                    // the slot reused next when all are taken
     cshims_mapping_lookup lookup;       // for the walk in progress
+    cshims_index_lookup index_lookup;
     void *lookup_context;
 } walk_context;
 
@@ -103,10 +117,23 @@ static __thread walk_context *current;
 
 #define UPT(arg) ((void)(arg), current->upt)
 
+// A word of a slot's table at its made-up address (INDEX_BASE): 0, or -UNW_EINVAL outside it.
+static int read_index_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
+    uint64_t slot = (addr - INDEX_BASE) / INDEX_SPAN, off = (addr - INDEX_BASE) % INDEX_SPAN;
+    if (slot >= MODULE_SLOTS || c->modules[slot].index_state != 1) return -UNW_EINVAL;
+    const cshims_eh_index *index = &c->modules[slot].index;
+    uint64_t size = index->count * 2 * sizeof(int32_t);
+    if (off >= size) return -UNW_EINVAL;
+    *val = 0;
+    memcpy(val, (const char *)index->entries + off, size - off < sizeof *val ? size - off : sizeof *val);
+    return 0;
+}
+
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
     (void)as;
     (void)arg;
     if (write) return -UNW_EINVAL;  // unwinding never writes tracee memory
+    if (addr >= INDEX_BASE) return read_index_word(current, addr, val);
     return read_word(current, addr, val);
 }
 
@@ -115,7 +142,29 @@ static int open_module(module_slot *slot, pid_t tid) {
     if (slot->upt) _UPT_destroy(slot->upt);
     slot->upt = _UPT_create(tid);
     slot->tid = tid;
+    slot->index_state = 0;
     return slot->upt ? 0 : -1;
+}
+
+// Searches the slot's own table of .eh_frame (asked for once per slot): what libunwind's ptrace
+// accessors cannot do for a module without .eh_frame_hdr.
+static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, unw_proc_info_t *pi, int need,
+                         void *arg) {
+    walk_context *c = current;
+    if (slot->index_state == 0) {
+        int found = c->index_lookup && c->index_lookup(c->lookup_context, ip, &slot->index) == 0;
+        slot->index_state = found && slot->index.entries && slot->index.count > 0 ? 1 : -1;
+    }
+    if (slot->index_state != 1 || ip < slot->index.start_ip || ip >= slot->index.end_ip) return -UNW_ENOINFO;
+    unw_dyn_info_t di;
+    memset(&di, 0, sizeof di);
+    di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+    di.start_ip = slot->index.start_ip;
+    di.end_ip = slot->index.end_ip;
+    di.u.rti.segbase = slot->index.segbase;
+    di.u.rti.table_data = INDEX_BASE + (uint64_t)(slot - c->modules) * INDEX_SPAN;
+    di.u.rti.table_len = slot->index.count * 2 * sizeof(int32_t) / sizeof(unw_word_t);
+    return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need, arg);
 }
 
 // The handle of the module containing ip: the slot of its mapping, or a new one (the oldest slot
@@ -141,6 +190,7 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
     if (rc < 0 && slot->tid != current->tid && open_module(slot, current->tid) == 0) {
         rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
     }
+    if (rc == -UNW_ENOINFO) rc = find_in_index(as, slot, ip, pi, need, arg);
     return rc;
 }
 static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg) {
@@ -236,7 +286,7 @@ void cshims_unwinder_flush(cshims_unwinder *u) {
 }
 
 int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max,
-                     cshims_mapping_lookup lookup, void *context) {
+                     cshims_mapping_lookup lookup, cshims_index_lookup index_lookup, void *context) {
     walk_context *c = &u->walk;
     if (!c->upt || c->tid != tid) {  // the _UPT fallbacks (registers, ELF images) name the thread
         if (c->upt) _UPT_destroy(c->upt);
@@ -248,6 +298,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
     c->next_slot = 0;
     memset(c->page_valid, 0, sizeof c->page_valid);  // the tracee ran since the last walk
     c->lookup = lookup;
+    c->index_lookup = index_lookup;
     c->lookup_context = context;
     current = c;
     inside_backtrace = 1;
@@ -265,6 +316,7 @@ done:
     inside_backtrace = 0;
     current = NULL;
     c->lookup = NULL;
+    c->index_lookup = NULL;
     c->lookup_context = NULL;
     return n > 0 ? n : (rc < 0 ? rc : 0);
 }

@@ -112,15 +112,33 @@ void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
 typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint64_t *_Nonnull start,
                                      uint64_t *_Nonnull end);
 
+/// A binary-search table of a module's .eh_frame, for code whose file has no .eh_frame_hdr
+/// (static non-PIE executables), which libunwind's ptrace accessors cannot unwind without: `count`
+/// pairs of (function start - segbase, FDE address - segbase), sorted by start, addresses as
+/// mapped in the tracee. The memory belongs to the caller and must stay valid until
+/// cshims_unwinder_flush (or destroy).
+typedef struct {
+    const int32_t *_Nullable entries;
+    uint64_t count;
+    uint64_t segbase;
+    uint64_t start_ip, end_ip;  // the code the table covers
+} cshims_eh_index;
+
+/// The table of the module containing `ip`, asked only when libunwind found no unwind table for
+/// it: 0 with *index filled, or -1 when there is none. `context` is the one given to
+/// cshims_backtrace.
+typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_eh_index *_Nonnull index);
+
 /// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
 /// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
 /// instruction pointers (the first is the current IP, later ones return addresses). Returns the
 /// number stored, or a negative libunwind error if not even the first frame could be read.
 /// `lookup` (may be NULL) names the code mapping of an address, so that each module keeps its
-/// own unwind table across backtraces instead of one table for the whole address space.
+/// own unwind table across backtraces instead of one table for the whole address space;
+/// `index` (may be NULL) supplies the table of a module that has no .eh_frame_hdr.
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
                      uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nullable lookup,
-                     void *_Nullable context);
+                     cshims_index_lookup _Nullable index, void *_Nullable context);
 
 // MARK: memory of another process
 

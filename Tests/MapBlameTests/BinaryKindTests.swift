@@ -39,3 +39,38 @@ import Testing
         #expect(names.filter { $0.hasPrefix("_R") || $0.hasPrefix("_ZN") }.isEmpty)
     }
 }
+
+extension BinaryKindTests {
+    /// Statically linked C (libc inside the executable): `-static` is ET_EXEC with no
+    /// .eh_frame_hdr (libunwind alone stopped after the first frame: `mmap: __mmap64`), and both
+    /// kinds carry libc's internal functions in the program's own module (the site was `mmap` or
+    /// `brk` when "outside libc" was decided by module only).
+    @Test("Static C: full stacks, the program's own functions as sites", arguments: ["-static", "-static-pie"])
+    func staticProgram(linking: String) throws {
+        let dir = try TempDir()
+        let source = Self.sources + "/layout.c"
+        let binary = dir.path("layout")
+        try run("cc", ["-g", "-O0", linking, source, "-o", binary])
+        let headers = try run("readelf", ["-lhW", binary])
+        #expect(headers.contains(linking == "-static" ? "EXEC" : "DYN") && !headers.contains("INTERP"))
+
+        let traced = try TracedRun([binary])
+        #expect(traced.finished.status == 0)
+        let markers = SiteMarkers.lines(in: source)
+        let big = traced.origin("big")
+        #expect(big?["label"] as? String == "malloc of 4.0 MiB served by mmap from my_function (layout.c:\(markers["big_malloc"]!))")
+        let table = traced.site(of: traced.origin("table"))
+        #expect(table.function == "map_table" && table.line == markers["table_mmap"])
+        // Full stacks: every mapping call of the program reaches main, and then glibc's start.
+        let stacks = (traced.root["events"] as? [[String: Any]] ?? []).map { event in
+            (event["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
+        }
+        let fromMain = stacks.filter { $0.contains("main") }
+        #expect(fromMain.count >= 2)
+        #expect(fromMain.allSatisfy { $0.last == "_start" })
+        // Heap growth made by libc's own start-up has no site in the program.
+        let heap = ReportJSON.regions(traced.root).filter { $0["path"] as? String == "[heap]" }
+        #expect(!heap.isEmpty)
+        #expect(heap.flatMap { $0["origins"] as? [[String: Any]] ?? [] }.allSatisfy { $0["site"] == nil || $0["site"] is NSNull })
+    }
+}

@@ -52,17 +52,49 @@ struct Classifier {
     }
 
     /// glibc's internal spellings reduced to the public name: "__GI___libc_malloc" → "malloc",
-    /// "__GI___mmap64" → "mmap64", "__libc_calloc" → "calloc".
+    /// "__GI___mmap64" → "mmap64", "__libc_calloc" → "calloc", and the copies GCC makes of a
+    /// function in a static libc: "sysmalloc_mmap.constprop.0" → "sysmalloc_mmap".
     static func glibcBaseName(_ name: String) -> String {
         var s = Substring(name).drop(while: { $0 == "_" })
         if s.hasPrefix("GI_") { s = s.dropFirst(3).drop(while: { $0 == "_" }) }
         if s.hasPrefix("libc_") { s = s.dropFirst(5) }
+        if let dot = s.firstIndex(of: "."), s[s.index(after: dot)...].first?.isLetter == true { s = s[..<dot] }
         return String(s)
     }
 
     /// The first frame outside libc, ld.so, the allocator and sanitizer interceptors.
     static func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
-        stack.first { !isSystemModule($0.module) && !isAllocator($0) && !isSanitizerRuntime($0) }
+        let embedded = modulesEmbeddingLibc(stack)
+        return stack.first {
+            !isSystemModule($0.module) && !isAllocator($0) && !isSanitizerRuntime($0)
+                && !(embedded.contains($0.module ?? "") && isLibcFunction($0))
+        }
+    }
+
+    /// Modules other than libc whose own frames run glibc's program or thread start: a static
+    /// executable (`-static`, `-static-pie`) carries libc inside it, so "outside libc" cannot be
+    /// decided by module there.
+    static func modulesEmbeddingLibc(_ stack: [SymbolizedFrame]) -> Set<String> {
+        Set(stack.compactMap { frame in
+            guard let module = frame.module, !isSystemModule(module), let f = frame.function,
+                  libcStartFunctions.contains(f) else { return nil }
+            return module
+        })
+    }
+
+    static let libcStartFunctions: Set<String> = [
+        "__libc_start_main", "__libc_start_main_impl", "__libc_start_call_main", "start_thread",
+    ]
+
+    /// A function of glibc, by name, in a module that embeds it: every name starting with an
+    /// underscore (C reserves them for the implementation: `__libc_malloc`, `_int_malloc`,
+    /// `__mmap64`, `__brk`, `_dl_*`, `_IO_*`, `_start`), the allocator and the mapping syscalls'
+    /// public wrappers (`sysmalloc`, `mmap`, `sbrk`). Other public libc functions that allocate
+    /// (printf's buffer) are not recognized.
+    static func isLibcFunction(_ frame: SymbolizedFrame) -> Bool {
+        guard let f = frame.function else { return false }
+        return f.hasPrefix("_") || isMalloc(frame) || isSyscallWrapper(frame)
+            || threadFunctions.contains(glibcBaseName(f)) || libcStartFunctions.contains(f)
     }
 
     /// ASan/TSan/LSan runtime code linked into the program (interceptors of mmap, malloc...).

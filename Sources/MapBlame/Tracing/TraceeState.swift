@@ -1,4 +1,5 @@
 import CShims
+import Glibc
 
 /// One address space (mm) being traced: the model and libunwind's cache for it. Shared by the
 /// threads of a process, and by a vfork child until it execs.
@@ -19,6 +20,11 @@ final class SpaceState {
     /// pages (which refuse calls not aligned to their page size): results of munmap and mprotect
     /// are no longer predicted (`Tracer.predictsSuccess`).
     var unpredictable = false
+    /// Tables of .eh_frame built for modules without .eh_frame_hdr, by the start of the mapping
+    /// asked about (nil: it has none); the unwinder reads them until `flushUnwinder`.
+    var ehIndexes: [UInt64: EhFrameIndex?] = [:]
+    /// The thread being unwound, whose /proc entries an index is built from.
+    var unwindingTid: Int32 = 0
 
     init(id: Int, model: AddressSpace = AddressSpace()) {
         self.id = id
@@ -29,6 +35,22 @@ final class SpaceState {
 
     deinit {
         if let u = unwinder { cshims_unwinder_destroy(u) }
+    }
+
+    /// Makes the unwinder forget its tables (code was unmapped or replaced), and the indexes it read.
+    func flushUnwinder() {
+        if let u = unwinder { cshims_unwinder_flush(u) }
+        ehIndexes.removeAll()
+    }
+
+    /// The .eh_frame table of the module mapped at `ip` (built on first use).
+    func ehIndex(at ip: UInt64) -> EhFrameIndex? {
+        guard let (fd, entry) = ModuleFile.open(pid: unwindingTid, containing: ip) else { return nil }
+        defer { close(fd) }
+        if let known = ehIndexes[entry.start] { return known }
+        let index = EhFrameIndex(fd: fd, entry: entry)
+        ehIndexes[entry.start] = .some(index)
+        return index
     }
 }
 

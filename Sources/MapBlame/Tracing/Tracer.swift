@@ -304,11 +304,11 @@ public final class Tracer {
         let exitless = predictsSuccess(call, args: args, task: task)
         if call == .munmap {
             let removed = space.model.unmap(address: args[0], length: args[1])
-            if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }), let u = space.unwinder {
-                cshims_unwinder_flush(u)
+            if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }) {
+                space.flushUnwinder()
             }
-        } else if mayReplaceCode(call, args: args, space: space), let u = space.unwinder {
-            cshims_unwinder_flush(u)  // the unwinder's tables of that code would outlive it
+        } else if mayReplaceCode(call, args: args, space: space) {
+            space.flushUnwinder()  // the unwinder's tables of that code would outlive it
         }
         if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
             record(task, call: call, args: args, result: 0, stack: stack, filePath: filePath)
@@ -414,13 +414,25 @@ public final class Tracer {
         return 0
     }
 
+    /// The .eh_frame table of a module that has no .eh_frame_hdr (the context is the SpaceState).
+    private static let indexOf: cshims_index_lookup = { context, ip, table in
+        guard let context else { return -1 }
+        let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
+        guard let index = space.ehIndex(at: ip) else { return -1 }
+        table.pointee = cshims_eh_index(entries: UnsafePointer(index.entries.baseAddress), count: UInt64(index.entries.count / 2),
+                                        segbase: index.segbase, start_ip: index.code.lowerBound, end_ip: index.code.upperBound)
+        return 0
+    }
+
     private func backtrace(_ task: TaskState, regs: cshims_regs) -> Int {
         let model = task.process.space.model
         var count = 0
         if options.maxFrames > 0, let u = task.process.space.unwinder {
             var registers = regs
+            task.process.space.unwindingTid = task.tid
             let space = Unmanaged.passUnretained(task.process.space).toOpaque()
-            count = Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf, space))
+            count = Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf,
+                                         Tracer.indexOf, space))
         }
         if count <= 0 {
             ips[0] = regs.rip
