@@ -11,8 +11,8 @@ public struct ReportBuilder {
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
-        guard !m.buildID.isEmpty else { return false }
-        return BuildID.read(path: m.path) != m.buildID
+        guard !m.buildID.isEmpty, let readable = symbolizer.location(of: m.path) else { return false }
+        return BuildID.read(path: readable) != m.buildID
     }.map(\.path))
 
     /// `allEvents`: list every event of each process in the report, not only those an origin names.

@@ -51,6 +51,11 @@ public final class TraceWriter {
     /// prefetch), on the thread that appends.
     public var onNewStack: (([Frame]) -> Void)?
 
+    /// Opens each module the first time a stack names it, in the process that maps it, so that its
+    /// record describes the mapped file even when its path leads elsewhere here (another mount
+    /// namespace); nil: modules are read by path.
+    public var moduleHandles: ModuleHandles?
+
     /// `finish` waits for the file to reach the disk (fsync), so that a late write error is
     /// reported; false for a trace that is read once and deleted (`run`'s temporary trace).
     public var syncsOnFinish = true
@@ -113,12 +118,13 @@ public final class TraceWriter {
     /// The buffer goes to the file when it holds this much.
     static let flushSize = 1 << 16
 
-    /// The id of a stack, writing it (and any module it names for the first time) if new.
-    public func stackID(_ frames: [Frame]) -> Int {
+    /// The id of a stack of a thread of process `pid` (stopped), writing it (and any module it
+    /// names for the first time) if new.
+    public func stackID(_ frames: [Frame], pid: Int32 = 0) -> Int {
         let key = StackKey(frames: frames)
         if let id = stackIDs[key] { return id }
         let stored = frames.map { f in
-            StackFrame(ip: f.ip, module: f.module.map(moduleID), fileOffset: f.fileOffset)
+            StackFrame(ip: f.ip, module: f.module.map { moduleID($0, pid: pid, address: f.ip) }, fileOffset: f.fileOffset)
         }
         let id = stackIDs.count
         stackIDs[key] = id
@@ -127,15 +133,17 @@ public final class TraceWriter {
         return id
     }
 
-    private func moduleID(_ path: String) -> Int {
+    private func moduleID(_ path: String, pid: Int32, address: UInt64) -> Int {
         if let id = moduleIDs[path] { return id }
         let id = moduleIDs.count
         moduleIDs[path] = id
+        let readable = moduleHandles.map { $0.register(path: path, pid: pid, address: address) } ?? path
         var st = stat()
-        let known = path.hasPrefix("/") && stat(path, &st) == 0
+        let known = readable.map { $0.hasPrefix("/") && stat($0, &st) == 0 } ?? false
         append(.module(id: id, path: path, size: known ? UInt64(st.st_size) : 0,
                        mtime: known ? UInt64(st.st_mtim.tv_sec) * 1_000_000_000 + UInt64(st.st_mtim.tv_nsec) : 0,
-                       inode: known ? UInt64(st.st_ino) : 0, buildID: known ? (BuildID.read(path: path) ?? "") : ""))
+                       inode: known ? UInt64(st.st_ino) : 0,
+                       buildID: known ? (readable.flatMap { BuildID.read(path: $0) } ?? "") : ""))
         return id
     }
 

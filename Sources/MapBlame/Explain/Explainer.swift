@@ -1,3 +1,5 @@
+import Glibc
+
 /// `mapblame explain PID`: classifies every region of an already-running process from evidence,
 /// with no history. The process is stopped only while its registers, maps, smaps and a few bytes of
 /// malloc headers are read, then continues exactly as it was.
@@ -17,18 +19,17 @@ public enum Explainer {
 
 extension Explainer {
     /// Every line of the snapshot's maps with a category, label, evidence and confidence. Reads the
-    /// ELF program headers of mapped files (once per file), through /proc/PID/root and map_files
-    /// when the path is not visible from here or the file was deleted.
+    /// ELF program headers of mapped files (once per file) as the process sees them (`ModuleFile`:
+    /// its map_files or its root, never another file that has the same path here).
     static func classify(_ snapshot: ExplainSnapshot) -> [RegionReport] {
         let pid = snapshot.pid
         var cache: [String: ElfLoadSegments?] = [:]
         let classifier = EvidenceClassifier(snapshot: snapshot) { entry in
             let key = "\(entry.device) \(entry.inode)"
             if let cached = cache[key] { return cached }
-            let candidates = [entry.path, "/proc/\(pid)/root\(entry.path)",
-                              "/proc/\(pid)/map_files/\(String(entry.start, radix: 16))-\(String(entry.end, radix: 16))"]
-            let elf = candidates.lazy.filter { !$0.hasSuffix(" (deleted)") || $0.hasPrefix("/proc/\(pid)/map_files") }
-                .compactMap { ElfLoadSegments(path: $0) }.first
+            let fd = ModuleFile.open(pid: pid, entry: entry)
+            defer { if let fd { close(fd) } }
+            let elf = fd.flatMap { ElfLoadSegments(path: "/proc/self/fd/\($0)") }
             cache[key] = .some(elf)
             return elf
         }

@@ -61,9 +61,10 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     }
 
     /// `options` with this prefetcher told each new stack and each file mapped as code (after any
-    /// observer they already had).
+    /// observer they already had), and the recorder holding code files for the symbolizer.
     public func observing(_ options: TraceOptions) -> TraceOptions {
         var observed = options
+        observed.moduleHandles = symbolizer.handles
         let stacks = options.newStacks, code = options.codeMapped
         observed.newStacks = { frames in
             stacks?(frames)

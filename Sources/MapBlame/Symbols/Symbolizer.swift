@@ -57,6 +57,9 @@ public final class Symbolizer {
     private var sessions: [String: ModuleSession?] = [:]
     private var results: [ResultKey: SourceSymbol] = [:]
     private var inlinedResults: [ResultKey: [SourceSymbol]] = [:]
+    /// Where each module is read: the files `run` and `attach` held open for modules whose
+    /// recorded path leads elsewhere here (another mount namespace); by path otherwise.
+    public let handles = ModuleHandles()
 
     public init(debugDirectories: [String] = []) {
         debuginfoPath = ([":.debug:/usr/lib/debug"] + debugDirectories).joined(separator: ":")
@@ -128,9 +131,14 @@ public final class Symbolizer {
         session(for: path)?.buildID
     }
 
+    /// Where the module recorded as `path` is read now (nil: its frames get no names).
+    public func location(of path: String) -> String? {
+        handles.location(of: path)
+    }
+
     private func session(for path: String) -> ModuleSession? {
         if let cached = sessions[path] { return cached }
-        let opened = ModuleSession(path: path, debuginfoPath: debuginfoPath)
+        let opened = location(of: path).flatMap { ModuleSession(path: $0, debuginfoPath: debuginfoPath) }
         sessions[path] = .some(opened)
         return opened
     }

@@ -118,6 +118,7 @@ public enum Recorder {
     private static func openWriter(_ output: OutputFile, command: [String], options: TraceOptions) -> TraceWriter {
         let writer = TraceWriter(output: output, command: command, maxFrames: options.maxFrames)
         writer.onNewStack = options.newStacks
+        writer.moduleHandles = options.moduleHandles ?? ModuleHandles()
         writer.syncsOnFinish = options.syncTrace
         return writer
     }

@@ -27,6 +27,9 @@ public struct TraceOptions: Sendable {
     /// Told the path of each file mapped executable (from the tracing thread):
     /// `SymbolPrefetcher.codeMapped`.
     public var codeMapped: (@Sendable (String) -> Void)?
+    /// Where the code files of the traced processes are held open for the report (the symbolizer's,
+    /// `SymbolPrefetcher.observing`); the recorder makes its own when nil.
+    public var moduleHandles: ModuleHandles?
 
     public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
         self.cpu = cpu

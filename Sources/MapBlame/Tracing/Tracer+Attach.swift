@@ -80,6 +80,7 @@ extension Tracer {
         let id = writer.eventCount
         writer.append(.attach(pid: pid, tid: threads.first?.tid ?? pid, space: process.space.id, executable: executable,
                               maps: snapshot.mapsText, seeds: seeds))
+        registerCode(snapshot.maps, pid: process.pid)
         process.space.model.seed(fromExec: snapshot.maps, event: id)
         writer.flush()
     }

@@ -57,6 +57,14 @@ extension Tracer {
         }
     }
 
+    /// The program's and ld.so's files, mapped by the kernel at exec (no mmap to see them by):
+    /// opened now, while the process that sees them is stopped (`ModuleHandles`).
+    func registerCode(_ entries: [MapsEntry], pid: Int32) {
+        for entry in entries where entry.isFile && entry.perms.contains("x") {
+            writer.moduleHandles?.register(path: entry.path, pid: pid, address: entry.start)
+        }
+    }
+
     func exec(_ task: TaskState) {
         let process = task.process
         if let former = Ptrace.eventMessage(task.tid).map({ Int32(truncatingIfNeeded: $0) }), former != task.tid {
@@ -76,7 +84,9 @@ extension Tracer {
         let id = writer.eventCount
         let space = newSpace()
         writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
-        space.model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
+        let entries = (try? MapsEntry.parseMaps(maps)) ?? []
+        registerCode(entries, pid: task.tid)
+        space.model.seed(fromExec: entries, event: id)
         process.enter(space)
         resume(task)
     }

@@ -358,9 +358,9 @@ public final class Tracer {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
-        if let path = event.filePath, let codeMapped = options.codeMapped, event.syscall == .mmap, !event.failed,
-           event.args[2] & MemoryFlags.protExec != 0 {
-            codeMapped(path)
+        if let path = event.filePath, event.syscall == .mmap, !event.failed, event.args[2] & MemoryFlags.protExec != 0 {
+            writer.moduleHandles?.register(path: path, pid: task.tid, address: UInt64(bitPattern: event.result))
+            options.codeMapped?(path)
         }
         process.space.model.apply(event)
         release(process.space, holder: task.tid)
@@ -442,7 +442,7 @@ public final class Tracer {
             guard let s = model.map.segment(containing: ip) else { return Frame(ip: ip, module: nil, fileOffset: ip) }
             return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
         }
-        return writer.stackID(frames)
+        return writer.stackID(frames, pid: task.tid)
     }
 }
 
