@@ -104,6 +104,23 @@ struct NamespaceTests {
         #expect(program.allSatisfy { ($0["function"] as? String) == nil && $0["module_changed"] as? Bool == true })
     }
 
+    /// One run, two files at one path: a static build of layout.c run at the decoy's path here,
+    /// then the program at that path in its namespace. Frames of either could be named from the
+    /// other file (each has its own functions at other offsets): none is named.
+    @Test("run: two files at one path get no names rather than the other's")
+    func twoFilesAtOnePathGetNoNames() throws {
+        let setup = try Setup(.mountNamespace)
+        try FileManager.default.removeItem(atPath: setup.programPath)
+        try run("cc", ["-g", "-O0", "-static", Self.source, "-o", setup.programPath])
+        let namespace = setup.command().map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        let traced = try TracedRun(["/bin/sh", "-c", "\(setup.programPath) && \(namespace) \"$@\"", "sh"])
+        #expect(traced.finished.status == 0, "\(traced.finished.stderr)")
+        let frames = traced.report.processes.flatMap { $0.flatMapStacks() }
+            .filter { ($0["module"] as? String) == setup.programPath }
+        #expect(Set(frames.compactMap { $0["ip"] as? String }).count > 4)  // both programs' frames
+        #expect(frames.allSatisfy { ($0["function"] as? String) == nil })
+    }
+
     /// A started `layout serve` in its place, our child, until `finish`.
     final class Daemon {
         let pid: pid_t
