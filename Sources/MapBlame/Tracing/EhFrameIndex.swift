@@ -21,7 +21,9 @@ final class EhFrameIndex {
         elf_version(UInt32(EV_CURRENT))
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else { return nil }
         defer { elf_end(elf) }
-        guard let bias = Self.loadBias(elf, entry: entry), let (address, bytes) = Self.ehFrame(elf) else { return nil }
+        // With .eh_frame_hdr, libunwind has the table itself: an address it finds nothing for has none.
+        guard !Self.hasEhFrameHeader(elf), let bias = Self.loadBias(elf, entry: entry),
+              let (address, bytes) = Self.ehFrame(elf) else { return nil }
         let runtime = address &+ bias
         guard let functions = EhFrameParser(bytes: bytes, address: runtime).functions(), !functions.isEmpty else {
             return nil
@@ -40,6 +42,15 @@ final class EhFrameIndex {
     }
 
     deinit { entries.deallocate() }
+
+    private static func hasEhFrameHeader(_ elf: OpaquePointer) -> Bool {
+        var count = 0
+        guard elf_getphdrnum(elf, &count) == 0 else { return false }
+        return (0..<Int32(clamping: count)).contains { index in
+            var phdr = GElf_Phdr()
+            return gelf_getphdr(elf, index, &phdr) != nil && phdr.p_type == PT_GNU_EH_FRAME
+        }
+    }
 
     /// Mapping address minus ELF address, from the PT_LOAD that `entry`'s file offset falls in.
     private static func loadBias(_ elf: OpaquePointer, entry: MapsEntry) -> UInt64? {
