@@ -59,8 +59,17 @@ import Testing
         #expect(mkfifo(fifo, 0o644) == 0)
         let reader = try spawnClean(["/bin/sh", "-c", "cat \"$0\" > \"$1\"", fifo, got])
         let run = try Self.run(["-o", fifo])
-        var status: Int32 = 0
-        while waitpid(reader, &status, 0) < 0 && errno == EINTR {}
+        // The reader ends once the writer closes; one still waiting after 10 s never got a writer.
+        var status: Int32 = 0, waited = 0
+        while waitpid(reader, &status, WNOHANG) == 0 && waited < 1000 {
+            usleep(10_000)
+            waited += 1
+        }
+        if waited == 1000 {
+            kill(reader, SIGKILL)
+            waitpid(reader, &status, 0)
+            Issue.record("nothing was written to the FIFO")
+        }
         #expect(run.status == 0, "\(run.stderr)")
         #expect(Self.fileType(fifo) == S_IFIFO)
         #expect(Self.contents(got).contains("== process"), "the reader got: \(Self.contents(got).prefix(200))")
