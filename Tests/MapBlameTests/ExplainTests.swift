@@ -315,4 +315,40 @@ struct ExplainTests {
         }
         #expect(states.allSatisfy { $0 != "t" && $0 != "T" }, "\(states)")
     }
+
+    /// A plain C daemon: its only anonymous regions that no name explains are ld.so's early
+    /// allocations (the libc link_map, the main thread's TLS block and DTV).
+    static let daemonSource = #"""
+        #include <pthread.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        int main(void) {
+            printf("pid=%d\ntp=%p\nready=1\n", getpid(), (void *)pthread_self());
+            fflush(stdout);
+            sleep(30);
+            return 0;
+        }
+        """#
+
+    @Test("The dynamic loader's own memory is named from r_debug's link maps and the thread pointer")
+    func loaderMemoryFromItsOwnPointers() throws {
+        let scenario = try Self.startScenario(source: Self.daemonSource)
+        defer { scenario.stop() }
+        let json = scenario.directory.appendingPathComponent("report.json").path
+        let result = try runCommand([Build.mapblame, "explain", "\(scenario.pid)", "--format", "json", "-o", json])
+        #expect(result.status == 0, "\(result.stderr)")
+        let process = try #require(try ReportJSON(path: json).process(pid: Int(scenario.pid)))
+        let regions = ReportJSON.regions(process)
+        let unknown = regions.filter { $0["category"] as? String == "unknown" }
+        #expect(unknown.isEmpty, "unexplained: \(unknown.map { "\($0["start"]!) \($0["evidence"]!)" })")
+        // pthread_self() is the thread pointer: the main thread's TCB, from ld.so's TLS allocation.
+        let tcb = try #require(ReportJSON.region(process, containing: scenario.address("tp")))
+        #expect(tcb["category"] as? String == "loader", "\(tcb)")
+        #expect(tcb["confidence"] as? String == "certain")
+        #expect((tcb["label"] as? String)?.contains("TLS block and TCB of the main thread") == true, "\(tcb)")
+        let linkMap = regions.filter { ($0["label"] as? String)?.contains("link_map of libc.so.6") == true }
+        #expect(linkMap.count == 1, "\(regions.map { $0["label"] ?? "" })")
+        #expect(linkMap.first?["category"] as? String == "loader")
+        #expect((linkMap.first?["evidence"] as? String)?.contains("DT_DEBUG") == true)
+    }
 }

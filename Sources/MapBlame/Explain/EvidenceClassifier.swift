@@ -22,7 +22,7 @@ struct EvidenceClassifier {
         stacks(into: &verdicts)
         arenas(into: &verdicts)
         for i in maps.indices where verdicts[i] == nil {
-            verdicts[i] = bss(i) ?? mmappedChunks(i) ?? named(i)
+            verdicts[i] = bss(i) ?? mmappedChunks(i) ?? loaderData(i) ?? named(i)
         }
         return maps.indices.map { i in report(maps[i], verdicts[i]!) }
     }
@@ -179,6 +179,25 @@ struct EvidenceClassifier {
                      : ", \(Self.hex(total)) of the region's \(Self.hex(entry.size)) bytes")
         return Verdict(category: .malloc, label: label, evidence: evidence_, certain: false,
                        covers: tiles ? nil : entry.start..<(entry.start + total))
+    }
+
+    // MARK: the dynamic loader's own memory
+
+    private func loaderData(_ i: Int) -> Verdict? {
+        let entry = maps[i]
+        guard Self.isAnonymous(entry), !Self.isProtNone(entry) else { return nil }
+        let marks = snapshot.loader.marks(in: entry.start..<entry.end)
+        guard let first = marks.first else { return nil }
+        let shown = marks.filter { $0.certain == first.certain }
+        var names: [String] = []
+        for mark in shown where !names.contains(mark.what) { names.append(mark.what) }
+        let listed = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+        let pointers = shown.prefix(3).map { "\($0.what) at \(Self.hex($0.address))" }.joined(separator: ", ")
+        let source = first.certain
+            ? "the loader's own pointers lead here (the r_debug link-map chain from the executable's DT_DEBUG, the threads' fs_base): "
+            : "pointers stored in the loader's link maps lead here: "
+        return Verdict(category: .loader, label: "dynamic loader memory: \(listed)", evidence: source + pointers,
+                       certain: first.certain)
     }
 
     // MARK: the kernel's names, files, and the rest
