@@ -50,6 +50,7 @@ int cshims_getregs(pid_t tid, cshims_regs *out) {
     out->r13 = r.r13;
     out->r14 = r.r14;
     out->r15 = r.r15;
+    out->fs_base = r.fs_base;
     return 0;
 }
 

@@ -22,6 +22,7 @@ typedef struct {
     uint64_t rdi, rsi, rdx, r10, r8, r9;  // syscall arguments 1-6
     uint64_t rip, rsp;
     uint64_t rbx, rcx, rbp, r11, r12, r13, r14, r15;  // the rest, for the unwinder
+    uint64_t fs_base;    // the thread pointer: glibc's TCB, its static TLS block just below
 } cshims_regs;
 
 /// PTRACE_GETREGS into the subset above. Returns 0, or -1 with errno set.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import MapBlame
 
 /// `mapblame explain PID` on real, running processes: a C program compiled at test time that keeps
 /// a .bss, a thread (stack + guard), a malloc arena and a 1 MiB mmapped malloc alive while it sleeps.
@@ -314,5 +315,65 @@ struct ExplainTests {
             return stat[stat.index(close, offsetBy: 2)...].first
         }
         #expect(states.allSatisfy { $0 != "t" && $0 != "T" }, "\(states)")
+    }
+
+    /// A plain C daemon: its only anonymous regions that no name explains are ld.so's early
+    /// allocations (the libc link_map, the main thread's TLS block and DTV).
+    static let daemonSource = #"""
+        #include <pthread.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        int main(void) {
+            printf("pid=%d\ntp=%p\nready=1\n", getpid(), (void *)pthread_self());
+            fflush(stdout);
+            sleep(30);
+            return 0;
+        }
+        """#
+
+    @Test("The dynamic loader's own memory is named from r_debug's link maps and the thread pointer")
+    func loaderMemoryFromItsOwnPointers() throws {
+        let scenario = try Self.startScenario(source: Self.daemonSource)
+        defer { scenario.stop() }
+        let json = scenario.directory.appendingPathComponent("report.json").path
+        let result = try runCommand([Build.mapblame, "explain", "\(scenario.pid)", "--format", "json", "-o", json])
+        #expect(result.status == 0, "\(result.stderr)")
+        let process = try #require(try ReportJSON(path: json).process(pid: Int(scenario.pid)))
+        let regions = ReportJSON.regions(process)
+        let unknown = regions.filter { $0["category"] as? String == "unknown" }
+        #expect(unknown.isEmpty, "unexplained: \(unknown.map { "\($0["start"]!) \($0["evidence"]!)" })")
+        // pthread_self() is the thread pointer: the main thread's TCB, from ld.so's TLS allocation.
+        let tcb = try #require(ReportJSON.region(process, containing: scenario.address("tp")))
+        #expect(tcb["category"] as? String == "loader", "\(tcb)")
+        #expect(tcb["confidence"] as? String == "certain")
+        #expect((tcb["label"] as? String)?.contains("TLS block and TCB of the main thread") == true, "\(tcb)")
+        let linkMap = regions.filter { ($0["label"] as? String)?.contains("link_map of libc.so.6") == true }
+        #expect(linkMap.count == 1, "\(regions.map { $0["label"] ?? "" })")
+        #expect(linkMap.first?["category"] as? String == "loader")
+        #expect((linkMap.first?["evidence"] as? String)?.contains("DT_DEBUG") == true)
+    }
+
+    /// The kernel merged ld.so's minimal-malloc pages into the region after a library's .bss (seen
+    /// on vsftpd): the part beyond the .bss is the loader's, from the link_map inside it.
+    @Test("A loader allocation merged after a library's .bss is named, not left unexplained")
+    func loaderMemoryMergedAfterABss() throws {
+        let maps = """
+            7f0000000000-7f0000001000 r--p 00000000 fe:00 42                         /usr/lib/libfoo.so.1
+            7f0000001000-7f0000002000 rw-p 00001000 fe:00 42                         /usr/lib/libfoo.so.1
+            7f0000002000-7f0000006000 rw-p 00000000 00:00 0
+
+            """
+        let entries = try MapsEntry.parseMaps(maps)
+        var snapshot = ExplainSnapshot(pid: 1, executable: nil, threads: [], maps: entries, mapsText: maps, smapsText: nil,
+                                       usage: [:], malloc: [:], stoppedMicroseconds: 0)
+        snapshot.loader.marks = [.init(address: 0x7f0000004200, what: "link_map of libbar.so.2", certain: true)]
+        // .bss of libfoo: memsz reaches 0x4000 past the file part, so 0x7f0000002000-0x7f0000004000.
+        let elf = ElfLoadSegments(segments: [.init(offset: 0x1000, vaddr: 0x1000, filesz: 0x800, memsz: 0x3000)])
+        let regions = EvidenceClassifier(snapshot: snapshot) { _ in elf }.classify()
+        let merged = try #require(regions.first { $0.entry.start == 0x7f0000002000 })
+        #expect(merged.origins.map(\.category) == [.bss, .loader], "\(merged.origins)")
+        #expect(merged.origins.last?.range == 0x7f0000004000..<0x7f0000006000)
+        #expect(merged.origins.last?.label.contains("link_map of libbar.so.2") == true)
+        #expect(merged.evidence?.contains("link_map of libbar.so.2 at 0x7f0000004200") == true, "\(String(describing: merged.evidence))")
     }
 }

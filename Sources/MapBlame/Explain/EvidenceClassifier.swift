@@ -22,7 +22,7 @@ struct EvidenceClassifier {
         stacks(into: &verdicts)
         arenas(into: &verdicts)
         for i in maps.indices where verdicts[i] == nil {
-            verdicts[i] = bss(i) ?? mmappedChunks(i) ?? named(i)
+            verdicts[i] = bss(i) ?? mmappedChunks(i) ?? loaderData(i) ?? named(i)
         }
         return maps.indices.map { i in report(maps[i], verdicts[i]!) }
     }
@@ -30,19 +30,25 @@ struct EvidenceClassifier {
     private func report(_ entry: MapsEntry, _ v: Verdict) -> RegionReport {
         let range = entry.start..<entry.end
         var origins: [Origin] = []
+        var evidence = v.evidence
         let covered = v.covers.map { $0.clamped(to: range) } ?? range
-        if covered.lowerBound > range.lowerBound {
-            origins.append(Origin(range: range.lowerBound..<covered.lowerBound, event: nil, syscall: nil, category: .unknown,
-                                  label: "not explained", site: nil))
+        // The kernel merges ld.so's minimal-malloc pages with an anonymous neighbour (a library's
+        // .bss): a part the verdict does not cover may still hold the loader's data.
+        func rest(_ part: Range<UInt64>) {
+            guard !part.isEmpty else { return }
+            if let loader = loaderVerdict(entry, in: part) {
+                origins.append(Origin(range: part, event: nil, syscall: nil, category: loader.category, label: loader.label, site: nil))
+                evidence += "; \(Self.hex(part.lowerBound))-\(Self.hex(part.upperBound)): " + loader.evidence
+            } else {
+                origins.append(Origin(range: part, event: nil, syscall: nil, category: .unknown, label: "not explained", site: nil))
+            }
         }
+        rest(range.lowerBound..<covered.lowerBound)
         origins.append(Origin(range: covered, event: nil, syscall: nil, category: v.category, label: v.label, site: nil))
-        if covered.upperBound < range.upperBound {
-            origins.append(Origin(range: covered.upperBound..<range.upperBound, event: nil, syscall: nil, category: .unknown,
-                                  label: "not explained", site: nil))
-        }
+        rest(covered.upperBound..<range.upperBound)
         let main = origins.max { $0.range.count < $1.range.count }!
         return RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(), category: main.category,
-                            label: main.label, origins: origins, evidence: v.evidence,
+                            label: main.label, origins: origins, evidence: evidence,
                             confidence: v.certain ? "certain" : "likely")
     }
 
@@ -179,6 +185,29 @@ struct EvidenceClassifier {
                      : ", \(Self.hex(total)) of the region's \(Self.hex(entry.size)) bytes")
         return Verdict(category: .malloc, label: label, evidence: evidence_, certain: false,
                        covers: tiles ? nil : entry.start..<(entry.start + total))
+    }
+
+    // MARK: the dynamic loader's own memory
+
+    private func loaderData(_ i: Int) -> Verdict? {
+        loaderVerdict(maps[i], in: maps[i].start..<maps[i].end)
+    }
+
+    /// The loader's data among bytes `range` of `entry`, from the marks inside them.
+    private func loaderVerdict(_ entry: MapsEntry, in range: Range<UInt64>) -> Verdict? {
+        guard Self.isAnonymous(entry), !Self.isProtNone(entry) else { return nil }
+        let marks = snapshot.loader.marks(in: range)
+        guard let first = marks.first else { return nil }
+        let shown = marks.filter { $0.certain == first.certain }
+        var names: [String] = []
+        for mark in shown where !names.contains(mark.what) { names.append(mark.what) }
+        let listed = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+        let pointers = shown.prefix(3).map { "\($0.what) at \(Self.hex($0.address))" }.joined(separator: ", ")
+        let source = first.certain
+            ? "the loader's own pointers lead here (the r_debug link-map chain from the executable's DT_DEBUG, the threads' fs_base): "
+            : "pointers stored in the loader's link maps lead here: "
+        return Verdict(category: .loader, label: "dynamic loader memory: \(listed)", evidence: source + pointers,
+                       certain: first.certain)
     }
 
     // MARK: the kernel's names, files, and the rest

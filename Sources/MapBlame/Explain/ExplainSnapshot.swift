@@ -10,6 +10,8 @@ struct ExplainSnapshot: Sendable {
         var tid: Int32
         var rsp: UInt64
         var rip: UInt64
+        /// The thread pointer (glibc's TCB; 0 if never set).
+        var fsBase: UInt64 = 0
     }
 
     var pid: Int32
@@ -24,6 +26,8 @@ struct ExplainSnapshot: Sendable {
     var usage: [UInt64: SmapsUsage]
     /// Keyed by region start; only for private anonymous read-write regions.
     var malloc: [UInt64: MallocEvidence]
+    /// Where the dynamic loader's own data lies (link maps, TLS blocks).
+    var loader = LoaderEvidence()
     /// How long the threads were stopped, in microseconds.
     var stoppedMicroseconds: UInt64
 
@@ -55,7 +59,7 @@ struct ExplainSnapshot: Sendable {
     /// smaps is read now, consistent with maps, and parsed later by `parseUsage` (once the threads
     /// run again).
     static func capture(pid: Int32, stopped: [ProcessFreeze.StoppedThread], began: UInt64) throws(ExplainError) -> ExplainSnapshot {
-        let threads = stopped.compactMap { t in t.registers.map { Thread(tid: t.tid, rsp: $0.rsp, rip: $0.rip) } }
+        let threads = stopped.compactMap { t in t.registers.map { Thread(tid: t.tid, rsp: $0.rsp, rip: $0.rip, fsBase: $0.fs_base) } }
         // Read through a live thread: a main thread that called pthread_exit is a zombie whose
         // maps are empty and whose memory cannot be read.
         let reader = stopped.first?.tid ?? pid
@@ -64,17 +68,20 @@ struct ExplainSnapshot: Sendable {
               let maps = try? MapsEntry.parseMaps(mapsText) else {
             throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
+        let read = { (address: UInt64, count: Int) -> [UInt8]? in
+            var buffer = [UInt8](repeating: 0, count: count)
+            let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
+            return n == count ? buffer : nil
+        }
         var malloc: [UInt64: MallocEvidence] = [:]
         for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
-            malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end) { address, count in
-                var buffer = [UInt8](repeating: 0, count: count)
-                let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
-                return n == count ? buffer : nil
-            }
+            malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end, read: read)
         }
+        let loader = LoaderEvidence.probe(auxv: ProcFile.readBytes("/proc/\(pid)/auxv") ?? [], threads: threads,
+                                          mainPid: pid, read: read)
         let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
         return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
-                               smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc,
+                               smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc, loader: loader,
                                stoppedMicroseconds: monotonicMicroseconds() - began)
     }
 

@@ -3,6 +3,11 @@ import Glibc
 /// Reading /proc files (they report size 0, so read until EOF).
 public enum ProcFile {
     public static func read(_ path: String) -> String? {
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The file's bytes (binary files such as /proc/PID/auxv).
+    public static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -17,7 +22,7 @@ public enum ProcFile {
             if n == 0 { break }
             data.append(contentsOf: chunk[0..<n])
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     public static func readLink(_ path: String) -> String? {
