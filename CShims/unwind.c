@@ -120,7 +120,7 @@ static __thread walk_context *current;
 // A word of a slot's table at its made-up address (INDEX_BASE): 0, or -UNW_EINVAL outside it.
 static int read_index_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     uint64_t slot = (addr - INDEX_BASE) / INDEX_SPAN, off = (addr - INDEX_BASE) % INDEX_SPAN;
-    if (slot >= MODULE_SLOTS || c->modules[slot].index_state != 1) return -UNW_EINVAL;
+    if (slot >= MODULE_SLOTS || c->modules[slot].index_state != 1 || !c->modules[slot].index.entries) return -UNW_EINVAL;
     const cshims_eh_index *index = &c->modules[slot].index;
     uint64_t size = index->count * 2 * sizeof(int32_t);
     if (off >= size) return -UNW_EINVAL;
@@ -146,14 +146,14 @@ static int open_module(module_slot *slot, pid_t tid) {
     return slot->upt ? 0 : -1;
 }
 
-// Searches the slot's own table of .eh_frame (asked for once per slot): what libunwind's ptrace
-// accessors cannot do for a module without .eh_frame_hdr.
+// Searches the slot's table from the tracer (asked for once per slot): for a module libunwind's
+// ptrace accessors found no table for (no .eh_frame_hdr, or a file they could not open as mapped).
 static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, unw_proc_info_t *pi, int need,
                          void *arg) {
     walk_context *c = current;
     if (slot->index_state == 0) {
         int found = c->index_lookup && c->index_lookup(c->lookup_context, ip, &slot->index) == 0;
-        slot->index_state = found && slot->index.entries && slot->index.count > 0 ? 1 : -1;
+        slot->index_state = found && (slot->index.entries || slot->index.remote_table) && slot->index.count > 0 ? 1 : -1;
     }
     if (slot->index_state != 1 || ip < slot->index.start_ip || ip >= slot->index.end_ip) return -UNW_ENOINFO;
     unw_dyn_info_t di;
@@ -162,7 +162,8 @@ static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, 
     di.start_ip = slot->index.start_ip;
     di.end_ip = slot->index.end_ip;
     di.u.rti.segbase = slot->index.segbase;
-    di.u.rti.table_data = INDEX_BASE + (uint64_t)(slot - c->modules) * INDEX_SPAN;
+    di.u.rti.table_data = slot->index.remote_table ? slot->index.remote_table
+                                                   : INDEX_BASE + (uint64_t)(slot - c->modules) * INDEX_SPAN;
     di.u.rti.table_len = slot->index.count * 2 * sizeof(int32_t) / sizeof(unw_word_t);
     return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need, arg);
 }

@@ -113,13 +113,15 @@ void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
 typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint64_t *_Nonnull start,
                                      uint64_t *_Nonnull end);
 
-/// A binary-search table of a module's .eh_frame, for code whose file has no .eh_frame_hdr
-/// (static non-PIE executables), which libunwind's ptrace accessors cannot unwind without: `count`
-/// pairs of (function start - segbase, FDE address - segbase), sorted by start, addresses as
-/// mapped in the tracee. The memory belongs to the caller and must stay valid until
-/// cshims_unwinder_flush (or destroy).
+/// A binary-search table of a module's unwind information (.eh_frame_hdr's layout: `count` pairs
+/// of (function start - segbase, FDE address - segbase), sorted by start, addresses as mapped in
+/// the tracee), for code libunwind's ptrace accessors found none for: a file they could not open
+/// as the mapped one (a chroot), or one without .eh_frame_hdr (static non-PIE executables). Either
+/// the tracee's own table at `remote_table`, or `entries` in the tracer, which belong to the caller
+/// and must stay valid until cshims_unwinder_flush (or destroy).
 typedef struct {
     const int32_t *_Nullable entries;
+    uint64_t remote_table;  // 0: `entries` is the table
     uint64_t count;
     uint64_t segbase;
     uint64_t start_ip, end_ip;  // the code the table covers

@@ -149,7 +149,9 @@ public struct ReportBuilder {
                                             function: nil, file: nil, line: nil)]
             if let module = frame.module, changedModules.contains(module) {
                 expanded[0].moduleChanged = true
-            } else if let module = frame.module, module.hasPrefix("/") {
+            } else if let module = frame.module, module.hasPrefix("/"), symbolizer.location(of: module) != nil {
+                // (No location: two files were mapped at that path; names the prefetch may have
+                // cached from one of them are not given to the other's frames.)
                 expanded = symbolizer.symbolizeInlined(path: module, fileOffset: frame.fileOffset,
                                                        isReturnAddress: position > 0).map { s in
                     var f = SymbolizedFrame(ip: frame.ip, module: module, moduleOffset: s.elfAddress,

@@ -1,29 +1,45 @@
 import CElfUtils
 import Glibc
 
-/// The binary-search table of a module's `.eh_frame`, built from the file for modules that have no
-/// `.eh_frame_hdr`: static non-PIE executables (gcc's driver passes `--eh-frame-hdr` to the linker
-/// only for dynamic links), whose code libunwind's ptrace accessors then cannot unwind at all, so
-/// every backtrace stopped after its first frame. The table has `.eh_frame_hdr`'s layout: pairs of
-/// 32-bit (function start - segbase, FDE address - segbase), sorted by start, addresses as mapped
-/// in the process; libunwind searches it like its own (`cshims_eh_index`).
+/// The binary-search table of a module's unwind information, for the modules libunwind's ptrace
+/// accessors cannot unwind: they find a module's file by the path in /proc/PID/maps (also under
+/// /proc/PID/root), which is not the mapped file for a chroot's program, and they need a
+/// `.eh_frame_hdr`, which static non-PIE executables lack (gcc's driver passes `--eh-frame-hdr` to
+/// the linker only for dynamic links): every backtrace then stopped after its first frame. The
+/// file is read as the process sees it (`ModuleFile`). With `.eh_frame_hdr`, the table is the
+/// process's own, in its memory (`remoteTable`); without, it is built here from `.eh_frame` in the
+/// same layout: pairs of 32-bit (function start - segbase, FDE address - segbase), sorted by start,
+/// addresses as mapped in the process. libunwind searches either like its own (`cshims_eh_index`).
 final class EhFrameIndex {
-    /// The pairs, owned here and read by the unwinder until it is flushed.
-    let entries: UnsafeMutableBufferPointer<Int32>
-    /// Where `.eh_frame` is mapped in the process: the base of the table's offsets.
+    /// The pairs built here (nil: the process's own table is used), read by the unwinder until it
+    /// is flushed.
+    let entries: UnsafeMutableBufferPointer<Int32>?
+    /// The address of the process's own `.eh_frame_hdr` table, 0 when `entries` is the table.
+    let remoteTable: UInt64
+    /// Pairs in the table.
+    let count: UInt64
+    /// The base of the table's offsets (`.eh_frame_hdr` or `.eh_frame` as mapped).
     let segbase: UInt64
     /// The code the table covers.
     let code: Range<UInt64>
 
-    /// The table of the module mapped by `entry` (opened as `fd`), or nil if it has no `.eh_frame`
-    /// or one that does not parse.
+    /// The table of the module mapped by `entry` (opened as `fd`), or nil if it has no unwind
+    /// information that parses.
     init?(fd: Int32, entry: MapsEntry) {
         elf_version(UInt32(EV_CURRENT))
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil) else { return nil }
         defer { elf_end(elf) }
-        // With .eh_frame_hdr, libunwind has the table itself: an address it finds nothing for has none.
-        guard !Self.hasEhFrameHeader(elf), let bias = Self.loadBias(elf, entry: entry),
-              let (address, bytes) = Self.ehFrame(elf) else { return nil }
+        guard let bias = Self.loadBias(elf, entry: entry) else { return nil }
+        if let header = Self.segment(elf, type: UInt32(PT_GNU_EH_FRAME)) {
+            guard let table = Self.headerTable(fd: fd, header: header), let code = Self.loadedRange(elf) else { return nil }
+            entries = nil
+            remoteTable = header.p_vaddr &+ bias &+ 12
+            count = table
+            segbase = header.p_vaddr &+ bias
+            self.code = (code.lowerBound &+ bias)..<(code.upperBound &+ bias)
+            return
+        }
+        guard let (address, bytes) = Self.ehFrame(elf) else { return nil }
         let runtime = address &+ bias
         guard let functions = EhFrameParser(bytes: bytes, address: runtime).functions(), !functions.isEmpty else {
             return nil
@@ -35,21 +51,49 @@ final class EhFrameIndex {
             guard let start = Int32(exactly: start), let fde = Int32(exactly: fde) else { return nil }
             pairs += [start, fde]
         }
-        entries = .allocate(capacity: pairs.count)
-        _ = entries.initialize(from: pairs)
+        let built = UnsafeMutableBufferPointer<Int32>.allocate(capacity: pairs.count)
+        _ = built.initialize(from: pairs)
+        entries = built
+        remoteTable = 0
+        count = UInt64(pairs.count / 2)
         segbase = runtime
         code = functions.map(\.start).min()!..<functions.map(\.end).max()!
     }
 
-    deinit { entries.deallocate() }
+    deinit { entries?.deallocate() }
 
-    private static func hasEhFrameHeader(_ elf: OpaquePointer) -> Bool {
+    private static func segment(_ elf: OpaquePointer, type: UInt32) -> GElf_Phdr? {
         var count = 0
-        guard elf_getphdrnum(elf, &count) == 0 else { return false }
-        return (0..<Int32(clamping: count)).contains { index in
+        guard elf_getphdrnum(elf, &count) == 0 else { return nil }
+        for index in 0..<Int32(clamping: count) {
             var phdr = GElf_Phdr()
-            return gelf_getphdr(elf, index, &phdr) != nil && phdr.p_type == PT_GNU_EH_FRAME
+            if gelf_getphdr(elf, index, &phdr) != nil && phdr.p_type == type { return phdr }
         }
+        return nil
+    }
+
+    /// The FDE count of an `.eh_frame_hdr` in the layout every linker writes (version 1, eh_frame
+    /// pointer pcrel|sdata4, count udata4, table datarel|sdata4: what libunwind also requires),
+    /// whose table starts 12 bytes in; nil for another layout.
+    private static func headerTable(fd: Int32, header: GElf_Phdr) -> UInt64? {
+        var bytes = [UInt8](repeating: 0, count: 12)
+        guard bytes.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 12, off_t(header.p_offset)) }) == 12,
+              bytes[0] == 1, bytes[1] == 0x1b, bytes[2] == 0x03, bytes[3] == 0x3b else { return nil }
+        return UInt64(bytes[8]) | UInt64(bytes[9]) << 8 | UInt64(bytes[10]) << 16 | UInt64(bytes[11]) << 24
+    }
+
+    /// From the lowest PT_LOAD address to the end of the highest, in ELF addresses.
+    private static func loadedRange(_ elf: OpaquePointer) -> Range<UInt64>? {
+        var count = 0
+        guard elf_getphdrnum(elf, &count) == 0 else { return nil }
+        var low = UInt64.max, high: UInt64 = 0
+        for index in 0..<Int32(clamping: count) {
+            var phdr = GElf_Phdr()
+            guard gelf_getphdr(elf, index, &phdr) != nil, phdr.p_type == PT_LOAD else { continue }
+            low = min(low, phdr.p_vaddr)
+            high = max(high, phdr.p_vaddr + phdr.p_memsz)
+        }
+        return low < high ? low..<high : nil
     }
 
     /// Mapping address minus ELF address, from the PT_LOAD that `entry`'s file offset falls in.

@@ -414,13 +414,14 @@ public final class Tracer {
         return 0
     }
 
-    /// The .eh_frame table of a module that has no .eh_frame_hdr (the context is the SpaceState).
+    /// The unwind table of a module libunwind found none for (the context is the SpaceState).
     private static let indexOf: cshims_index_lookup = { context, ip, table in
         guard let context else { return -1 }
         let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
         guard let index = space.ehIndex(at: ip) else { return -1 }
-        table.pointee = cshims_eh_index(entries: UnsafePointer(index.entries.baseAddress), count: UInt64(index.entries.count / 2),
-                                        segbase: index.segbase, start_ip: index.code.lowerBound, end_ip: index.code.upperBound)
+        table.pointee = cshims_eh_index(entries: index.entries.flatMap { UnsafePointer($0.baseAddress) },
+                                        remote_table: index.remoteTable, count: index.count, segbase: index.segbase,
+                                        start_ip: index.code.lowerBound, end_ip: index.code.upperBound)
         return 0
     }
 
