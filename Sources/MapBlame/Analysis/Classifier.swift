@@ -76,8 +76,8 @@ struct Classifier {
     /// decided by module there.
     static func modulesEmbeddingLibc(_ stack: [SymbolizedFrame]) -> Set<String> {
         Set(stack.compactMap { frame in
-            guard let module = frame.module, !isSystemModule(module), let f = frame.function,
-                  libcStartFunctions.contains(f) else { return nil }
+            guard let f = frame.function, libcStartFunctions.contains(f), let module = frame.module,
+                  !isSystemModule(module) else { return nil }
             return module
         })
     }

@@ -32,6 +32,14 @@ enum ModuleFile {
         return (fd, entry)
     }
 
+    /// Whether process `pid` resolves a path to the file mapblame does: same mount namespace, same
+    /// root. The path in its maps is then the file it mapped (unless replaced since, which the
+    /// build-id check of the report catches).
+    static func resolvesPathsAsWeDo(_ pid: Int32) -> Bool {
+        guard let namespace = ProcFile.readLink("/proc/\(pid)/ns/mnt") else { return false }
+        return namespace == ProcFile.readLink("/proc/self/ns/mnt") && ProcFile.readLink("/proc/\(pid)/root") == "/"
+    }
+
     /// Whether the open file has the device ("major:minor", hex) and inode of the maps line.
     static func isMapped(_ fd: Int32, by entry: MapsEntry) -> Bool {
         var st = stat()

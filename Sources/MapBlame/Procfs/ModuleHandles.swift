@@ -15,13 +15,20 @@ import Glibc
 ///
 /// Shared by the tracing thread (which registers) and the symbol prefetch thread (which reads).
 public final class ModuleHandles: @unchecked Sendable {
+    /// A file as the kernel knows it.
+    private struct Identity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
     private enum Handle {
-        case samePath(device: String, inode: UInt64)
-        case held(fd: Int32, device: String, inode: UInt64)
+        /// The file mapped at the path; `fd` is held when the path here leads elsewhere.
+        case file(Identity, fd: Int32?)
         case ambiguous
     }
 
     private var handles: [String: Handle] = [:]
+    private var retired: [Int32] = []
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     public init() {
@@ -29,7 +36,8 @@ public final class ModuleHandles: @unchecked Sendable {
     }
 
     deinit {
-        for case .held(let fd, _, _) in handles.values { close(fd) }
+        for case .file(_, let fd?) in handles.values { close(fd) }
+        retired.forEach { close($0) }
         pthread_mutex_destroy(lock)
         lock.deallocate()
     }
@@ -39,28 +47,40 @@ public final class ModuleHandles: @unchecked Sendable {
     /// named. A file that cannot be opened as the mapped one leaves the path as it is.
     @discardableResult
     public func register(path: String, pid: Int32, address: UInt64) -> String? {
-        guard path.hasPrefix("/"), location(of: path) != nil,
-              let (fd, entry) = ModuleFile.open(pid: pid, containing: address), entry.path == path
-        else { return location(of: path) }
-        var kept = false
+        guard path.hasPrefix("/"), location(of: path) != nil else { return location(of: path) }
+        var st = stat()
+        if ModuleFile.resolvesPathsAsWeDo(pid) {  // the usual case: no maps to read, nothing to hold
+            guard stat(path, &st) == 0 else { return location(of: path) }
+            return note(path, Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)), fd: nil)
+        }
+        guard let (fd, entry) = ModuleFile.open(pid: pid, containing: address), entry.path == path,
+              fstat(fd, &st) == 0 else { return location(of: path) }
+        let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        var here = stat()
+        let samePath = stat(path, &here) == 0 && here.st_dev == st.st_dev && here.st_ino == st.st_ino
+        if samePath { close(fd) }
+        return note(path, identity, fd: samePath ? nil : fd)
+    }
+
+    /// Records the file mapped at `path` (taking `fd`, which is closed unless kept), or marks the
+    /// path ambiguous when another file was recorded for it; where to read it now.
+    private func note(_ path: String, _ identity: Identity, fd: Int32?) -> String? {
         pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         switch handles[path] {
         case nil:
-            if Self.sameFile(path, as: fd) {
-                handles[path] = .samePath(device: entry.device, inode: entry.inode)
-            } else {
-                handles[path] = .held(fd: fd, device: entry.device, inode: entry.inode)
-                kept = true
+            handles[path] = .file(identity, fd: fd)
+        case .file(let known, let held)?:
+            if let fd { close(fd) }
+            if known != identity {
+                // Kept open until the end: another thread may be opening /proc/self/fd/N now.
+                if let held { retired.append(held) }
+                handles[path] = .ambiguous
             }
-        case .samePath(let device, let inode)?, .held(_, let device, let inode)?:
-            if device != entry.device || inode != entry.inode { mark(path) }
         case .ambiguous?:
-            break
+            if let fd { close(fd) }
         }
-        let result = access(handles[path], path: path)
-        pthread_mutex_unlock(lock)
-        if !kept { close(fd) }
-        return result
+        return access(handles[path], path: path)
     }
 
     /// Where to read the module recorded as `path`: itself when nothing else was registered, the
@@ -71,23 +91,11 @@ public final class ModuleHandles: @unchecked Sendable {
         return handles[path].map { access($0, path: path) } ?? path
     }
 
-    /// With `lock` held: two files at one path; the descriptor goes.
-    private func mark(_ path: String) {
-        if case .held(let fd, _, _)? = handles[path] { close(fd) }
-        handles[path] = .ambiguous
-    }
-
     private func access(_ handle: Handle?, path: String) -> String? {
         switch handle {
-        case .samePath?, nil: return path
-        case .held(let fd, _, _)?: return "/proc/self/fd/\(fd)"
+        case nil, .file(_, nil)?: return path
+        case .file(_, let fd?)?: return "/proc/self/fd/\(fd)"
         case .ambiguous?: return nil
         }
-    }
-
-    /// Whether `path` here is the open file (same device and inode).
-    private static func sameFile(_ path: String, as fd: Int32) -> Bool {
-        var here = stat(), open = stat()
-        return stat(path, &here) == 0 && fstat(fd, &open) == 0 && here.st_dev == open.st_dev && here.st_ino == open.st_ino
     }
 }

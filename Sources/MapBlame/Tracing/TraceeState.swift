@@ -20,9 +20,11 @@ final class SpaceState {
     /// pages (which refuse calls not aligned to their page size): results of munmap and mprotect
     /// are no longer predicted (`Tracer.predictsSuccess`).
     var unpredictable = false
-    /// Tables of .eh_frame built for modules without .eh_frame_hdr, by the start of the mapping
-    /// asked about (nil: it has none); the unwinder reads them until `flushUnwinder`.
-    var ehIndexes: [UInt64: EhFrameIndex?] = [:]
+    /// Unwind tables of modules libunwind found none for (nil: none here either), by the model's
+    /// mapping asked about: its start, file and offset, so code mapped anew at the same place is
+    /// asked about again. Kept across `flushUnwinder` (ld.so's MAP_FIXED mappings flush at every
+    /// library it loads, and each time a stack ends in ld.so's `_start`, which has no FDE).
+    var ehIndexes: [String: EhFrameIndex?] = [:]
     /// The thread being unwound, whose /proc entries an index is built from.
     var unwindingTid: Int32 = 0
 
@@ -37,19 +39,20 @@ final class SpaceState {
         if let u = unwinder { cshims_unwinder_destroy(u) }
     }
 
-    /// Makes the unwinder forget its tables (code was unmapped or replaced), and the indexes it read.
+    /// Makes the unwinder forget its tables (code was unmapped or replaced).
     func flushUnwinder() {
         if let u = unwinder { cshims_unwinder_flush(u) }
-        ehIndexes.removeAll()
     }
 
-    /// The .eh_frame table of the module mapped at `ip` (built on first use).
+    /// The unwind table of the module mapped at `ip` (read on first use).
     func ehIndex(at ip: UInt64) -> EhFrameIndex? {
-        guard let (fd, entry) = ModuleFile.open(pid: unwindingTid, containing: ip) else { return nil }
-        defer { close(fd) }
-        if let known = ehIndexes[entry.start] { return known }
-        let index = EhFrameIndex(fd: fd, entry: entry)
-        ehIndexes[entry.start] = .some(index)
+        guard let segment = model.map.segment(containing: ip), let name = segment.value.name else { return nil }
+        let key = "\(segment.range.lowerBound) \(segment.value.fileOffset) \(name)"
+        if let known = ehIndexes[key] { return known }
+        let opened = ModuleFile.open(pid: unwindingTid, containing: ip)
+        defer { if let opened { close(opened.fd) } }
+        let index = opened.flatMap { EhFrameIndex(fd: $0.fd, entry: $0.entry) }
+        ehIndexes[key] = .some(index)
         return index
     }
 }
