@@ -74,3 +74,39 @@ extension BinaryKindTests {
         #expect(heap.flatMap { $0["origins"] as? [[String: Any]] ?? [] }.allSatisfy { $0["site"] == nil || $0["site"] is NSNull })
     }
 }
+
+extension BinaryKindTests {
+    /// clang (next to swift, or on the system) with its ld.lld, which lays segments out sharing file
+    /// pages (the code's p_offset is not page-aligned): libunwind 1.6's ptrace accessors match a code
+    /// mapping to its segment by exact p_offset and so find no unwind table for such a module, and
+    /// every stack stopped at its first frame in it (rustup's Rust links with lld by default).
+    static let lldCompiler: String? = ["/opt/swift/usr/bin/clang", "/usr/bin/clang"].first { clang in
+        let directory = (clang as NSString).deletingLastPathComponent
+        return FileManager.default.isExecutableFile(atPath: clang)
+            && FileManager.default.isExecutableFile(atPath: directory + "/ld.lld")
+    }
+
+    @Test("lld-linked C: stacks unwound through the program's own code",
+          .enabled(if: lldCompiler != nil, "no clang with ld.lld (the Swift toolchain has both)"))
+    func lldLinkedProgram() throws {
+        let dir = try TempDir()
+        let source = Self.sources + "/layout.c"
+        let binary = dir.path("layout")
+        try run(Self.lldCompiler!, ["-g", "-O0", "-fuse-ld=lld", source, "-o", binary])
+        // lld's mark: the code segment's file offset is not page-aligned.
+        let code = try run("readelf", ["-lW", binary]).split(separator: "\n").first { $0.contains("LOAD") && $0.contains("R E") }
+        let offset = code.flatMap { UInt64($0.split(separator: " ")[1].dropFirst(2), radix: 16) }
+        #expect(offset.map { $0 % 4096 != 0 } == true, "\(String(describing: code))")
+
+        let traced = try TracedRun([binary])
+        #expect(traced.finished.status == 0)
+        let markers = SiteMarkers.lines(in: source)
+        #expect(traced.site(of: traced.origin("big")).line == markers["big_malloc"])
+        let stacks = (traced.root["events"] as? [[String: Any]] ?? []).map { event in
+            (event["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
+        }
+        let programs = stacks.filter { $0.contains("my_function") || $0.contains("map_table") }
+        #expect(programs.count >= 2)
+        #expect(programs.allSatisfy { $0.contains("main") && $0.last == "_start" }, "\(programs)")
+    }
+}

@@ -97,17 +97,24 @@ final class EhFrameIndex {
     }
 
     /// Mapping address minus ELF address, from the PT_LOAD that `entry`'s file offset falls in.
+    /// With lld's layout, segments share file pages (the code's p_offset is not page-aligned and its
+    /// first page also holds the end of the read-only segment), so a code mapping is matched with
+    /// the executable segment: libunwind's exact p_offset comparison fails there, one reason it
+    /// gives up on such modules.
     private static func loadBias(_ elf: OpaquePointer, entry: MapsEntry) -> UInt64? {
         var count = 0
         guard elf_getphdrnum(elf, &count) == 0 else { return nil }
+        var candidates: [GElf_Phdr] = []
         for index in 0..<Int32(clamping: count) {
             var phdr = GElf_Phdr()
             guard gelf_getphdr(elf, index, &phdr) != nil, phdr.p_type == PT_LOAD else { continue }
             let pageOffset = phdr.p_offset & ~UInt64(4095)
-            guard entry.offset >= pageOffset, entry.offset < phdr.p_offset + phdr.p_filesz else { continue }
-            return entry.start &- (entry.offset &- phdr.p_offset &+ phdr.p_vaddr)
+            if entry.offset >= pageOffset, entry.offset < phdr.p_offset + phdr.p_filesz { candidates.append(phdr) }
         }
-        return nil
+        let executable = entry.perms.contains("x")
+        guard let phdr = candidates.first(where: { ($0.p_flags & UInt32(PF_X) != 0) == executable }) ?? candidates.first
+        else { return nil }
+        return entry.start &- (entry.offset &- phdr.p_offset &+ phdr.p_vaddr)
     }
 
     /// The `.eh_frame` section's ELF address and bytes.
