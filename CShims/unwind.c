@@ -25,7 +25,7 @@ typedef struct {
     uint64_t start, end;  // the mapping, from the tracer's model
     void *upt;            // NULL: free slot
     pid_t tid;            // the thread whose /proc entries the handle reads
-    int index_state;      // 0: not asked yet, 1: `index` holds the module's .eh_frame table, -1: none
+    int index_state;      // 0: not asked yet, 1: `index` holds a table from the tracer, -1: it has none
     cshims_eh_index index;
 } module_slot;
 
