@@ -80,6 +80,8 @@ struct AnalysisOptions: ParsableArguments {
     @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
     var debugDirs: [String] = []
 
+    @OptionGroup var allocators: AllocatorFramesOption
+
     mutating func validate() throws {
         for dir in debugDirs where !FileChecks.isDirectory(dir) {
             throw ValidationError("--debug-dir \(dir): not a directory")
@@ -91,7 +93,7 @@ struct AnalysisOptions: ParsableArguments {
     func analyse(trace: String, symbolizer: Symbolizer? = nil) throws(TraceReadError) -> Report {
         let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
         var builder = ReportBuilder(recording: recording, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify,
-                                    allEvents: allEvents)
+                                    allEvents: allEvents, allocators: allocators.validated)
         return builder.build()
     }
 

@@ -126,7 +126,8 @@ public struct TraceReplayer {
                 if recording.events.count >= nextCollection { collect() }
             }
         case let .thread(pid, tid, low, top):
-            threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top))
+            let holder = spaceOfPid[pid].flatMap { spaces[$0]?.map.segment(containing: top &- 1) }
+            threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top, creator: holder?.value.creator))
         case let .snapshot(pid, maps, smaps):
             guard let i = indexOfPid[pid], let space = spaceOfPid[pid], let model = spaces[space] else { return }
             recording.processes[i].snapshot = FinalSnapshot(

@@ -76,6 +76,7 @@ public enum JSONReporter {
             ("event", .optional(o.event)),
             ("category", .string(o.category.rawValue)), ("label", .string(o.label)),
             ("site", o.site.map(frame) ?? .null),
+            ("allocator", o.allocator.map { .string($0) } ?? .null),
         ])
     }
 
