@@ -101,11 +101,15 @@ struct AnalysisOptions: ParsableArguments {
         Symbolizer(debugDirectories: debugDirs)
     }
 
-    /// Exits 3 when --verify found a real mismatch (after the report was written).
+    /// Exits 3 when --verify found a real mismatch or a label disagreement (after the report was written).
     func checkVerification(_ report: Report, programStatus: Int32?) {
-        let mismatched = report.processes.compactMap(\.verification).reduce(0) { $0 + $1.mismatchedPages }
-        guard verify && mismatched > 0 else { return }
+        let verifications = report.processes.compactMap(\.verification)
+        let mismatched = verifications.reduce(0) { $0 + $1.mismatchedPages }
+        let labels = verifications.reduce(0) { $0 + ($1.labelDisagreements?.count ?? 0) }
+        guard verify && (mismatched > 0 || labels > 0) else { return }
         let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
-        Diagnostics.fail("verify: \(mismatched) pages where the model disagrees with the kernel\(program)", status: 3)
+        let found = [mismatched > 0 ? "\(mismatched) pages where the model disagrees with the kernel" : nil,
+                     labels > 0 ? "\(labels) label disagreement\(labels == 1 ? "" : "s") with explain's evidence" : nil]
+        Diagnostics.fail("verify: " + found.compactMap { $0 }.joined(separator: ", ") + program, status: 3)
     }
 }

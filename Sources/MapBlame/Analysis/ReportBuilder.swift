@@ -82,7 +82,12 @@ public struct ReportBuilder {
                                                category: origins[main].category, label: origins[main].label, origins: origins,
                                                evidence: evidence[main]?.evidence, confidence: evidence[main]?.confidence))
         }
-        if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
+        if verify && !snapshot.fromModel {
+            report.verification = Verifier.verify(snapshot, regions: report.regions)
+            if let evidence = LabelCheck.evidenceRegions(snapshot, pid: record.pid, executable: record.executable) {
+                report.verification?.labelDisagreements = LabelCheck.disagreements(recorded: report.regions, evidence: evidence)
+            }
+        }
         if allEvents {
             named.formUnion(events)
         }

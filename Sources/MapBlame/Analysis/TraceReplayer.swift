@@ -133,6 +133,8 @@ public struct TraceReplayer {
             recording.processes[i].snapshot = FinalSnapshot(
                 maps: (try? MapsEntry.parseMaps(maps)) ?? [], usage: (try? SmapsUsage.parseSmaps(smaps)) ?? [:],
                 model: model, threadStacks: threads[pid] ?? [])
+        case let .evidence(pid, evidence):
+            if let i = indexOfPid[pid] { recording.processes[i].snapshot?.evidence = evidence }
         case let .exit(pid, status):
             if let i = indexOfPid[pid] { recording.processes[i].exit = status }
         case .end:

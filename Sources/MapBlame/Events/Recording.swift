@@ -30,6 +30,9 @@ public struct FinalSnapshot: Sendable {
     /// True when the process ended without a snapshot in the trace (cut short): `maps` is then the
     /// model's own view, not the kernel's.
     public var fromModel = false
+    /// What explain's evidence looked like at the snapshot (nil in traces written before it was
+    /// recorded, or when the process could not be read).
+    public var evidence: SnapshotEvidence? = nil
 }
 
 /// Everything recorded about one traced process (one thread group).

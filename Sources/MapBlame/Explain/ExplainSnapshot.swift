@@ -64,14 +64,7 @@ struct ExplainSnapshot: Sendable {
               let maps = try? MapsEntry.parseMaps(mapsText) else {
             throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
-        var malloc: [UInt64: MallocEvidence] = [:]
-        for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
-            malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end) { address, count in
-                var buffer = [UInt8](repeating: 0, count: count)
-                let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
-                return n == count ? buffer : nil
-            }
-        }
+        let malloc = MallocEvidence.probeAll(maps: maps, tid: reader)
         let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
         return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
                                smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc,
