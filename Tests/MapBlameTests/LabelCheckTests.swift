@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import MapBlame
+
+/// `--verify`'s label check: explain's certain verdicts on the exit snapshot against the recorded
+/// categories.
+@Suite("Label check")
+struct LabelCheckTests {
+    /// The arena/stacks fixture, recorded, replayed and joined with --verify: the process, its
+    /// recorded regions and explain's verdicts from the evidence in the trace.
+    static func arenaStacks() throws -> (process: ProcessReport, evidence: [RegionReport], values: [String: String]) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-labels-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path
+        let recorded = try runCommand([Build.mapblame, "record", "-o", trace, "--", Build.fixture, "arena-stacks", "20"])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let recording = try TraceReplayer.replay(path: trace)
+        var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(), verify: true)
+        let process = try #require(builder.build().processes.first)
+        let snapshot = try #require(recording.processes.first?.snapshot)
+        let evidence = try #require(LabelCheck.evidenceRegions(snapshot, pid: process.pid, executable: process.executable))
+        return (process, evidence, recorded.values)
+    }
+
+    @Test func theArenaFixtureAgreesAndAWrongCategoryIsCaught() throws {
+        let (process, evidence, values) = try Self.arenaStacks()
+        let verification = try #require(process.verification)
+        #expect(verification.labelDisagreements == [], "\(verification.labelDisagreements ?? [])")
+        #expect(verification.agrees)
+
+        // The arena's heap region, recorded as what the old classifier called it: a thread stack.
+        let arena = hex(values["arena"])
+        let index = try #require(process.regions.firstIndex { $0.entry.start <= arena && arena < $0.entry.end })
+        #expect(process.regions[index].category == .mallocArena)
+        var wrong = process.regions
+        for i in wrong[index].origins.indices { wrong[index].origins[i].category = .threadStack }
+        let found = LabelCheck.disagreements(recorded: wrong, evidence: evidence)
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.range == wrong[index].entry.start..<wrong[index].entry.end)
+        #expect(found.first?.recordedCategory == .threadStack)
+        #expect(found.first?.evidenceCategory == .mallocArena)
+        #expect(found.first?.evidence.contains("heap_info at the start") == true)
+
+        // Its PROT_NONE reserve recorded as a guard page: caught too.
+        let reserve = hex(values["arena_reserve"])
+        let tail = try #require(wrong.firstIndex { $0.entry.start <= reserve && reserve < $0.entry.end })
+        for i in wrong[tail].origins.indices { wrong[tail].origins[i].category = .guardPage }
+        #expect(LabelCheck.disagreements(recorded: wrong, evidence: evidence).count == 2)
+    }
+
+    /// A stack pointer proves a stack lives in the memory, not who mapped it; a certain arena,
+    /// bss, file or shm verdict allows only its own category; unknown claims nothing.
+    @Test func whichRecordedCategoriesAStackPointerAllows() {
+        #expect(LabelCheck.agrees(evidence: .threadStack, recorded: .allocator))
+        #expect(LabelCheck.agrees(evidence: .threadStack, recorded: .mmap))
+        #expect(!LabelCheck.agrees(evidence: .threadStack, recorded: .file))
+        #expect(!LabelCheck.agrees(evidence: .threadStack, recorded: .guardPage))
+        #expect(LabelCheck.agrees(evidence: .guardPage, recorded: .allocator))
+        #expect(!LabelCheck.agrees(evidence: .guardPage, recorded: .heap))
+        #expect(!LabelCheck.agrees(evidence: .mallocArena, recorded: .threadStack))
+        #expect(!LabelCheck.agrees(evidence: .file, recorded: .shm))
+        #expect(!LabelCheck.agrees(evidence: .shm, recorded: .file))
+        #expect(LabelCheck.agrees(evidence: .bss, recorded: .unknown))
+    }
+
+    /// Explain says the same as run about shared mappings (a verdict that disagreed would be a
+    /// label disagreement on every program that maps a locale file).
+    @Test func explainCallsASharedFileMappingAFile() {
+        let entries = [
+            MapsEntry(start: 0x7f00_0000_0000, end: 0x7f00_0000_1000, perms: "r--s", offset: 0, device: "fe:00", inode: 332619,
+                      path: "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache"),
+            MapsEntry(start: 0x7f00_0000_1000, end: 0x7f00_0000_2000, perms: "rw-s", offset: 0, device: "00:01", inode: 77,
+                      path: "/dev/zero (deleted)"),
+            MapsEntry(start: 0x7f00_0000_2000, end: 0x7f00_0000_3000, perms: "rw-s", offset: 0, device: "00:01", inode: 78,
+                      path: "/memfd:x (deleted)"),
+        ]
+        let snapshot = ExplainSnapshot(pid: 1, executable: nil, threads: [], maps: entries, mapsText: "", smapsText: nil,
+                                       usage: [:], malloc: [:], stoppedMicroseconds: 0)
+        let regions = EvidenceClassifier(snapshot: snapshot) { _ in nil }.classify()
+        #expect(regions.map(\.category) == [.file, .shm, .shm])
+        #expect(regions.allSatisfy { $0.confidence == "certain" })
+    }
+}
