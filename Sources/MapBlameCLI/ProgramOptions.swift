@@ -71,7 +71,7 @@ struct ProgramOptions: ParsableArguments {
 
 /// How to analyse and what to write: shared by `run` and `report`.
 struct AnalysisOptions: ParsableArguments {
-    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page; exit 3 on a real mismatch.")
+    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page, and the recorded categories with explain's evidence; exit 3 on a real mismatch or a label disagreement.")
     var verify = false
 
     @Flag(name: .customLong("all-events"), help: "List every recorded event in the JSON report, not only those behind today's regions.")

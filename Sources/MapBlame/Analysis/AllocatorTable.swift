@@ -75,7 +75,7 @@ extension Allocator {
                    ("partition_alloc::internal::PartitionAddressSpace", "pool reservation")],
         product: "super page")
 
-    /// CPython's small-object allocator: 256 KiB (1 MiB in 3.13) arenas mapped by
+    /// CPython's small-object allocator: arenas (256 KiB, 1 MiB since 3.10) mapped by
     /// `_PyObject_ArenaMmap`.
     static let pymalloc = Allocator(
         name: "pymalloc",
