@@ -89,11 +89,16 @@ public enum Recorder {
                             events: writer.eventCount, bytes: writer.bytesWritten, writeFailure: failure)
     }
 
-    /// Records the running process `pid` into `output` until Ctrl-C (SIGINT, SIGTERM, SIGHUP),
+    /// Records the running process `pid` into `output` (published at once, like `record`'s) until Ctrl-C (SIGINT, SIGTERM, SIGHUP),
     /// `duration` seconds or its exit (`Tracer.attach`). The trace's command is its command line.
     public static func attach(pid: Int32, options: TraceOptions, follow: Bool, duration: Double?,
                               to output: OutputFile) throws(RecordError) -> RecordResult {
         let argv = ProcFile.commandLine(pid)
+        // In place once the process is known to exist (a killed tracer leaves what it wrote; a
+        // mistyped PID leaves a file already at that name alone).
+        if kill(pid, 0) == 0 {
+            do { try output.publish() } catch { throw .write(TraceWriteError(path: output.name, errno: 0, reason: error.description)) }
+        }
         let writer = openWriter(output, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
         let exit: ExitStatus?
         do {

@@ -51,6 +51,7 @@ func runCommand(_ arguments: [String], environment: [String: String]? = nil) thr
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    DevNullGuard.check(after: arguments)
     return Finished(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                     stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
@@ -142,4 +143,20 @@ enum SiteMarkers {
         }
         return result
     }()
+}
+
+/// Every command a test runs is followed by this check: the suite runs as root, and a mapblame
+/// that replaced /dev/null with a regular file (as it once did for `-o /dev/null`) would break
+/// every later `> /dev/null` on the machine.
+enum DevNullGuard {
+    static var isCharacterDevice: Bool {
+        var st = stat()
+        return lstat("/dev/null", &st) == 0 && st.st_mode & S_IFMT == S_IFCHR
+    }
+
+    static func check(after arguments: [String]) {
+        if !isCharacterDevice {
+            Issue.record("/dev/null is no longer a character device after: \(arguments.joined(separator: " "))")
+        }
+    }
 }
