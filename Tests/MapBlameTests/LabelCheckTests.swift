@@ -82,3 +82,42 @@ struct LabelCheckTests {
         #expect(regions.allSatisfy { $0.confidence == "certain" })
     }
 }
+
+/// The allocator table's matching, on hand-made frames.
+@Suite("Allocator frames")
+struct AllocatorFramesTests {
+    static func frame(_ function: String?, _ module: String) -> SymbolizedFrame {
+        SymbolizedFrame(ip: 0x1000, module: module, moduleOffset: 0x1000, function: function, file: nil, line: nil)
+    }
+
+    /// An allocator recognised by its module wins over glibc malloc's names it exports too, and
+    /// ld.so's own malloc is the loader's.
+    @Test func modulesComeBeforeGlibcNames() throws {
+        let frames = try AllocatorFrames()
+        #expect(frames.allocator(of: Self.frame("malloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"))?.name == "jemalloc")
+        #expect(frames.allocator(of: Self.frame("__libc_malloc", "/usr/lib/x86_64-linux-gnu/libc.so.6"))?.name == "glibc malloc")
+        #expect(frames.allocator(of: Self.frame("calloc", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"))?.name == "ld.so")
+        #expect(frames.allocator(of: Self.frame("runtime.sysMmap", "/tmp/prog"))?.name == "Go runtime")
+        #expect(frames.allocator(of: Self.frame("runtime/debug.SetGCPercent", "/tmp/prog")) == nil)
+        #expect(frames.allocator(of: Self.frame("my_malloc", "/usr/sbin/mariadbd")) == nil)
+    }
+
+    @Test func userPatternsNameTheirFunctions() throws {
+        let frames = try AllocatorFrames(patterns: ["^my_(malloc|calloc)$", "^monoeg_g_"])
+        #expect(frames.allocator(of: Self.frame("my_malloc", "/usr/sbin/mariadbd"))?.name == "my_malloc")
+        #expect(frames.allocator(of: Self.frame("monoeg_g_calloc", "/usr/lib/libmonosgen-2.0.so.1"))?.name == "monoeg_g_calloc")
+        #expect(frames.allocator(of: Self.frame("my_malloc_size", "/usr/sbin/mariadbd")) == nil)
+        #expect(throws: AllocatorFrames.PatternError.self) { try AllocatorFrames(patterns: ["("]) }
+        #expect(throws: AllocatorFrames.PatternError.self) { try AllocatorFrames(patterns: [""]) }
+    }
+
+    /// What the Go runtime made, from its frames: the first rule in table order.
+    @Test func productsFollowTheTableOrder() throws {
+        let frames = try AllocatorFrames()
+        let stack = ["runtime.sysMmap", "runtime.sysAllocOS", "runtime.sysAlloc", "runtime.persistentalloc1",
+                     "runtime.persistentalloc", "runtime.(*mheap).sysAlloc", "runtime.(*mheap).grow"].map { Self.frame($0, "/tmp/prog") }
+        #expect(frames.product(of: Allocator.goRuntime, stack: stack) == "runtime metadata")
+        let arena = ["runtime.sysMmap", "runtime.sysReserveOS", "runtime.sysReserve", "runtime.(*mheap).sysAlloc"].map { Self.frame($0, "/tmp/prog") }
+        #expect(frames.product(of: Allocator.goRuntime, stack: arena) == "heap arena")
+    }
+}

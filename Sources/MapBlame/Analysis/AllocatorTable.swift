@@ -118,20 +118,27 @@ extension Allocator {
         product: "memory")
 
     /// HotSpot's reservation wrappers: the Java heap, code cache, metaspace and thread stacks'
-    /// guard zones are reserved and committed through them.
+    /// guard zones are reserved, committed and uncommitted through them (each an mmap).
     static let jvm = Allocator(
         name: "JVM",
         prefixes: ["os::reserve_memory", "os::pd_reserve_memory", "os::attempt_reserve_memory", "os::pd_attempt_reserve",
                    "os::commit_memory", "os::pd_commit_memory", "os::Linux::commit_memory", "os::map_memory",
                    "os::pd_map_memory", "os::reserve_memory_special", "os::pd_reserve_memory_special",
-                   "os::split_reserved_memory", "anon_mmap", "ReservedSpace::", "ReservedHeapSpace::",
+                   "os::split_reserved_memory", "os::uncommit_memory", "os::pd_uncommit_memory",
+                   "StackOverflow::create_stack_guard_pages", "StackOverflow::remove_stack_guard_pages",
+                   "os::create_stack_guard_pages", "os::pd_create_stack_guard_pages", "os::remove_stack_guard_pages",
+                   "anon_mmap", "ReservedSpace::", "ReservedHeapSpace::",
                    "ReservedCodeSpace::", "VirtualSpace::", "VirtualSpaceNode::", "metaspace::", "Metaspace::",
                    "CodeCache::reserve", "G1PageBasedVirtualSpace::", "G1RegionsLargerThanCommitSizeMapper::",
                    "G1RegionsSmallerThanCommitSizeMapper::", "G1RegionToSpaceMapper::", "PSVirtualSpace::",
                    "CardTable::", "MarkBitMap::"],
-        products: [("ReservedHeapSpace::", "Java heap"), ("G1", "Java heap"), ("PSVirtualSpace::", "Java heap"),
+        products: [("StackOverflow::", "thread stack guard zone"), ("os::create_stack_guard_pages", "thread stack guard zone"),
+                   ("os::pd_create_stack_guard_pages", "thread stack guard zone"), ("ReservedHeapSpace::", "Java heap"), ("G1", "Java heap"), ("PSVirtualSpace::", "Java heap"),
                    ("ReservedCodeSpace::", "code cache"), ("CodeCache::", "code cache"),
                    ("metaspace::", "metaspace"), ("Metaspace::", "metaspace"), ("VirtualSpaceNode::", "metaspace"),
-                   ("CardTable::", "card table"), ("MarkBitMap::", "GC bitmap")],
+                   ("CardTable::", "card table"), ("MarkBitMap::", "GC bitmap"),
+                   ("os::pd_uncommit_memory", "uncommitted memory"), ("os::uncommit_memory", "uncommitted memory"),
+                   ("os::pd_commit_memory", "committed memory"), ("os::commit_memory", "committed memory"),
+                   ("os::Linux::commit_memory", "committed memory")],
         product: "reserved memory")
 }
