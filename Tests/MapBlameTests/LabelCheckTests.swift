@@ -47,6 +47,13 @@ struct LabelCheckTests {
         let tail = try #require(wrong.firstIndex { $0.entry.start <= reserve && reserve < $0.entry.end })
         for i in wrong[tail].origins.indices { wrong[tail].origins[i].category = .guardPage }
         #expect(LabelCheck.disagreements(recorded: wrong, evidence: evidence).count == 2)
+
+        // The executable's .bss recorded as a direct mmap: its ELF headers say otherwise.
+        let bss = try #require(wrong.firstIndex { $0.category == .bss && $0.label.hasSuffix("/mbfixture") })
+        for i in wrong[bss].origins.indices { wrong[bss].origins[i].category = .mmap }
+        let all = LabelCheck.disagreements(recorded: wrong, evidence: evidence)
+        #expect(all.count == 3)
+        #expect(all.contains { $0.evidenceCategory == .bss && $0.recordedCategory == .mmap && $0.evidence.contains("PT_LOAD memsz") })
     }
 
     /// A stack pointer proves a stack lives in the memory, not who mapped it; a certain arena,

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A byte range where certain evidence and the recorded words disagree on what the memory is.
 public struct LabelDisagreement: Sendable, Equatable {
     public var range: Range<UInt64>
@@ -14,6 +16,7 @@ public struct LabelDisagreement: Sendable, Equatable {
 /// events gave the same bytes. Only verdicts explain calls certain count.
 public enum LabelCheck {
     /// Explain's verdicts on `snapshot`, from the evidence captured with it; nil without evidence.
+    /// ELF headers (for .bss) are read from the files themselves, only while unchanged.
     public static func evidenceRegions(_ snapshot: FinalSnapshot, pid: Int32, executable: String?) -> [RegionReport]? {
         guard let evidence = snapshot.evidence, !snapshot.fromModel else { return nil }
         var malloc: [UInt64: MallocEvidence] = [:]
@@ -22,7 +25,21 @@ public enum LabelCheck {
                                       threads: evidence.threads.map { ExplainSnapshot.Thread(tid: $0.tid, rsp: $0.rsp, rip: $0.rip) },
                                       maps: snapshot.maps, mapsText: "", smapsText: nil, usage: snapshot.usage, malloc: malloc,
                                       stoppedMicroseconds: 0)
-        return Explainer.classify(explain)
+        var cache: [UInt64: ElfLoadSegments?] = [:]
+        return EvidenceClassifier(snapshot: explain) { entry in
+            if let known = cache[entry.inode] { return known }
+            let elf = unchangedFile(entry).flatMap { ElfLoadSegments(path: $0) }
+            cache[entry.inode] = .some(elf)
+            return elf
+        }.classify()
+    }
+
+    /// The path of a mapped file if it is still the file that was mapped (same inode), for its
+    /// ELF headers: the process is gone, and a file replaced since would give another verdict.
+    static func unchangedFile(_ entry: MapsEntry) -> String? {
+        var st = stat()
+        guard !entry.path.hasSuffix(" (deleted)"), stat(entry.path, &st) == 0, UInt64(st.st_ino) == entry.inode else { return nil }
+        return entry.path
     }
 
     /// Every range a certain verdict of `evidence` covers whose recorded origin's category does
