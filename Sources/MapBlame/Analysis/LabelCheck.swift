@@ -25,11 +25,12 @@ public enum LabelCheck {
                                       threads: evidence.threads.map { ExplainSnapshot.Thread(tid: $0.tid, rsp: $0.rsp, rip: $0.rip) },
                                       maps: snapshot.maps, mapsText: "", smapsText: nil, usage: snapshot.usage, malloc: malloc,
                                       stoppedMicroseconds: 0)
-        var cache: [UInt64: ElfLoadSegments?] = [:]
+        var cache: [String: ElfLoadSegments?] = [:]
         return EvidenceClassifier(snapshot: explain) { entry in
-            if let known = cache[entry.inode] { return known }
+            let key = "\(entry.device) \(entry.inode)"
+            if let known = cache[key] { return known }
             let elf = unchangedFile(entry).flatMap { ElfLoadSegments(path: $0) }
-            cache[entry.inode] = .some(elf)
+            cache[key] = .some(elf)
             return elf
         }.classify()
     }
