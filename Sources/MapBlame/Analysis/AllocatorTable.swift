@@ -87,9 +87,11 @@ extension Allocator {
     /// The Go runtime's memory system. Its stacks end at runtime.systemstack (libunwind does not
     /// follow the switch to the goroutine's stack), and the rest of the runtime (scheduler,
     /// goroutine creation, init) allocates through it on its own behalf: every frame of package
-    /// runtime counts as the allocator, so the site is the program's own code when it shows.
+    /// runtime counts as the allocator, so the site is the program's own code when it shows. With
+    /// cgo, the runtime maps through x_cgo_mmap (C, in runtime/cgo) and libc's mmap.
     static let goRuntime = Allocator(
-        name: "Go runtime", labelName: "Go", prefixes: ["runtime."],
+        name: "Go runtime", labelName: "Go", functions: ["x_cgo_mmap", "_cgo_mmap", "x_cgo_munmap", "_cgo_munmap"],
+        prefixes: ["runtime."],
         products: [("runtime.persistentalloc", "runtime metadata"),
                    ("runtime.(*pageAlloc)", "page allocator metadata"),
                    ("runtime.(*scavengeIndex)", "page allocator metadata"),
