@@ -6,7 +6,6 @@ import Testing
 @Suite("Allocator table")
 struct AllocatorTests {
     static func installed(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
-    static let jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
     static func scratch() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-alloc-\(UUID().uuidString)")
@@ -104,8 +103,16 @@ struct AllocatorTests {
         int main(void) { printf("%p\n", build_table(200000)); return 0; }
         """#
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: jemalloc), "libjemalloc2 is not installed"))
-    func jemallocExtentsAreNamedByTheCallerOfMalloc() throws {
+    /// Allocators preloaded in front of glibc malloc: (library, allocator name).
+    static let preloaded = [("libjemalloc.so.2", "jemalloc"), ("libtcmalloc_minimal.so.4", "tcmalloc"),
+                            ("libmimalloc.so.2", "mimalloc")]
+
+    /// The memory each maps is named by it, the site is the C function calling malloc, never a
+    /// frame inside the allocator. (tcmalloc grows the brk heap: category heap, "grown by tcmalloc".)
+    @Test(arguments: preloaded)
+    func preloadedMallocsAreNamedByTheCallerOfMalloc(library: String, name: String) throws {
+        let path = "/usr/lib/x86_64-linux-gnu/" + library
+        try #require(FileManager.default.fileExists(atPath: path), "\(library) is not installed")
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let src = dir.appendingPathComponent("table.c"), exe = dir.appendingPathComponent("table").path
@@ -113,14 +120,19 @@ struct AllocatorTests {
         let cc = try runCommand(["/usr/bin/env", "cc", "-g", "-O0", "-o", exe, src.path])
         try #require(cc.status == 0, "cc: \(cc.stderr)")
 
-        let run = try TracedRun([exe], options: ["--verify"], environment: ["LD_PRELOAD": Self.jemalloc])
+        let run = try TracedRun([exe], options: ["--verify"], environment: ["LD_PRELOAD": path])
         #expect(run.finished.status == 0, "\(run.finished.stderr)")
         #expect(Self.topSites(run, count: 1) == ["build_table"], "\(Self.topSites(run, count: 5))")
-        let extents = Self.origins(run).filter { $0.origin["allocator"] as? String == "jemalloc" }
-        #expect(!extents.isEmpty)
-        #expect(extents.allSatisfy { $0.origin["category"] as? String == "allocator" })
-        #expect(extents.contains { ($0.origin["label"] as? String)?.hasPrefix("jemalloc extent from build_table (") == true })
-        #expect(!Self.origins(run).contains { $0.site.map { $0.hasPrefix("je_") || $0.contains("pages_map") } == true })
+        let made = Self.origins(run).filter { $0.origin["allocator"] as? String == name }
+        #expect(!made.isEmpty)
+        #expect(made.contains { ($0.origin["label"] as? String)?.contains(" from build_table (") == true })
+        let inside = Self.origins(run).compactMap { ($0.origin["site"] as? [String: Any])?["module"] as? String }
+            .filter { $0.hasSuffix("/" + library) || $0.contains(library.split(separator: ".").first ?? "") }
+        #expect(inside.isEmpty, "sites inside \(library): \(inside.count)")
+        if name == "jemalloc" {
+            #expect(made.allSatisfy { $0.origin["category"] as? String == "allocator" })
+            #expect(made.contains { ($0.origin["label"] as? String)?.hasPrefix("jemalloc extent from build_table (") == true })
+        }
     }
 
     @Test(.enabled(if: installed("/usr/bin/python3"), "python3 is not installed"))

@@ -88,9 +88,10 @@ struct Classifier {
         case .execve:
             return classifyExecRegion(created: created, entry: entry)
         case .brk:
-            let via = mallocEntry(of: stack)
-            return Classification(category: .heap, label: "heap grown \(via.map { "by \($0)" } ?? "by brk")\(from)", site: site,
-                                  allocator: via.map { _ in Allocator.glibcMalloc.name })
+            // glibc malloc says which entry point grew it; another allocator (tcmalloc's sbrk) its name.
+            let maker = maker(of: stack)
+            let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
+            return Classification(category: .heap, label: "heap grown by \(via ?? "brk")\(from)", site: site, allocator: maker?.name)
         case .shmat:
             return Classification(category: .shm, label: "System V shared memory (shmid \(event.args[0])) attached\(from)", site: site)
         default:
