@@ -128,3 +128,56 @@ struct AllocatorFramesTests {
         #expect(frames.product(of: Allocator.goRuntime, stack: arena) == "heap arena")
     }
 }
+
+/// `report --verify` on a hand-written trace whose evidence contradicts its words: an anonymous
+/// mmap with no backtrace (recorded `mmap`) whose start holds a glibc arena's heap_info.
+@Suite("Label check from the command line")
+struct LabelCheckCommandTests {
+    static let start: UInt64 = 0x7f00_0400_0000  // 64 MiB-aligned
+
+    static func writeTrace(_ path: String) throws {
+        let output = try OutputFile.open(path)
+        let writer = TraceWriter(output: output, command: ["/x"], maxFrames: 64)
+        let mmap = MappingEvent(id: 1, pid: 100, tid: 100, syscall: .mmap, args: [0, 0x21000, 3, 0x22, UInt64.max, 0],
+                                result: Int64(start), stack: 0)
+        let heapInfo: [UInt64] = [start + 48, 0, 0x21000, 0x21000, 4096]
+        for record: TraceRecord in [
+            .process(pid: 100, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/x"),
+            .exec(pid: 100, tid: 100, space: 1, executable: "/x", maps: ""),
+            .event(mmap),
+            .snapshot(pid: 100, maps: "7f0004000000-7f0004021000 rw-p 00000000 00:00 0 \n", smaps: ""),
+            .evidence(pid: 100, SnapshotEvidence(threads: [], regions: [SnapshotEvidence.Region(start: start, head: heapInfo, chunkSizes: [])])),
+            .exit(pid: 100, status: .code(0)),
+        ] { writer.append(record) }
+        try writer.finish()
+        try output.publish()
+    }
+
+    @Test func aDisagreementIsListedAndExits3() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-labelcli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.trace").path
+        try Self.writeTrace(trace)
+
+        let plain = try runCommand([Build.mapblame, "report", trace])
+        #expect(plain.status == 0, "without --verify nothing is checked: \(plain.stderr)")
+
+        let text = try runCommand([Build.mapblame, "report", "--verify", trace])
+        #expect(text.status == 3)
+        #expect(text.stderr == "mapblame: verify: 1 label disagreement with explain's evidence\n", "\(text.stderr)")
+        #expect(text.stdout.contains("verify labels: 1 label disagreement with explain's certain evidence"), "\(text.stdout)")
+        #expect(text.stdout.contains("7f0004000000-7f0004021000 recorded mmap: mmap(135168); evidence malloc-arena: glibc malloc arena"),
+                "\(text.stdout)")
+
+        let json = try runCommand([Build.mapblame, "report", "--verify", "--format", "json", trace])
+        #expect(json.status == 3)
+        let root = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let verify = ((root?["processes"] as? [[String: Any]])?.first?["verify"] as? [String: Any])
+        let list = try #require(verify?["label_disagreements"] as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["start"] as? String == "0x7f0004000000" && list.first?["end"] as? String == "0x7f0004021000")
+        #expect(list.first?["recorded_category"] as? String == "mmap" && list.first?["evidence_category"] as? String == "malloc-arena")
+        #expect((list.first?["evidence"] as? String)?.contains("heap_info at the start") == true)
+    }
+}
