@@ -81,11 +81,13 @@ struct LabelCheckTests {
                       path: "/dev/zero (deleted)"),
             MapsEntry(start: 0x7f00_0000_2000, end: 0x7f00_0000_3000, perms: "rw-s", offset: 0, device: "00:01", inode: 78,
                       path: "/memfd:x (deleted)"),
+            MapsEntry(start: 0x7f00_0000_3000, end: 0x7f00_0000_4000, perms: "rw-p", offset: 0, device: "00:05", inode: 4,
+                      path: "/dev/zero"),
         ]
         let snapshot = ExplainSnapshot(pid: 1, executable: nil, threads: [], maps: entries, mapsText: "", smapsText: nil,
                                        usage: [:], malloc: [:], stoppedMicroseconds: 0)
         let regions = EvidenceClassifier(snapshot: snapshot) { _ in nil }.classify()
-        #expect(regions.map(\.category) == [.file, .shm, .shm])
+        #expect(regions.map(\.category) == [.file, .shm, .shm, .file])
         #expect(regions.allSatisfy { $0.confidence == "certain" })
     }
 }

@@ -3,8 +3,9 @@
 /// file like any other: sharing says how it is mapped, not what it is.
 enum SharedMemory {
     /// System V segments (/SYSV...), POSIX shared memory (/dev/shm/...), memfd_create files
-    /// (/memfd:NAME), and shared anonymous memory as the kernel names it (/dev/zero (deleted)).
+    /// (/memfd:NAME), and shared anonymous memory as the kernel names it ("/dev/zero (deleted)";
+    /// a private mapping of /dev/zero shows as plain "/dev/zero" and shares nothing).
     static func isSharedMemoryFile(_ path: String) -> Bool {
-        path.hasPrefix("/SYSV") || path.hasPrefix("/dev/shm/") || path.hasPrefix("/memfd:") || path.hasPrefix("/dev/zero")
+        path.hasPrefix("/SYSV") || path.hasPrefix("/dev/shm/") || path.hasPrefix("/memfd:") || path == "/dev/zero (deleted)"
     }
 }
