@@ -101,6 +101,18 @@ struct FixtureRunTests {
         #expect((verify["label_disagreements"] as? [Any])?.isEmpty == true, "\(verify)")
     }
 
+    /// Without backtraces (--frames 0) a call cannot tell a library's .bss or a malloc arena from a
+    /// direct mmap: the evidence recorded at exit does, and --verify agrees.
+    @Test func withoutBacktracesArenasAndBssComeFromEvidence() throws {
+        let run = try TracedRun([Build.fixture, "arena-stacks", "4"], options: ["--frames", "0", "--verify"])
+        #expect(run.finished.status == 0, "\(run.finished.stderr)")
+        let arena = try #require(run.origin("arena")), reserve = try #require(run.origin("arena_reserve"))
+        #expect(arena["category"] as? String == "malloc-arena", "\(arena)")
+        #expect(reserve["category"] as? String == "malloc-arena", "\(reserve)")
+        let libc = ReportJSON.regions(run.root).first { ($0["label"] as? String)?.hasSuffix("/libc.so.6") == true && $0["inode"] as? Int == 0 }
+        #expect(libc?["category"] as? String == "bss", "\(String(describing: libc))")
+    }
+
     /// A read-only shared mapping of an ordinary file is a file; shared anonymous memory and a
     /// memfd are shared memory.
     @Test func sharedFileMappingIsAFileNotSharedMemory() throws {

@@ -132,7 +132,7 @@ struct AllocatorFramesTests {
 }
 
 /// `report --verify` on a hand-written trace whose evidence contradicts its words: an anonymous
-/// mmap with no backtrace (recorded `mmap`) whose start holds a glibc arena's heap_info.
+/// mmap from the program's own code (recorded `mmap`) whose start holds a glibc arena's heap_info.
 @Suite("Label check from the command line")
 struct LabelCheckCommandTests {
     static let start: UInt64 = 0x7f00_0400_0000  // 64 MiB-aligned
@@ -140,10 +140,13 @@ struct LabelCheckCommandTests {
     static func writeTrace(_ path: String) throws {
         let output = try OutputFile.open(path)
         let writer = TraceWriter(output: output, command: ["/x"], maxFrames: 64)
+        // A backtrace into the program's own code: the classifier calls it a direct mmap.
         let mmap = MappingEvent(id: 1, pid: 100, tid: 100, syscall: .mmap, args: [0, 0x21000, 3, 0x22, UInt64.max, 0],
-                                result: Int64(start), stack: 0)
+                                result: Int64(start), stack: 1)
         let heapInfo: [UInt64] = [start + 48, 0, 0x21000, 0x21000, 4096]
         for record: TraceRecord in [
+            .module(id: 0, path: "/nonexistent/prog", size: 0, mtime: 0, inode: 0, buildID: ""),
+            .stack(id: 1, frames: [StackFrame(ip: 0x40_1000, module: 0, fileOffset: 0x1000)]),
             .process(pid: 100, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/x"),
             .exec(pid: 100, tid: 100, space: 1, executable: "/x", maps: ""),
             .event(mmap),
@@ -169,7 +172,7 @@ struct LabelCheckCommandTests {
         #expect(text.status == 3)
         #expect(text.stderr == "mapblame: verify: 1 label disagreement with explain's evidence\n", "\(text.stderr)")
         #expect(text.stdout.contains("verify labels: 1 label disagreement with explain's certain evidence"), "\(text.stdout)")
-        #expect(text.stdout.contains("7f0004000000-7f0004021000 recorded mmap: mmap(135168); evidence malloc-arena: glibc malloc arena"),
+        #expect(text.stdout.contains("7f0004000000-7f0004021000 recorded mmap: mmap(135168) from prog+0x1000; evidence malloc-arena: glibc malloc arena"),
                 "\(text.stdout)")
 
         let json = try runCommand([Build.mapblame, "report", "--verify", "--format", "json", trace])

@@ -52,6 +52,7 @@ public struct ReportBuilder {
         report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
+        let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
         var named = Set<Int>()
         for entry in snapshot.maps {
             var origins: [Origin] = []
@@ -71,7 +72,8 @@ public struct ReportBuilder {
                 }
                 let event = recording.event(piece.value.creator)
                 let stack = symbolize(stack: event.stack)
-                let c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                if stack.isEmpty && c.category == .mmap, let known = verdicts.stackless(entry: entry, range: piece.range) { c = known }
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
                                       category: c.category, label: c.label, site: c.site, allocator: c.allocator))
                 named.insert(event.id)
@@ -84,7 +86,7 @@ public struct ReportBuilder {
         }
         if verify && !snapshot.fromModel {
             report.verification = Verifier.verify(snapshot, regions: report.regions)
-            if let evidence = LabelCheck.evidenceRegions(snapshot, pid: record.pid, executable: record.executable) {
+            if let evidence = verdicts.regions {
                 report.verification?.labelDisagreements = LabelCheck.disagreements(recorded: report.regions, evidence: evidence)
             }
         }
