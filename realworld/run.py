@@ -143,8 +143,11 @@ def check(case, work, mapblame):
         problems.append("timed out")
     elif traced[0] != base[0] and traced[0] != 3:
         problems.append(f"exit status {traced[0]}, untraced {base[0]}")
-    if traced[0] is not None and (traced[0] >= 128 and (base[0] or 0) < 128 or "Fatal error" in traced[4]):
-        problems.append("mapblame crashed: " + traced[4].strip().splitlines()[-1][:200] if traced[4].strip() else "mapblame crashed")
+    # Popen gives -N for a process killed by signal N; mapblame itself exits 128+N for a program
+    # killed by N, so a negative status is mapblame's own death.
+    if traced[0] is not None and (traced[0] < 0 or "Fatal error" in traced[4]):
+        last = traced[4].strip().splitlines()[-1][:200] if traced[4].strip() else f"signal {-traced[0]}"
+        problems.append(f"mapblame crashed ({last})")
     # A server's own output holds its log (times, pids): what must match is what its clients got.
     same = traced[2] == base[2] if case.drive else traced[1] == base[1]
     if case.compare_output and not same:
