@@ -28,7 +28,7 @@ struct RealProgramTests {
     /// with explain's evidence, and every anonymous byte has an origin. Skips (with the reason) where a program is not installed.
     @Test(arguments: programs)
     func everyAnonymousByteHasAnOrigin(command: [String]) throws {
-        try #require(Self.installed(command[0]), "\(command[0]) is not installed")
+        if !Self.installed(command[0]) { try Test.cancel("\(command[0]) is not installed") }
         let run = try TracedRun(command, options: ["--verify"])
         #expect(run.finished.status == 0, "\(run.finished.stderr)")
         #expect(!run.report.processes.isEmpty)
