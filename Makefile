@@ -2,9 +2,9 @@
 #   make demo   install what is missing, build in release mode, run mapblame on the demo program
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg libiberty-dev rustc
+DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium
 
-.PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps
+.PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
 
 all: build
 
@@ -72,6 +72,12 @@ realworld-deps:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	  else echo "make realworld needs:$$missing (sudo apt-get install$$missing); cases without them are skipped" >&2; fi; \
 	fi
+# Golden check of a refactoring (golden/README.md): the same traces give byte-identical outputs
+# with this tree and with BASE.
+BASE ?= HEAD
+golden: deps
+	golden/compare.sh $(BASE)
+
 realworld: release realworld-deps
 	$(PYTHON) realworld/run.py --mapblame .build/release/mapblame $(REALWORLD_ARGS)
 

@@ -18,7 +18,7 @@ struct AttachCommand: ParsableCommand {
             while attached get traced origins with backtraces; older ones get explain's evidence. \
             The text report goes to stdout (or --output). Needs permission to ptrace PID (same user and \
             kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be traced or a report cannot \
-            be written, 2 for a usage error, 3 if --verify found the model disagreeing with the kernel.
+            be written, 2 for a usage error, 3 if --verify found the model disagreeing with the kernel or a label disagreeing with explain's evidence.
             """
     )
 

@@ -17,6 +17,8 @@ struct BaselineInputOptions: ParsableArguments {
     @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
     var debugDirs: [String] = []
 
+    @OptionGroup var allocators: AllocatorFramesOption
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments (after --).", valueName: "PROGRAM [ARGS...]"))
     var command: [String] = []
 
@@ -31,7 +33,7 @@ struct BaselineInputOptions: ParsableArguments {
     /// one line on stderr when the input cannot be read or the program cannot be traced.
     /// `programStdoutToStderr`: an output of mapblame's goes to standard output.
     func measure(fallbackCommand: [String] = [], programStdoutToStderr: Bool = false) -> Baseline {
-        if let from { return BaselineLoader.measure(path: from, debugDirs: debugDirs) }
+        if let from { return BaselineLoader.measure(path: from, debugDirs: debugDirs, allocators: allocators.validated) }
         let program = command.isEmpty ? fallbackCommand : command
         guard !program.isEmpty else {
             Diagnostics.fail("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE", status: 2)
@@ -52,14 +54,14 @@ struct BaselineInputOptions: ParsableArguments {
         if recorded.status != .code(0) {
             Diagnostics.writeStderr("mapblame: note: the program exited with status \(recorded.status.shellStatus)\n")
         }
-        return BaselineLoader.fromTrace(recorded.path, debugDirs: debugDirs)
+        return BaselineLoader.fromTrace(recorded.path, debugDirs: debugDirs, allocators: allocators.validated)
     }
 }
 
 enum BaselineLoader {
     /// A trace, JSON report or baseline, told apart by their first bytes.
-    static func measure(path: String, debugDirs: [String]) -> Baseline {
-        if isTrace(path) { return fromTrace(path, debugDirs: debugDirs) }
+    static func measure(path: String, debugDirs: [String], allocators: AllocatorFrames) -> Baseline {
+        if isTrace(path) { return fromTrace(path, debugDirs: debugDirs, allocators: allocators) }
         let text: String
         do { text = try readText(path) } catch { Diagnostics.fail(error.description, status: 1) }
         let root: JSONValue
@@ -74,10 +76,11 @@ enum BaselineLoader {
         }
     }
 
-    static func fromTrace(_ path: String, debugDirs: [String]) -> Baseline {
+    static func fromTrace(_ path: String, debugDirs: [String], allocators: AllocatorFrames) -> Baseline {
         do {
             let recording = try TraceReplayer.replay(path: path)
-            var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs))
+            var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs),
+                                        allocators: allocators)
             let report = builder.build()
             return Baseline(report: report, peakMappings: try PeakMappings.compute(trace: path))
         } catch {

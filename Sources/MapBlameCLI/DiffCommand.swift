@@ -24,9 +24,11 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
     var debugDirs: [String] = []
 
+    @OptionGroup var allocators: AllocatorFramesOption
+
     func run() throws {
-        let before = BaselineLoader.measure(path: a, debugDirs: debugDirs)
-        let after = BaselineLoader.measure(path: b, debugDirs: debugDirs)
+        let before = BaselineLoader.measure(path: a, debugDirs: debugDirs, allocators: allocators.validated)
+        let after = BaselineLoader.measure(path: b, debugDirs: debugDirs, allocators: allocators.validated)
         let comparison = BaselineComparison(baseline: before, current: after, tolerances: ToleranceSet())
         print(ComparisonRenderer.table(comparison, all: all, marks: false), terminator: "")
     }

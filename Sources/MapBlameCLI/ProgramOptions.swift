@@ -71,7 +71,7 @@ struct ProgramOptions: ParsableArguments {
 
 /// How to analyse and what to write: shared by `run` and `report`.
 struct AnalysisOptions: ParsableArguments {
-    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page; exit 3 on a real mismatch.")
+    @Flag(name: .customLong("verify"), help: "Compare the model with the kernel's final map page by page, and the recorded categories with explain's evidence; exit 3 on a real mismatch or a label disagreement.")
     var verify = false
 
     @Flag(name: .customLong("all-events"), help: "List every recorded event in the JSON report, not only those behind today's regions.")
@@ -79,6 +79,8 @@ struct AnalysisOptions: ParsableArguments {
 
     @Option(name: .customLong("debug-dir"), help: ArgumentHelp("Extra directory to search for separate debug info (repeatable).", valueName: "DIR"))
     var debugDirs: [String] = []
+
+    @OptionGroup var allocators: AllocatorFramesOption
 
     mutating func validate() throws {
         for dir in debugDirs where !FileChecks.isDirectory(dir) {
@@ -91,7 +93,7 @@ struct AnalysisOptions: ParsableArguments {
     func analyse(trace: String, symbolizer: Symbolizer? = nil) throws(TraceReadError) -> Report {
         let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
         var builder = ReportBuilder(recording: recording, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify,
-                                    allEvents: allEvents)
+                                    allEvents: allEvents, allocators: allocators.validated)
         return builder.build()
     }
 
@@ -99,11 +101,15 @@ struct AnalysisOptions: ParsableArguments {
         Symbolizer(debugDirectories: debugDirs)
     }
 
-    /// Exits 3 when --verify found a real mismatch (after the report was written).
+    /// Exits 3 when --verify found a real mismatch or a label disagreement (after the report was written).
     func checkVerification(_ report: Report, programStatus: Int32?) {
-        let mismatched = report.processes.compactMap(\.verification).reduce(0) { $0 + $1.mismatchedPages }
-        guard verify && mismatched > 0 else { return }
+        let verifications = report.processes.compactMap(\.verification)
+        let mismatched = verifications.reduce(0) { $0 + $1.mismatchedPages }
+        let labels = verifications.reduce(0) { $0 + ($1.labelDisagreements?.count ?? 0) }
+        guard verify && (mismatched > 0 || labels > 0) else { return }
         let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
-        Diagnostics.fail("verify: \(mismatched) pages where the model disagrees with the kernel\(program)", status: 3)
+        let found = [mismatched > 0 ? "\(mismatched) pages where the model disagrees with the kernel" : nil,
+                     labels > 0 ? "\(labels) label disagreement\(labels == 1 ? "" : "s") with explain's evidence" : nil]
+        Diagnostics.fail("verify: " + found.compactMap { $0 }.joined(separator: ", ") + program, status: 3)
     }
 }

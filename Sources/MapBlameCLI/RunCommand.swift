@@ -13,7 +13,7 @@ struct RunCommand: ParsableCommand {
             (at most one of them); the program's own stdout then goes to stderr. mapblame exits with the program's exit \
             status (128+N if it was killed by signal N), 127 if the program does not exist, 126 if it \
             cannot be executed, 2 for a usage error, 1 if tracing or writing a report failed, and 3 if \
-            --verify found the model disagreeing with the kernel.
+            --verify found the model disagreeing with the kernel or a label disagreeing with explain's evidence.
             """
     )
 

@@ -61,6 +61,7 @@ struct BadInput: CustomTestStringConvertible, Sendable {
                                 ("-o", "@dir"), ("-o", "/nonexistent/dir/report.txt"), ("-o", ""),
                                 ("--json", "@dir"), ("--json", "/nonexistent/r.json"), ("--trace", "@dir"),
                                 ("--trace", ""), ("--debug-dir", "/nonexistent"), ("--debug-dir", "@text"),
+                                ("--allocator-frames", "("), ("--allocator-frames", ""), ("--allocator-frames", "a{2,1}"),
                                 ("--bogus", nil), ("--no-aslr=yes", nil)] as [(String, String?)] {
             c.append(BadInput(["run", option] + (value.map { [$0] } ?? []) + ["--", "/bin/true"], usage))
             if ["--frames", "--cpu"].contains(option) || option.hasPrefix("--frames=") {
@@ -94,7 +95,8 @@ struct BadInput: CustomTestStringConvertible, Sendable {
         c.append(BadInput(["report", "@cut.trace"], [0, 1]))  // a trace cut short still reports, or fails cleanly
         for words in [["--format", "xml", "@true.trace"], ["--format", "", "@true.trace"], ["-o", "@dir", "@true.trace"],
                       ["-o", "/nonexistent/r.txt", "@true.trace"], ["-o", "", "@true.trace"],
-                      ["--debug-dir", "/nonexistent", "@true.trace"], ["@true.trace", "extra"], ["--bogus", "@true.trace"]] {
+                      ["--debug-dir", "/nonexistent", "@true.trace"], ["@true.trace", "extra"], ["--bogus", "@true.trace"],
+                      ["--allocator-frames", "[", "@true.trace"]] {
             c.append(BadInput(["report"] + words, usage))
         }
         return c

@@ -3,6 +3,9 @@ import Testing
 
 /// The site rules of `Classifier` on hand-made stacks (pure: no tracing).
 @Suite struct ClassifierTests {
+    /// A classifier with the built-in allocator table only (a new one per use: it caches).
+    static var classifier: Classifier { Classifier(threadStacks: [], model: AddressSpace(), allocators: try! AllocatorFrames()) }
+
     static func frame(_ function: String, _ module: String) -> SymbolizedFrame {
         SymbolizedFrame(ip: 0x1000, module: module, moduleOffset: 0x1000, function: function, file: nil, line: nil)
     }
@@ -15,13 +18,14 @@ import Testing
                      Self.frame("my_function", program), Self.frame("main", program),
                      Self.frame("__libc_start_call_main", program), Self.frame("_start", program)]
         #expect(Classifier.modulesEmbeddingLibc(stack) == [program])
-        #expect(Classifier.site(of: stack)?.function == "my_function")
-        #expect(Classifier.allocatorEntry(of: stack) == "malloc")
+        #expect(Self.classifier.site(of: stack)?.function == "my_function")
+        #expect(Self.classifier.mallocEntry(of: stack) == "malloc")
+        #expect(Self.classifier.maker(of: stack)?.name == "glibc malloc")
         // libc's own start-up work has no site in the program.
         let startup = [Self.frame("__brk", program), Self.frame("_dl_early_allocate", program),
                        Self.frame("__libc_setup_tls", program), Self.frame("__libc_start_main_impl", program),
                        Self.frame("_start", program)]
-        #expect(Classifier.site(of: startup) == nil)
+        #expect(Self.classifier.site(of: startup) == nil)
     }
 
     @Test("Dynamic executable: the program's own underscore names stay sites")
@@ -30,6 +34,6 @@ import Testing
         let stack = [Self.frame("__GI___mmap64", libc), Self.frame("_private_helper", program),
                      Self.frame("main", program), Self.frame("__libc_start_call_main", libc)]
         #expect(Classifier.modulesEmbeddingLibc(stack).isEmpty)
-        #expect(Classifier.site(of: stack)?.function == "_private_helper")
+        #expect(Self.classifier.site(of: stack)?.function == "_private_helper")
     }
 }

@@ -77,6 +77,73 @@ struct FixtureRunTests {
         expectSite(run, arena, function: "thread_main", marker: "arena")
     }
 
+    /// glibc trims an arena's 128 MiB reservation to its 64 MiB-aligned half; 80 thread stacks then
+    /// fill the trimmed-off parts. Each stack is its thread's, the arena stays an arena, and
+    /// --verify finds the words agreeing with explain's evidence.
+    @Test func threadStacksInATrimmedArenaReservationLeaveTheArenaAlone() throws {
+        let run = try TracedRun([Build.fixture, "arena-stacks"], options: ["--verify"])
+        #expect(run.finished.status == 0, "\(run.finished.stderr)")
+        let arena = try #require(run.origin("arena")), reserve = try #require(run.origin("arena_reserve"))
+        #expect(arena["category"] as? String == "malloc-arena", "\(arena)")
+        #expect(reserve["category"] as? String == "malloc-arena", "\(reserve)")
+        #expect(arena["allocator"] as? String == "glibc malloc")
+        let site = run.site(of: arena)
+        #expect(site.function == "arena_thread")
+        #expect(site.file?.hasSuffix("arenas.c") == true && site.line == SiteMarkers.lines["arena_stacks"], "\(site)")
+        let threads = try #require(run.finished.values["threads"].flatMap { Int($0) })
+        for i in 0..<threads {
+            let tid = try #require(run.finished.values["tid_\(i)"])
+            let stack = try #require(run.origin("stack_\(i)"))
+            #expect(stack["category"] as? String == "thread-stack", "thread \(i): \(stack)")
+            #expect(stack["label"] as? String == "stack of thread \(tid) (guard page below)", "thread \(i)")
+        }
+        let verify = try #require(run.root["verify"] as? [String: Any])
+        #expect((verify["label_disagreements"] as? [Any])?.isEmpty == true, "\(verify)")
+    }
+
+    /// Without backtraces (--frames 0) a call cannot tell a library's .bss or a malloc arena from a
+    /// direct mmap: the evidence recorded at exit does, and --verify agrees.
+    @Test func withoutBacktracesArenasAndBssComeFromEvidence() throws {
+        let run = try TracedRun([Build.fixture, "arena-stacks", "4"], options: ["--frames", "0", "--verify"])
+        #expect(run.finished.status == 0, "\(run.finished.stderr)")
+        let arena = try #require(run.origin("arena")), reserve = try #require(run.origin("arena_reserve"))
+        #expect(arena["category"] as? String == "malloc-arena", "\(arena)")
+        #expect(reserve["category"] as? String == "malloc-arena", "\(reserve)")
+        let libc = ReportJSON.regions(run.root).first { ($0["label"] as? String)?.hasSuffix("/libc.so.6") == true && $0["inode"] as? Int == 0 }
+        #expect(libc?["category"] as? String == "bss", "\(String(describing: libc))")
+    }
+
+    /// A read-only shared mapping of an ordinary file is a file; shared anonymous memory and a
+    /// memfd are shared memory.
+    @Test func sharedFileMappingIsAFileNotSharedMemory() throws {
+        let run = try TracedRun([Build.fixture, "shared"], options: ["--verify"])
+        #expect(run.finished.status == 0, "\(run.finished.stderr)")
+        let file = try #require(ReportJSON.region(run.root, containing: run.address("shared_file")))
+        #expect(file["perms"] as? String == "r--s")
+        #expect(file["category"] as? String == "file", "\(file)")
+        #expect(run.origin("shared_anon")?["category"] as? String == "shm")
+        #expect(run.origin("shared_memfd")?["category"] as? String == "shm")
+    }
+
+    /// A program's own malloc wrapper is the site until --allocator-frames names it; a pool that
+    /// maps memory itself then labels its memory and its caller is the site.
+    @Test func allocatorFramesNameTheProgramsOwnAllocator() throws {
+        let plain = try TracedRun.fixture("wrapper")
+        #expect(plain.site(of: plain.origin("wrapper")).function == "fixture_xmalloc")
+        #expect(plain.origin("pool")?["category"] as? String == "mmap")
+
+        let named = try TracedRun.fixture("wrapper", options: ["--allocator-frames", "^fixture_(xmalloc|pool_map)$"])
+        let wrapped = try #require(named.origin("wrapper"))
+        #expect(wrapped["category"] as? String == "malloc")
+        #expect(wrapped["allocator"] as? String == "glibc malloc")
+        expectSite(named, wrapped, function: "scenario_wrapper", marker: "wrapper")
+        let pool = try #require(named.origin("pool"))
+        #expect(pool["category"] as? String == "allocator", "\(pool)")
+        #expect(pool["allocator"] as? String == "fixture_pool_map")
+        expectSite(named, pool, function: "scenario_wrapper", marker: "pool")
+        #expect(pool["label"] as? String == "fixture_pool_map memory from scenario_wrapper (main.c:\(SiteMarkers.lines["pool"]!))")
+    }
+
     @Test func munmapInTheMiddleSplitsTheMapping() throws {
         let run = try TracedRun.fixture("munmap")
         let head = try #require(run.origin("munmap_head")), tail = try #require(run.origin("munmap_tail"))

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include "exits.h"
 #include "serve.h"
 #include "predict.h"
+#include "arenas.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -107,6 +109,54 @@ static void scenario_thread(void) {
     pthread_mutex_unlock(&lock);
 }
 
+/// A program's own malloc wrapper (as MariaDB's my_malloc): with --allocator-frames naming it,
+/// its caller is the site.
+__attribute__((noinline)) static void *fixture_xmalloc(size_t size) {
+    void *p = malloc(size);
+    CHECK(p);
+    return p;
+}
+
+/// A program's own pool that maps memory itself: with --allocator-frames naming it, its memory is
+/// labelled by it and its caller is the site.
+__attribute__((noinline)) static void *fixture_pool_map(size_t size) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED);
+    return p;
+}
+
+static void scenario_wrapper(void) {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    char *p = fixture_xmalloc(1 << 20);  // @site:wrapper
+    memset(p, 1, PAGE);
+    say("wrapper", p);
+    char *q = fixture_pool_map(32 * PAGE);  // @site:pool
+    q[0] = 1;
+    say("pool", q);
+}
+
+/// Shared mappings: a read-only shared mapping of an ordinary file (the executable, as a locale
+/// archive or gconv-modules.cache is mapped) is a file; shared anonymous memory and a memfd are
+/// shared memory.
+static void scenario_shared(const char *self) {
+    int fd = open(self, O_RDONLY);
+    CHECK(fd >= 0);
+    char *file = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+    CHECK(file != MAP_FAILED);
+    close(fd);
+    say("shared_file", file);
+    char *anon = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(anon != MAP_FAILED);
+    anon[0] = 1;
+    say("shared_anon", anon);
+    int mfd = memfd_create("mbfixture", 0);
+    CHECK(mfd >= 0 && ftruncate(mfd, 4 * PAGE) == 0);
+    char *memfd = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    CHECK(memfd != MAP_FAILED);
+    memfd[0] = 1;
+    say("shared_memfd", memfd);
+}
+
 static void scenario_munmap(void) {
     char *p = mmap(NULL, 5 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:munmap
     CHECK(p != MAP_FAILED);
@@ -165,7 +215,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]\n");
         return 2;
     }
     const char *s = argv[1];
@@ -181,6 +231,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "orphan")) return scenario_orphan();
     if (!strcmp(s, "daemon")) return scenario_daemon();
     if (!strcmp(s, "predict")) return scenario_predict();
+    if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;
@@ -208,6 +259,8 @@ int main(int argc, char **argv) {
     if (all || !strcmp(s, "mremap")) { scenario_mremap(); known = 1; }
     if (all || !strcmp(s, "fork")) { scenario_fork(); known = 1; }
     if (!strcmp(s, "exec")) { scenario_exec(argv[0]); known = 1; }
+    if (!strcmp(s, "wrapper")) { scenario_wrapper(); known = 1; }
+    if (!strcmp(s, "shared")) { scenario_shared(argv[0]); known = 1; }
     if (!known) {
         fprintf(stderr, "mbfixture: unknown scenario %s\n", s);
         return 2;

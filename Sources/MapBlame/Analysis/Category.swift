@@ -8,6 +8,9 @@ public enum Category: String, Codable, Sendable, CaseIterable, Comparable {
     case guardPage = "guard"
     case malloc
     case mallocArena = "malloc-arena"
+    /// Memory an allocator other than glibc malloc mapped (jemalloc, the Go runtime, pymalloc...:
+    /// `Allocator.table`, or a function named with --allocator-frames).
+    case allocator
     case loader
     case mmap
     case shm

@@ -1,3 +1,12 @@
+/// What the classifier made of an origin: category and words, the site, and the allocator that
+/// mapped it (if one did).
+struct Classification {
+    var category: Category
+    var label: String
+    var site: SymbolizedFrame?
+    var allocator: String? = nil
+}
+
 /// Decides what an origin is, in a category and in words, from its event, its symbolized stack
 /// and the process context. Pure: no I/O.
 struct Classifier {
@@ -5,17 +14,9 @@ struct Classifier {
     var threadStacks: [ThreadStack]
     /// The model at the snapshot (to look at neighbouring bytes, e.g. a guard page below a stack).
     var model: AddressSpace
+    /// The allocators whose frames are never the site (`Allocator.table` and --allocator-frames).
+    var allocators: AllocatorFrames
 
-    /// Functions of glibc's malloc and of C++ operator new: frames that are "the allocator".
-    static let allocatorFunctions: Set<String> = [
-        "malloc", "calloc", "realloc", "reallocarray", "memalign", "posix_memalign", "aligned_alloc",
-        "valloc", "pvalloc", "free", "posix_memalign", "mid_memalign", "int_malloc", "int_realloc",
-        "int_memalign", "sysmalloc", "sysmalloc_mmap", "sysmalloc_mmap_fallback", "mremap_chunk",
-        "tcache_init", "malloc_hook_ini", "new_heap", "alloc_new_heap", "int_new_arena", "arena_get2",
-        "arena_get_retry", "grow_heap", "malloc2", "int_free", "systrim", "heap_trim", "munmap_chunk",
-        "operator new(unsigned long)", "operator new[](unsigned long)",
-        "operator new(unsigned long, std::align_val_t)", "operator new[](unsigned long, std::align_val_t)",
-    ]
     static let arenaFunctions: Set<String> = ["new_heap", "alloc_new_heap", "int_new_arena", "arena_get2", "arena_get_retry"]
     static let threadFunctions: Set<String> = ["allocate_stack", "pthread_create", "pthread_create_2_1"]
 
@@ -30,25 +31,7 @@ struct Classifier {
     static func isLoaderModule(_ path: String?) -> Bool {
         guard let path else { return false }
         let base = path.split(separator: "/").last.map(String.init) ?? path
-        return base.hasPrefix("ld-linux") || base.hasPrefix("ld.so") || base.hasPrefix("ld64.so")
-    }
-
-    static func isAllocator(_ frame: SymbolizedFrame) -> Bool {
-        isMalloc(frame) || (frame.function.map(isRustAllocator) ?? false)
-    }
-
-    /// glibc's malloc family or C++'s operator new: the allocator entry points that name an origin.
-    static func isMalloc(_ frame: SymbolizedFrame) -> Bool {
-        frame.function.map { allocatorFunctions.contains(glibcBaseName($0)) } ?? false
-    }
-
-    /// Rust's layers above malloc, demangled: the `alloc` crate (Box, Vec, String, RawVec, the
-    /// global allocator's entry points; its trait impls read `<T as alloc::...>`) and the shims
-    /// rustc generates for the global allocator (`__rust_alloc`, `__rdl_alloc`, std's `System`).
-    static func isRustAllocator(_ name: String) -> Bool {
-        name.hasPrefix("alloc::") || name.hasPrefix("<alloc::") || name.contains(" as alloc::")
-            || name.hasPrefix("__rust_alloc") || name.hasPrefix("__rust_realloc") || name.hasPrefix("__rdl_")
-            || name.hasPrefix("<std::alloc::System as ")
+        return Allocator.loader.modules.contains { base.hasPrefix($0) }
     }
 
     /// glibc's internal spellings reduced to the public name: "__GI___libc_malloc" → "malloc",
@@ -62,13 +45,18 @@ struct Classifier {
         return String(s)
     }
 
-    /// The first frame outside libc, ld.so, the allocator and sanitizer interceptors.
-    static func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
-        let embedded = modulesEmbeddingLibc(stack)
+    /// The first frame outside libc, ld.so, every allocator and sanitizer interceptors.
+    func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
+        let embedded = Classifier.modulesEmbeddingLibc(stack)
         return stack.first {
-            !isSystemModule($0.module) && !isAllocator($0) && !isSanitizerRuntime($0)
-                && !(embedded.contains($0.module ?? "") && isLibcFunction($0))
+            !Classifier.isLibc($0, embedded: embedded) && allocators.allocator(of: $0) == nil
+                && !Classifier.isSanitizerRuntime($0)
         }
+    }
+
+    /// libc or ld.so code: by module, and by name inside a module that carries libc (`embedded`).
+    static func isLibc(_ frame: SymbolizedFrame, embedded: Set<String>) -> Bool {
+        isSystemModule(frame.module) || (embedded.contains(frame.module ?? "") && isLibcFunction(frame))
     }
 
     /// Modules other than libc whose own frames run glibc's program or thread start: a static
@@ -88,13 +76,27 @@ struct Classifier {
 
     /// A function of glibc, by name, in a module that embeds it: every name starting with an
     /// underscore (C reserves them for the implementation: `__libc_malloc`, `_int_malloc`,
-    /// `__mmap64`, `__brk`, `_dl_*`, `_IO_*`, `_start`), the allocator and the mapping syscalls'
-    /// public wrappers (`sysmalloc`, `mmap`, `sbrk`). Other public libc functions that allocate
-    /// (printf's buffer) are not recognized.
+    /// `__mmap64`, `__brk`, `_dl_*`, `_IO_*`, `_start`) and the mapping syscalls' public wrappers
+    /// (`mmap`, `sbrk`); the malloc family is glibc malloc's in the allocator table. Other public
+    /// libc functions that allocate (printf's buffer) are not recognized.
     static func isLibcFunction(_ frame: SymbolizedFrame) -> Bool {
         guard let f = frame.function else { return false }
-        return f.hasPrefix("_") || isMalloc(frame) || isSyscallWrapper(frame)
-            || threadFunctions.contains(glibcBaseName(f)) || libcStartFunctions.contains(f)
+        return f.hasPrefix("_") || isSyscallWrapper(frame) || threadFunctions.contains(glibcBaseName(f))
+            || libcStartFunctions.contains(f)
+    }
+
+    /// The allocator that made the call: the first allocator frame from the innermost, passing
+    /// only syscall wrappers, libc and ld.so internals (unnamed without debug info) and sanitizer
+    /// interceptors. Code of any other kind calling mmap itself made the mapping, even if an
+    /// allocator is further out (a hook the allocator calls, C code called from Go).
+    func maker(of stack: [SymbolizedFrame]) -> Allocator? {
+        let embedded = Classifier.modulesEmbeddingLibc(stack)
+        for frame in stack {
+            if let a = allocators.allocator(of: frame) { return a }
+            guard Classifier.isLibc(frame, embedded: embedded) || Classifier.isSyscallWrapper(frame)
+                || Classifier.isSanitizerRuntime(frame) else { return nil }
+        }
+        return nil
     }
 
     /// ASan/TSan/LSan runtime code linked into the program (interceptors of mmap, malloc...).
@@ -104,9 +106,10 @@ struct Classifier {
             || f.hasPrefix("__lsan") || f.hasPrefix("__tsan") || f.hasPrefix("__interception")
     }
 
-    /// The allocator entry point the program called ("malloc", "calloc", "operator new"...).
-    static func allocatorEntry(of stack: [SymbolizedFrame]) -> String? {
-        guard let f = stack.last(where: isMalloc)?.function.map(glibcBaseName) else { return nil }
+    /// The glibc malloc entry point the program called ("malloc", "calloc", "operator new"...).
+    func mallocEntry(of stack: [SymbolizedFrame]) -> String? {
+        guard let f = stack.last(where: { allocators.allocator(of: $0)?.kind == .glibcMalloc })?.function
+            .map(Classifier.glibcBaseName) else { return nil }
         if f.hasPrefix("operator new") { return f.contains("[]") ? "operator new[]" : "operator new" }
         for name in ["calloc", "realloc", "memalign", "valloc", "pvalloc", "aligned_alloc"] where f.contains(name) {
             return name
@@ -114,58 +117,87 @@ struct Classifier {
         return "malloc"
     }
 
-    /// Category, label and site of bytes `range` of final region `entry`, created by `event`.
+    /// Category, label, site and allocator of bytes `range` of final region `entry`, created by `event`.
     func classify(event: MappingEvent, created: Mapping?, stack: [SymbolizedFrame], range: Range<UInt64>,
-                  entry: MapsEntry) -> (Category, String, SymbolizedFrame?) {
-        let site = Classifier.site(of: stack)
+                  entry: MapsEntry) -> Classification {
+        let site = site(of: stack)
         let from = site.map { " from \($0.shortDescription)" } ?? ""
         switch event.syscall {
         case .execve:
             return classifyExecRegion(created: created, entry: entry)
         case .brk:
-            let via = Classifier.allocatorEntry(of: stack).map { "by \($0)" } ?? "by brk"
-            return (.heap, "heap grown \(via)\(from)", site)
+            // glibc malloc says which entry point grew it; another allocator (tcmalloc's sbrk) its name.
+            let maker = maker(of: stack)
+            let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
+            return Classification(category: .heap, label: "heap grown by \(via ?? "brk")\(from)", site: site, allocator: maker?.name)
         case .shmat:
-            return (.shm, "System V shared memory (shmid \(event.args[0])) attached\(from)", site)
+            return Classification(category: .shm, label: "System V shared memory (shmid \(event.args[0])) attached\(from)", site: site)
         default:
             break
         }
         // mmap or mremap
-        let isAnonymous = !(created?.isFile ?? false)
-        let length = event.syscall == .mremap ? MemoryFlags.pageUp(event.args[2]) : MemoryFlags.pageUp(event.args[1])
+        if created?.isFile ?? false {
+            let path = entry.path.isEmpty ? (created?.name ?? "file mapping") : entry.path
+            return Classification(category: SharedMemory.isSharedMemoryFile(path) ? .shm : .file, label: path, site: site)
+        }
+        if created?.shared ?? false { return Classification(category: .shm, label: "shared anonymous memory\(from)", site: site) }
         let flags = event.syscall == .mmap ? event.args[3] : 0
-        if !isAnonymous { return (.file, entry.path.isEmpty ? (created?.name ?? "file mapping") : entry.path, site) }
-        if created?.shared ?? false { return (.shm, "shared anonymous memory\(from)", site) }
-        if let below = event.fileBelow, flags & MemoryFlags.mapFixed != 0,
-           Classifier.isLoaderModule(stack.first?.module) {
-            return (.bss, "bss of \(below)", site)
+        if let below = event.fileBelow, flags & MemoryFlags.mapFixed != 0, Classifier.isLoaderModule(stack.first?.module) {
+            return Classification(category: .bss, label: "bss of \(below)", site: site)
         }
         let functions = Set(stack.compactMap { $0.function.map(Classifier.glibcBaseName) })
-        let eventRange = UInt64(bitPattern: event.result)..<(UInt64(bitPattern: event.result) &+ length)
-        let thread = threadStacks.last { eventRange.contains($0.top &- 1) }
-        if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) || thread != nil {
-            return classifyThreadStack(event: event, thread: thread, range: range, from: from, site: site)
+        if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) {
+            return classifyThreadStack(event: event, range: range, site: site)
         }
-        if let allocator = Classifier.allocatorEntry(of: stack) {
-            let reservation = event.args.count > 3 && event.args[2] == 0 && flags & MemoryFlags.mapNoReserve != 0
-            if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
-                return (.mallocArena, "glibc malloc arena of thread \(event.tid) (created in \(allocator)\(from))", site)
-            }
-            return (.malloc, "\(allocator) of \(ByteCount.text(length)) served by \(event.syscall.rawValue)\(from)", site)
+        if let allocator = maker(of: stack) {
+            return classifyAllocated(by: allocator, event: event, stack: stack, functions: functions, site: site)
         }
-        let callers = stack.drop(while: Classifier.isSyscallWrapper)
-        if Classifier.isLoaderModule(stack.first?.module) {
-            let inLoader = callers.prefix(while: { Classifier.isLoaderModule($0.module) })
-            let fn = inLoader.first(where: { !Classifier.loaderAllocators.contains($0.function ?? "") })?.function
-            return (.loader, "dynamic loader memory" + (fn.map { " from \($0)" } ?? "")
-                + (from.isEmpty ? "" : ", for a call" + from), site)
+        if threadStacks.contains(where: { $0.creator == event.id }) {
+            return classifyThreadStack(event: event, range: range, site: site)
         }
+        let length = Classifier.mappedLength(event)
         let call = event.syscall == .mremap ? "mremap to \(length)" : "mmap(\(length))"
-        let library = callers.first.flatMap { Classifier.isSystemModule($0.module) ? $0.function : nil }
-        return (.mmap, call + (library.map { " by \($0)" } ?? "") + from, site)
+        let library = stack.drop(while: Classifier.isSyscallWrapper).first
+            .flatMap { Classifier.isSystemModule($0.module) ? $0.function : nil }
+        return Classification(category: .mmap, label: call + (library.map { " by \($0)" } ?? "") + from, site: site)
     }
 
-    static let loaderAllocators: Set<String> = ["__minimal_malloc", "__minimal_calloc", "__minimal_realloc", "malloc", "calloc"]
+    /// Bytes an mmap or mremap asked for, in whole pages.
+    static func mappedLength(_ event: MappingEvent) -> UInt64 {
+        MemoryFlags.pageUp(event.syscall == .mremap ? event.args[2] : event.args[1])
+    }
+
+    /// Memory an allocator of the table (or --allocator-frames) mapped.
+    private func classifyAllocated(by allocator: Allocator, event: MappingEvent, stack: [SymbolizedFrame],
+                                   functions: Set<String>, site: SymbolizedFrame?) -> Classification {
+        let from = site.map { " from \($0.shortDescription)" } ?? ""
+        switch allocator.kind {
+        case .loader:
+            let inLoader = stack.drop(while: Classifier.isSyscallWrapper).prefix { Classifier.isLoaderModule($0.module) }
+            let fn = inLoader.first { !Classifier.loaderAllocators.contains($0.function ?? "") }?.function
+            return Classification(category: .loader, label: "dynamic loader memory" + (fn.map { " from \($0)" } ?? "")
+                                    + (from.isEmpty ? "" : ", for a call" + from), site: site, allocator: allocator.name)
+        case .glibcMalloc:
+            let entry = mallocEntry(of: stack) ?? "malloc"
+            let flags = event.syscall == .mmap ? event.args[3] : 0
+            // An arena's heap: 64 MiB (HEAP_MAX_SIZE) reserved PROT_NONE with MAP_NORESERVE by new_heap.
+            let reservation = event.syscall == .mmap && event.args[2] == 0 && flags & MemoryFlags.mapNoReserve != 0
+            if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
+                return Classification(category: .mallocArena, label: "glibc malloc arena of thread \(event.tid) (created in \(entry)\(from))",
+                                      site: site, allocator: allocator.name)
+            }
+            return Classification(category: .malloc, label: "\(entry) of \(ByteCount.text(Classifier.mappedLength(event))) served by \(event.syscall.rawValue)\(from)",
+                                  site: site, allocator: allocator.name)
+        case .other:
+            return Classification(category: .allocator, label: "\(allocator.labelName ?? allocator.name) \(allocators.product(of: allocator, stack: stack))\(from)",
+                                  site: site, allocator: allocator.name)
+        }
+    }
+
+    /// ld.so's malloc (before libc is relocated) and the names its callers reach it by: not what
+    /// the memory is for.
+    static let loaderAllocators: Set<String> = ["__minimal_malloc", "__minimal_calloc", "__minimal_realloc", "malloc", "calloc",
+                                                "realloc", "__rtld_malloc", "__rtld_calloc", "__rtld_realloc"]
 
     /// The libc/ld.so wrapper that makes the syscall ("__GI___mmap64", "mmap64", "__mremap").
     static func isSyscallWrapper(_ frame: SymbolizedFrame) -> Bool {
@@ -174,26 +206,31 @@ struct Classifier {
             .contains(glibcBaseName(name))
     }
 
-    private func classifyThreadStack(event: MappingEvent, thread: ThreadStack?, range: Range<UInt64>,
-                                     from: String, site: SymbolizedFrame?) -> (Category, String, SymbolizedFrame?) {
+    /// A thread's stack, named by the thread whose stack top lay in this event's bytes when it was
+    /// created (the last such thread: glibc reuses cached stacks).
+    private func classifyThreadStack(event: MappingEvent, range: Range<UInt64>, site: SymbolizedFrame?) -> Classification {
+        let thread = threadStacks.last { $0.creator == event.id }
         let owner = thread.map { "thread \($0.tid)" } ?? "a thread"
         let isGuard = model.map.segments(in: range).allSatisfy { $0.value.prot == 0 }
-        if isGuard { return (.guardPage, "guard page of the stack of \(owner)", site) }
+        if isGuard { return Classification(category: .guardPage, label: "guard page of the stack of \(owner)", site: site) }
         let below = range.lowerBound > 0 ? model.map.segment(containing: range.lowerBound - 1) : nil
         let guardBelow = below.map { $0.value.creator == event.id && $0.value.prot == 0 } ?? false
-        return (.threadStack, "stack of \(owner)\(guardBelow ? " (guard page below)" : "")", site)
+        return Classification(category: .threadStack, label: "stack of \(owner)\(guardBelow ? " (guard page below)" : "")", site: site)
     }
 
-    private func classifyExecRegion(created: Mapping?, entry: MapsEntry) -> (Category, String, SymbolizedFrame?) {
-        if let file = created?.bssOf { return (.bss, "bss of \(file)", nil) }
-        switch created?.name ?? entry.path {
-        case "[stack]": return (.stack, "stack of the main thread (set up at exec)", nil)
-        case "[heap]": return (.heap, "heap (brk area set up at exec)", nil)
+    private func classifyExecRegion(created: Mapping?, entry: MapsEntry) -> Classification {
+        if let file = created?.bssOf { return Classification(category: .bss, label: "bss of \(file)", site: nil) }
+        let name = created?.name ?? entry.path
+        switch name {
+        case "[stack]": return Classification(category: .stack, label: "stack of the main thread (set up at exec)", site: nil)
+        case "[heap]": return Classification(category: .heap, label: "heap (brk area set up at exec)", site: nil)
         case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]":
-            return (.vdso, "\(created?.name ?? entry.path) mapped by the kernel at exec", nil)
+            return Classification(category: .vdso, label: "\(name) mapped by the kernel at exec", site: nil)
         default:
-            if created?.isFile ?? entry.isFile { return (.file, entry.path, nil) }
-            return (.unknown, "anonymous memory present right after exec", nil)
+            if created?.isFile ?? entry.isFile {
+                return Classification(category: SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, label: entry.path, site: nil)
+            }
+            return Classification(category: .unknown, label: "anonymous memory present right after exec", site: nil)
         }
     }
 
@@ -204,7 +241,7 @@ struct Classifier {
         case "[heap]": return (.heap, "heap (brk area set up at exec)")
         case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]": return (.vdso, "\(entry.path) mapped by the kernel")
         default:
-            if entry.isFile { return (.file, entry.path) }
+            if entry.isFile { return (SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, entry.path) }
             return (.unknown, "no traced syscall created these bytes")
         }
     }

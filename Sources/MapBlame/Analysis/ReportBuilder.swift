@@ -6,6 +6,7 @@ public struct ReportBuilder {
     private let symbolizer: Symbolizer
     private let verify: Bool
     private let allEvents: Bool
+    private let allocators: AllocatorFrames
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
@@ -16,11 +17,14 @@ public struct ReportBuilder {
     }.map(\.path))
 
     /// `allEvents`: list every event of each process in the report, not only those an origin names.
-    public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false, allEvents: Bool = false) {
+    /// `allocators`: the table and the user's --allocator-frames patterns.
+    public init(recording: Recording, symbolizer: Symbolizer, verify: Bool = false, allEvents: Bool = false,
+                allocators: AllocatorFrames? = nil) {
         self.recording = recording
         self.symbolizer = symbolizer
         self.verify = verify
         self.allEvents = allEvents
+        self.allocators = allocators ?? (try! AllocatorFrames())
     }
 
     public mutating func build() -> Report {
@@ -47,7 +51,8 @@ public struct ReportBuilder {
         report.detached = record.detached
         report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
         guard let snapshot = record.snapshot else { return report }
-        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model)
+        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
+        let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
         var named = Set<Int>()
         for entry in snapshot.maps {
             var origins: [Origin] = []
@@ -67,10 +72,10 @@ public struct ReportBuilder {
                 }
                 let event = recording.event(piece.value.creator)
                 let stack = symbolize(stack: event.stack)
-                let (category, label, site) = classifier.classify(event: event, created: piece.value, stack: stack,
-                                                                  range: piece.range, entry: entry)
+                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                if stack.isEmpty && c.category == .mmap, let known = verdicts.stackless(entry: entry, range: piece.range) { c = known }
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
-                                      category: category, label: label, site: site))
+                                      category: c.category, label: c.label, site: c.site, allocator: c.allocator))
                 named.insert(event.id)
             }
             if cursor < entry.end { origins.append(untraced(cursor..<entry.end, entry: entry)) }
@@ -79,7 +84,12 @@ public struct ReportBuilder {
                                                category: origins[main].category, label: origins[main].label, origins: origins,
                                                evidence: evidence[main]?.evidence, confidence: evidence[main]?.confidence))
         }
-        if verify && !snapshot.fromModel { report.verification = Verifier.verify(snapshot, regions: report.regions) }
+        if verify && !snapshot.fromModel {
+            report.verification = Verifier.verify(snapshot, regions: report.regions)
+            if let evidence = verdicts.regions {
+                report.verification?.labelDisagreements = LabelCheck.disagreements(recorded: report.regions, evidence: evidence)
+            }
+        }
         if allEvents {
             named.formUnion(events)
         }

@@ -33,8 +33,11 @@ public struct Origin: Sendable {
     public var syscall: MappingSyscall?
     public var category: Category
     public var label: String
-    /// The first frame outside libc, ld.so and the allocator.
+    /// The first frame outside libc, ld.so and every allocator.
     public var site: SymbolizedFrame?
+    /// The allocator that mapped the bytes ("glibc malloc", "ld.so", "jemalloc", "Go runtime",
+    /// a function named with --allocator-frames), nil when none did.
+    public var allocator: String? = nil
 }
 
 /// One line of the final /proc/PID/maps with its attribution.

@@ -126,12 +126,15 @@ public struct TraceReplayer {
                 if recording.events.count >= nextCollection { collect() }
             }
         case let .thread(pid, tid, low, top):
-            threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top))
+            let holder = spaceOfPid[pid].flatMap { spaces[$0]?.map.segment(containing: top &- 1) }
+            threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top, creator: holder?.value.creator))
         case let .snapshot(pid, maps, smaps):
             guard let i = indexOfPid[pid], let space = spaceOfPid[pid], let model = spaces[space] else { return }
             recording.processes[i].snapshot = FinalSnapshot(
                 maps: (try? MapsEntry.parseMaps(maps)) ?? [], usage: (try? SmapsUsage.parseSmaps(smaps)) ?? [:],
                 model: model, threadStacks: threads[pid] ?? [])
+        case let .evidence(pid, evidence):
+            if let i = indexOfPid[pid] { recording.processes[i].snapshot?.evidence = evidence }
         case let .exit(pid, status):
             if let i = indexOfPid[pid] { recording.processes[i].exit = status }
         case .end:

@@ -22,12 +22,17 @@ public struct Verification: Sendable {
     public var mappedPages: UInt64
     public var anonymousBytes: UInt64
     public var attributedAnonymousBytes: UInt64
+    /// Where explain's certain evidence and the recorded categories disagree (`LabelCheck`); nil
+    /// when the trace holds no evidence for this snapshot.
+    public var labelDisagreements: [LabelDisagreement]? = nil
 
     /// Pages of counted (real) mismatches.
     public var mismatchedPages: UInt64 {
         mismatches.filter(\.counted).reduce(0) { $0 + UInt64($1.range.count) / MemoryFlags.pageSize }
     }
-    public var agrees: Bool { mismatchedPages == 0 && attributedAnonymousBytes == anonymousBytes }
+    public var agrees: Bool {
+        mismatchedPages == 0 && attributedAnonymousBytes == anonymousBytes && (labelDisagreements ?? []).isEmpty
+    }
 }
 
 /// `--verify`: page-by-page comparison of the model with the kernel's map — mapped or not,

@@ -4,6 +4,17 @@ public struct ThreadStack: Sendable, Equatable {
     public var tid: Int32
     public var lowest: UInt64?
     public var top: UInt64
+    /// The event whose bytes held the top of the stack when the thread was created: the mapping the
+    /// stack is in. (Matching a stack against the range a call once mapped instead would let a
+    /// stack placed in a trimmed-off part of an earlier reservation claim that reservation.)
+    public var creator: Int?
+
+    public init(tid: Int32, lowest: UInt64?, top: UInt64, creator: Int? = nil) {
+        self.tid = tid
+        self.lowest = lowest
+        self.top = top
+        self.creator = creator
+    }
 }
 
 /// The final state of one traced process, taken at its last PTRACE_EVENT_EXIT stop.
@@ -19,6 +30,9 @@ public struct FinalSnapshot: Sendable {
     /// True when the process ended without a snapshot in the trace (cut short): `maps` is then the
     /// model's own view, not the kernel's.
     public var fromModel = false
+    /// What explain's evidence looked like at the snapshot (nil in traces written before it was
+    /// recorded, or when the process could not be read).
+    public var evidence: SnapshotEvidence? = nil
 }
 
 /// Everything recorded about one traced process (one thread group).

@@ -69,6 +69,17 @@ enum TraceCodec {
         case let .detach(pid):
             w.byte(12)
             w.varint(UInt64(pid))
+        case let .evidence(pid, e):
+            w.byte(13)
+            w.varint(UInt64(pid))
+            w.varint(UInt64(e.threads.count))
+            for t in e.threads { w.varint(UInt64(t.tid)); w.varint(t.rsp); w.varint(t.rip) }
+            w.varint(UInt64(e.regions.count))
+            for r in e.regions {
+                w.varint(r.start)
+                w.varint(UInt64(r.head.count)); r.head.forEach { w.varint($0) }
+                w.varint(UInt64(r.chunkSizes.count)); r.chunkSizes.forEach { w.varint($0) }
+            }
         }
     }
 
@@ -129,9 +140,35 @@ enum TraceCodec {
             return .attach(pid: pid, tid: tid, space: space, executable: exe, maps: maps, seeds: seeds)
         case 12:
             return r.pid().map { .detach(pid: $0) }
+        case 13:
+            return decodeEvidence(&r)
         default:
             return nil
         }
+    }
+
+    private static func decodeEvidence(_ r: inout ByteReader) -> TraceRecord? {
+        guard let pid = r.pid(), let n = r.int(), n < 1 << 20 else { return nil }
+        var threads: [SnapshotEvidence.Thread] = []
+        for _ in 0..<n {
+            guard let tid = r.pid(), let rsp = r.varint(), let rip = r.varint() else { return nil }
+            threads.append(SnapshotEvidence.Thread(tid: tid, rsp: rsp, rip: rip))
+        }
+        guard let m = r.int(), m < 1 << 24 else { return nil }
+        var regions: [SnapshotEvidence.Region] = []
+        for _ in 0..<m {
+            guard let start = r.varint(), let words = list(&r, max: 5), let chunks = list(&r, max: 256) else { return nil }
+            regions.append(SnapshotEvidence.Region(start: start, head: words, chunkSizes: chunks))
+        }
+        return .evidence(pid: pid, SnapshotEvidence(threads: threads, regions: regions))
+    }
+
+    /// A count (at most `max`) and that many varints.
+    private static func list(_ r: inout ByteReader, max: Int) -> [UInt64]? {
+        guard let n = r.int(), n <= max else { return nil }
+        var values: [UInt64] = []
+        for _ in 0..<n { guard let v = r.varint() else { return nil }; values.append(v) }
+        return values
     }
 
     private static func decodeEvent(_ r: inout ByteReader, id: Int) -> MappingEvent? {

@@ -25,6 +25,9 @@ public enum TraceRecord: Equatable, Sendable {
     case thread(pid: Int32, tid: Int32, stackLow: UInt64?, stackTop: UInt64)
     /// /proc/PID/maps and smaps at the last thread's exit stop.
     case snapshot(pid: Int32, maps: String, smaps: String)
+    /// Evidence read with the snapshot before it (threads' registers, malloc's headers): what
+    /// `--verify` classifies the snapshot from, as `explain` would.
+    case evidence(pid: Int32, SnapshotEvidence)
     /// How the process ended.
     case exit(pid: Int32, status: ExitStatus)
     /// Clean end of the recording.

@@ -224,10 +224,10 @@ struct EvidenceClassifier {
         default:
             break
         }
-        if entry.isShared || path.hasPrefix("/SYSV") || path.hasPrefix("/dev/shm/") || path.hasPrefix("/dev/zero") {
+        if (entry.isShared && !entry.isFile) || SharedMemory.isSharedMemoryFile(path) {
             let what = path.hasPrefix("/SYSV") ? "System V shared memory" : path.isEmpty ? "shared anonymous memory"
                 : "shared memory \(path)"
-            let why = entry.isShared ? "mapped shared (\(entry.perms))" : "backed by \(path)"
+            let why = path.isEmpty || !SharedMemory.isSharedMemoryFile(path) ? "mapped shared (\(entry.perms)), no file" : "backed by \(path)"
             return Verdict(category: .shm, label: what, evidence: why, certain: true)
         }
         if entry.isFile {

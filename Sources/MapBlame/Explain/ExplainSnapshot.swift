@@ -68,17 +68,9 @@ struct ExplainSnapshot: Sendable {
               let maps = try? MapsEntry.parseMaps(mapsText) else {
             throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
-        let read = { (address: UInt64, count: Int) -> [UInt8]? in
-            var buffer = [UInt8](repeating: 0, count: count)
-            let n = buffer.withUnsafeMutableBytes { cshims_read_memory(reader, address, $0.baseAddress!, UInt64(count)) }
-            return n == count ? buffer : nil
-        }
-        var malloc: [UInt64: MallocEvidence] = [:]
-        for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
-            malloc[entry.start] = MallocEvidence.probe(start: entry.start, end: entry.end, read: read)
-        }
+        let malloc = MallocEvidence.probeAll(maps: maps, tid: reader)
         let loader = LoaderEvidence.probe(auxv: ProcFile.readBytes("/proc/\(pid)/auxv") ?? [], threads: threads,
-                                          mainPid: pid, read: read)
+                                          mainPid: pid, read: MallocEvidence.memoryReader(tid: reader))
         let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
         return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
                                smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc, loader: loader,

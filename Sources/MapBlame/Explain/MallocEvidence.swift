@@ -1,3 +1,5 @@
+import CShims
+
 /// What glibc malloc leaves at the start of its mappings, read from a stopped process and judged
 /// for consistency: the `heap_info` at the start of every heap of a non-main arena, and the chunk
 /// header at the start of a large allocation malloc served with mmap.
@@ -48,6 +50,26 @@ struct MallocEvidence: Sendable {
             header = next
         }
         return evidence
+    }
+
+    /// The evidence at the start of every private anonymous read-write region of `maps`, read
+    /// through thread `tid` (stopped) with process_vm_readv.
+    static func probeAll(maps: [MapsEntry], tid: Int32) -> [UInt64: MallocEvidence] {
+        var result: [UInt64: MallocEvidence] = [:]
+        let read = memoryReader(tid: tid)
+        for entry in maps where entry.inode == 0 && entry.path.isEmpty && entry.perms.hasPrefix("rw") && !entry.isShared {
+            result[entry.start] = probe(start: entry.start, end: entry.end, read: read)
+        }
+        return result
+    }
+
+    /// Reads `count` bytes at an address of thread `tid`'s process (nil if any is unreadable).
+    static func memoryReader(tid: Int32) -> (UInt64, Int) -> [UInt8]? {
+        { address, count in
+            var buffer = [UInt8](repeating: 0, count: count)
+            let n = buffer.withUnsafeMutableBytes { cshims_read_memory(tid, address, $0.baseAddress!, UInt64(count)) }
+            return n == count ? buffer : nil
+        }
     }
 
     /// A consistent heap_info for a region `start..<end`: the verdict, and why.

@@ -7,12 +7,13 @@ extension HTMLReporter {
         "use strict";
         (function () {
         const COLOR = { bss: "#4e79a7", heap: "#f28e2b", stack: "#59a14f", "thread-stack": "#8cd17d", guard: "#bab0ac",
-          malloc: "#e15759", "malloc-arena": "#ff9d9a", loader: "#b07aa1", mmap: "#edc948", shm: "#76b7b2",
+          malloc: "#e15759", "malloc-arena": "#ff9d9a", allocator: "#d37295", loader: "#b07aa1", mmap: "#edc948", shm: "#76b7b2",
           vdso: "#a8846c", file: "#c9d3df", unknown: "#7a7a7a" };
         const ABOUT = { bss: "zero-initialized globals (.bss) of the program or of a library",
           heap: "the brk heap", stack: "the main thread's stack", "thread-stack": "the stack of a thread",
           guard: "guard pages (no access) below thread stacks and arenas",
           malloc: "a large allocation glibc served with mmap", "malloc-arena": "a glibc per-thread malloc arena",
+          allocator: "memory another allocator mapped (jemalloc, the Go runtime, pymalloc...)",
           loader: "memory of the dynamic loader (ld.so) itself", mmap: "direct anonymous mmap by program code",
           shm: "shared memory", vdso: "[vdso], [vvar], [vsyscall]: pages the kernel maps at exec",
           file: "file-backed mappings: code, data and mapped files", unknown: "bytes no traced call explains" };

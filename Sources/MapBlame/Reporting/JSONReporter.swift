@@ -44,6 +44,16 @@ public enum JSONReporter {
                     ("kernel", .string(m.kernel)), ("model", .string(m.model)),
                 ])
             })),
+            ("label_disagreements", v.labelDisagreements.map { list in .array(list.map(labelDisagreement)) } ?? .null),
+        ])
+    }
+
+    static func labelDisagreement(_ d: LabelDisagreement) -> JSONValue {
+        .object([
+            ("start", .hex(d.range.lowerBound)), ("end", .hex(d.range.upperBound)),
+            ("recorded_category", .string(d.recordedCategory.rawValue)), ("recorded_label", .string(d.recordedLabel)),
+            ("evidence_category", .string(d.evidenceCategory.rawValue)), ("evidence_label", .string(d.evidenceLabel)),
+            ("evidence", .string(d.evidence)),
         ])
     }
 
@@ -76,6 +86,7 @@ public enum JSONReporter {
             ("event", .optional(o.event)),
             ("category", .string(o.category.rawValue)), ("label", .string(o.label)),
             ("site", o.site.map(frame) ?? .null),
+            ("allocator", o.allocator.map { .string($0) } ?? .null),
         ])
     }
 

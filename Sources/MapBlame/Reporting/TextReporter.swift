@@ -115,6 +115,14 @@ public enum TextReporter {
             out += "    " + hex(m.range.lowerBound, width: 8) + "-" + hex(m.range.upperBound, width: 8)
                 + " \(m.kind.rawValue)\(m.counted ? "" : " (made by the kernel, not counted)"): kernel \(m.kernel); model \(m.model)\n"
         }
+        if let labels = v.labelDisagreements {
+            out += "  verify labels: \(labels.count) label disagreement\(labels.count == 1 ? "" : "s") with explain's certain evidence\n"
+            for d in labels {
+                out += "    " + hex(d.range.lowerBound, width: 8) + "-" + hex(d.range.upperBound, width: 8)
+                    + " recorded \(d.recordedCategory.rawValue): \(d.recordedLabel); evidence \(d.evidenceCategory.rawValue): "
+                    + "\(d.evidenceLabel) (\(d.evidence))\n"
+            }
+        }
         return out
     }
 

@@ -106,26 +106,37 @@ struct SymbolTable {
     }
 
     /// No sized symbol contains the address: an assembly label, as libdwfl's two passes find one.
-    /// Each pass takes the closest sizeless symbol of its kind (global and weak, then, if that found
-    /// none, local) if no symbol seen so far ends above it, in the same section as the address (or,
-    /// like it, in none; an absolute one only at its own address); of several at that address, the
-    /// last in the table. `last`: the last entry at or below the address.
+    /// The first pass takes the closest sizeless global or weak symbol; the second, run unless that
+    /// one is exactly at the address, the closest local one, which wins if it is no farther. The
+    /// winner must lie at or above the end of every sized symbol the passes saw below the address
+    /// (libdwfl's min_label), in the same section as the address (or, like it, in none; an absolute
+    /// one only at its own address); of several at one address, the last in the table. `last`: the
+    /// last entry at or below the address.
     private func label(at address: Dwarf_Addr, below last: Int) -> UnsafePointer<CChar>? {
-        for pass in 0...1 {
-            let index = lastLabel[pass][last]
-            guard index >= 0 else { continue }
-            let labelAddress = entries[index].address
-            let endsAbove = pass == 0 ? farthestGlobalEnd[last] : farthestEnd[last]
-            guard endsAbove <= labelAddress else { continue }
-            let sameSection = section(of: labelAddress) == section(of: address)
-            var candidate = index
-            while candidate >= 0 && entries[candidate].address == labelAddress {
-                let entry = entries[candidate]
-                candidate -= 1
-                guard entry.size == 0, (entry.binding == 1) == (pass == 1),
-                      entry.isAbsolute ? labelAddress == address : sameSection else { continue }
-                return entry.name  // entries at one address are in table order: this is the last
+        var best = labelCandidate(pass: 0, at: address, below: last)
+        var minLabel = farthestGlobalEnd[last]
+        if best.map({ entries[$0].address != address }) ?? true {
+            minLabel = farthestEnd[last]
+            if let local = labelCandidate(pass: 1, at: address, below: last),
+               best.map({ entries[$0].address <= entries[local].address }) ?? true { best = local }
+        }
+        guard let best, entries[best].address >= minLabel else { return nil }
+        return entries[best].name
+    }
+
+    /// The closest sizeless symbol of a pass (global and weak: 0, local: 1) at or below entry `last`.
+    private func labelCandidate(pass: Int, at address: Dwarf_Addr, below last: Int) -> Int? {
+        let index = lastLabel[pass][last]
+        guard index >= 0 else { return nil }
+        let labelAddress = entries[index].address
+        let sameSection = section(of: labelAddress) == section(of: address)
+        var candidate = index
+        while candidate >= 0 && entries[candidate].address == labelAddress {
+            let entry = entries[candidate]
+            if entry.size == 0, (entry.binding == 1) == (pass == 1), entry.isAbsolute ? labelAddress == address : sameSection {
+                return candidate  // entries at one address are in table order: this is the last
             }
+            candidate -= 1
         }
         return nil
     }

@@ -124,7 +124,8 @@ extension Tracer {
         for task in tasks.values where task.held && !task.departed && !task.process.liveTids.isEmpty {
             let process = task.process
             guard seen.insert(process.pid).inserted else { continue }
-            appendSnapshot(pid: process.pid, from: "/proc/\(process.pid)/task/\(task.tid)")
+            let held = tasks.values.filter { $0.process === process && $0.held && !$0.departed }.map(\.tid)
+            appendSnapshot(pid: process.pid, from: "/proc/\(process.pid)/task/\(task.tid)", threads: [task.tid] + held.filter { $0 != task.tid })
             writer.append(.detach(pid: process.pid))
         }
         for task in tasks.values {

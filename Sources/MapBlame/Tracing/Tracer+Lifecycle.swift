@@ -100,7 +100,7 @@ extension Tracer {
         process.liveTids.remove(task.tid)
         if process.liveTids.isEmpty {
             process.leaveSpace()
-            appendSnapshot(pid: process.pid, from: "/proc/\(task.tid)")
+            appendSnapshot(pid: process.pid, from: "/proc/\(task.tid)", threads: [task.tid])
             writer.flush()
         }
         task.pending = nil
@@ -121,8 +121,18 @@ extension Tracer {
     }
 
     /// A process's final map and memory use, read through `dir` (the /proc directory of one of its
-    /// threads, stopped): the snapshot record the join reads.
-    func appendSnapshot(pid: Int32, from dir: String) {
-        writer.append(.snapshot(pid: pid, maps: ProcFile.read("\(dir)/maps") ?? "", smaps: ProcFile.read("\(dir)/smaps") ?? ""))
+    /// threads, stopped): the snapshot record the join reads; then the evidence `--verify` checks
+    /// the labels against, read from `threads` (stopped, the first one alive), while the memory is
+    /// still there.
+    func appendSnapshot(pid: Int32, from dir: String, threads: [Int32]) {
+        let maps = ProcFile.read("\(dir)/maps") ?? ""
+        writer.append(.snapshot(pid: pid, maps: maps, smaps: ProcFile.read("\(dir)/smaps") ?? ""))
+        guard let reader = threads.first, let entries = try? MapsEntry.parseMaps(maps) else { return }
+        let registers = threads.compactMap { tid in
+            Ptrace.registers(tid).map { SnapshotEvidence.Thread(tid: tid, rsp: $0.rsp, rip: $0.rip) }
+        }
+        let regions = MallocEvidence.probeAll(maps: entries, tid: reader).sorted { $0.key < $1.key }
+            .map { SnapshotEvidence.Region(start: $0.key, $0.value) }
+        writer.append(.evidence(pid: pid, SnapshotEvidence(threads: registers, regions: regions)))
     }
 }

@@ -7,18 +7,20 @@ struct TracedRun {
     var report: ReportJSON
     var textReport: String
 
-    init(_ command: [String], options: [String] = []) throws {
+    /// `environment`: extra variables for mapblame and so for the program (LD_PRELOAD...).
+    init(_ command: [String], options: [String] = [], environment: [String: String] = [:]) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("report.json").path, text = dir.appendingPathComponent("report.txt").path
-        finished = try runCommand([Build.mapblame, "run", "--json", json, "-o", text] + options + ["--"] + command)
+        let env = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        finished = try runCommand([Build.mapblame, "run", "--json", json, "-o", text] + options + ["--"] + command, environment: env)
         report = try ReportJSON(path: json)
         textReport = try String(contentsOfFile: text, encoding: .utf8)
     }
 
-    static func fixture(_ scenario: String) throws -> TracedRun {
-        try TracedRun([Build.fixture, scenario])
+    static func fixture(_ scenario: String, options: [String] = []) throws -> TracedRun {
+        try TracedRun([Build.fixture, scenario], options: options)
     }
 
     func address(_ name: String) -> UInt64 {
