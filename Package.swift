@@ -32,6 +32,9 @@ let package = Package(
         .target(
             name: "MapBlame",
             dependencies: ["CShims", "CElfUtils"],
+            // The HTML report's script and stylesheet, as real files (checked by node --check in
+            // the tests), embedded in the library: the page stays one self-contained file.
+            resources: [.embedInCode("Reporting/Resources/report.js"), .embedInCode("Reporting/Resources/report.css")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
