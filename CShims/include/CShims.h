@@ -143,6 +143,8 @@ typedef struct { unsigned long bits[16]; } cshims_cpu_mask;
 /// The calling thread's mask into *mask / the calling thread's mask from *mask; 0 or -1 (errno).
 int cshims_get_mask(cshims_cpu_mask *_Nonnull mask);
 int cshims_set_mask(const cshims_cpu_mask *_Nonnull mask);
+/// The calling thread's id (gettid, which glibc declares only with _GNU_SOURCE).
+pid_t cshims_gettid(void);
 
 // MARK: ending an attach session
 
