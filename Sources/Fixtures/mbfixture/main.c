@@ -25,6 +25,7 @@
 #include "exits.h"
 #include "serve.h"
 #include "predict.h"
+#include "int80.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -165,7 +166,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|int80\n");
         return 2;
     }
     const char *s = argv[1];
@@ -181,6 +182,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "orphan")) return scenario_orphan();
     if (!strcmp(s, "daemon")) return scenario_daemon();
     if (!strcmp(s, "predict")) return scenario_predict();
+    if (!strcmp(s, "int80")) return scenario_int80();
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;

@@ -46,6 +46,12 @@ struct Classifier {
         return String(s)
     }
 
+    /// The stack from the libc (or ld.so) function that made the call: 32-bit programs enter the
+    /// kernel through __kernel_vsyscall in the [vdso], a frame above the syscall wrapper.
+    static func withoutKernelEntry(_ stack: [SymbolizedFrame]) -> [SymbolizedFrame] {
+        Array(stack.drop { $0.module == "[vdso]" })
+    }
+
     /// The first frame outside libc, ld.so, the allocator and sanitizer interceptors.
     static func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
         stack.first { !isSystemModule($0.module) && !isAllocator($0) && !isSanitizerRuntime($0) }
@@ -71,6 +77,7 @@ struct Classifier {
     /// Category, label and site of bytes `range` of final region `entry`, created by `event`.
     func classify(event: MappingEvent, created: Mapping?, stack: [SymbolizedFrame], range: Range<UInt64>,
                   entry: MapsEntry) -> (Category, String, SymbolizedFrame?) {
+        let stack = Classifier.withoutKernelEntry(stack)
         let site = Classifier.site(of: stack)
         let from = site.map { " from \($0.shortDescription)" } ?? ""
         switch event.syscall {
