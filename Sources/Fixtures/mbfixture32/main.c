@@ -3,8 +3,11 @@
 // the old mmap (one pointer to the arguments), munmap, mprotect, mremap, brk, shmat/shmdt both
 // direct and through the ipc() multiplexer, a thread with its stack and malloc arena, a 4 MiB
 // malloc. Prints `name=value` lines like mbfixture; `// @site:NAME` markers name the call sites.
+// `mbfixture32 serve`: maps, unmaps, protects and remaps every millisecond until SIGUSR1 (for
+// attach).
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +86,33 @@ static void shared_memory(void) {
     CHECK(shmctl(id, IPC_RMID, NULL) == 0);
 }
 
-int main(void) {
+static volatile sig_atomic_t stop_serving;
+static void on_usr1(int sig) { (void)sig; stop_serving = 1; }
+
+static void serve_step(void) {
+    char *p = mmap(NULL, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:serve32
+    CHECK(p != MAP_FAILED);
+    p[0] = 1;
+    CHECK(munmap(p + PAGE, PAGE) == 0);
+    CHECK(mprotect(p + 2 * PAGE, PAGE, PROT_READ) == 0);
+    char *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(q != MAP_FAILED);
+    CHECK(mremap(q, PAGE, 2 * PAGE, MREMAP_MAYMOVE) != MAP_FAILED);
+}
+
+static int serve(void) {
+    signal(SIGUSR1, on_usr1);
+    printf("ready=1\n");
+    while (!stop_serving) {
+        serve_step();
+        usleep(1000);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && !strcmp(argv[1], "serve")) return serve();
     say("malloc", big_malloc());
     map_calls();
     old_mmap();
