@@ -88,13 +88,18 @@ struct TracedSyscall: Sendable {
         TracedSyscall(abi: .i386, number: 462, name: "mseal", role: .seal),
     ]
 
-    private static let byABI: [SyscallABI: [UInt64: TracedSyscall]] = Dictionary(
-        grouping: all, by: \.abi
-    ).mapValues { Dictionary(uniqueKeysWithValues: $0.map { ($0.number, $0) }) }
+    private static let x86_64Rows = rows(of: .x86_64), i386Rows = rows(of: .i386)
+
+    private static func rows(of abi: SyscallABI) -> [UInt64: TracedSyscall] {
+        Dictionary(uniqueKeysWithValues: all.filter { $0.abi == abi }.map { ($0.number, $0) })
+    }
 
     /// The row of `number` in `abi`, nil for a call the tracer lets run.
     static func lookup(_ number: UInt64, abi: SyscallABI) -> TracedSyscall? {
-        byABI[abi]?[number]
+        switch abi {
+        case .x86_64: x86_64Rows[number]
+        case .i386: i386Rows[number]
+        }
     }
 
     /// The ABI of a seccomp stop when the registers tell it: 32-bit code can only make i386 calls,
@@ -103,7 +108,10 @@ struct TracedSyscall: Sendable {
     /// (PTRACE_GET_SYSCALL_INFO), an extra system call the common case does without.
     static func seccompStopABI(number: UInt64, codeIs32Bit: Bool) -> SyscallABI? {
         if codeIs32Bit { return .i386 }
-        let candidates = SyscallABI.allCases.filter { lookup(number, abi: $0) != nil }
-        return candidates.count == 1 ? candidates[0] : nil
+        switch (lookup(number, abi: .x86_64) != nil, lookup(number, abi: .i386) != nil) {
+        case (true, false): return .x86_64
+        case (false, true): return .i386
+        default: return nil
+        }
     }
 }
