@@ -1,8 +1,9 @@
 // Backtraces of tasks running 32-bit (i386) code, through elfutils' libdwfl and its i386 backend:
 // libunwind as built for x86_64 unwinds x86_64 code only. One Dwfl per traced address space, its
 // modules read from /proc/TID/maps (re-read when a frame falls outside them or code was unmapped),
-// the thread's registers the ones the tracer read at the stop, memory read with process_vm_readv.
+// the thread's registers the ones the tracer read at the stop, memory read through a page cache.
 #include "CShims.h"
+#include "pagecache.h"
 
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@ struct cshims_unwinder32 {
     Elf *exe;
     pid_t tid;  // the walk in progress
     const cshims_regs *regs;
+    cshims_page_cache memory;
 };
 
 struct walk {
@@ -49,9 +51,9 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_arg) {
 // A 32-bit word: libdwfl expects the callback to truncate to the task's word size.
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg) {
     (void)dwfl;
-    const struct cshims_unwinder32 *u = arg;
+    struct cshims_unwinder32 *u = arg;
     uint32_t word;
-    if (cshims_read_memory(u->tid, addr, &word, sizeof word) != (long)sizeof word) return false;
+    if (cshims_page_cache_read(&u->memory, addr, &word, sizeof word) != 0) return false;
     *result = word;
     return true;
 }
@@ -125,6 +127,7 @@ int cshims_backtrace32(cshims_unwinder32 *u, pid_t tid, const cshims_regs *regs,
     if (max <= 0) return 0;
     u->tid = tid;
     u->regs = regs;
+    cshims_page_cache_reset(&u->memory, tid);  // the tracee ran since the last walk
     int reported = 0;
     if (u->stale || !u->attached) {
         if (report_modules(u, tid) != 0) return -1;
