@@ -62,6 +62,10 @@ struct I386Tests {
         Self.expectSite(run, "ipcshm", category: "shm", function: "shared_memory", marker: "ipcshmat32", file: file)
         Self.expectSite(run, "shm", category: "shm", function: "shared_memory", marker: "shmat32", file: file)
         #expect(run.origin("threadstack")?["category"] as? String == "thread-stack", "\(run.origin("threadstack") ?? [:])")
+        // Sealed by mseal, so its munmap failed: the model must not have predicted that munmap.
+        if run.finished.values["sealed"] != nil {
+            Self.expectSite(run, "sealed", category: "mmap", function: "sealed", marker: "seal32", file: file)
+        }
         // The old mmap's arguments were read from memory: 5 pages, anonymous, private.
         let event = try #require(run.origin("oldmmap")?["event"] as? Int)
         let args = ReportJSON.event(run.root, id: event)?["args"] as? [String]
@@ -113,6 +117,20 @@ struct I386Tests {
             }
         }
         #expect(fromServe.count > 10, "mmaps named serve_step: \(fromServe.count) of \(events.count) events")
+    }
+
+    /// x32 programs are told apart from i386 and x86_64 ones (mapblame says it does not trace them).
+    @Test func executableClassesAreToldApart() throws {
+        let dir = NSTemporaryDirectory() + "mapblame-abi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "int main(void) { return 0; }\n".write(toFile: dir + "/main.c", atomically: true, encoding: .utf8)
+        for (flag, expected) in [("-m64", ExecutableClass.x86_64), ("-m32", .i386), ("-mx32", .x32)] {
+            let gcc = try runCommand(["/usr/bin/gcc", flag, "-o", dir + "/a" + flag, dir + "/main.c"])
+            try #require(gcc.status == 0, "gcc \(flag): \(gcc.stderr)")
+            #expect(ExecutableClass.of(dir + "/a" + flag) == expected, "\(flag)")
+        }
+        #expect(ExecutableClass.of(dir + "/main.c") == nil)
     }
 
     /// Every row of the table has the number the kernel headers give its name.

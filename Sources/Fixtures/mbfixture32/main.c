@@ -1,11 +1,12 @@
 // mbfixture32: a 32-bit (gcc -m32) program for the i386 tests, built by the test itself
 // (I386Tests), not by SwiftPM. Every kind of mapping call the i386 ABI has: mmap2 through glibc,
-// the old mmap (one pointer to the arguments), munmap, mprotect, mremap, brk, shmat/shmdt both
-// direct and through the ipc() multiplexer, a thread with its stack and malloc arena, a 4 MiB
-// malloc. Prints `name=value` lines like mbfixture; `// @site:NAME` markers name the call sites.
+// the old mmap (one pointer to the arguments), munmap, mprotect, pkey_mprotect, mremap, mseal, brk,
+// shmat/shmdt both direct and through the ipc() multiplexer, a thread with its stack and malloc
+// arena, a 4 MiB malloc. Prints `name=value` lines like mbfixture; `// @site:NAME` markers name the call sites.
 // `mbfixture32 serve`: maps, unmaps, protects and remaps every millisecond until SIGUSR1 (for
 // attach).
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #define PAGE 4096
 #define SHMAT 21  // ipc() calls (linux/ipc.h, whose struct ipc_perm clashes with glibc's)
 #define SHMDT 22
+#define I386_MSEAL 462  // Linux 6.10; older headers do not name it
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
 
 static void say(const char *name, const void *address) { printf("%s=%p\n", name, address); }
@@ -53,6 +55,19 @@ static void map_calls(void) {
     char *r = mremap(q, 4 * PAGE, 300 * PAGE, MREMAP_MAYMOVE);  // @site:mremap32
     CHECK(r != MAP_FAILED);
     say("mremap", r);
+    CHECK(syscall(SYS_pkey_mprotect, p + 24 * PAGE, 2 * PAGE, PROT_READ, -1) == 0);
+}
+
+// A sealed mapping refuses munmap: the tracer must not predict that munmap's success.
+static void sealed(void) {
+    char *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:seal32
+    CHECK(p != MAP_FAILED);
+    if (syscall(I386_MSEAL, p, 2 * PAGE, 0) != 0) {
+        CHECK(errno == ENOSYS);  // a kernel before 6.10
+        return;
+    }
+    CHECK(munmap(p, 2 * PAGE) != 0 && errno == EPERM);
+    say("sealed", p);
 }
 
 // The old i386 mmap: one pointer to six 32-bit arguments, the offset in bytes.
@@ -115,6 +130,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "serve")) return serve();
     say("malloc", big_malloc());
     map_calls();
+    sealed();
     old_mmap();
     grow_break();
     shared_memory();
