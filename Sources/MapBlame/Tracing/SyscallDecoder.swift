@@ -22,7 +22,6 @@ struct CloneArguments: Equatable {
 /// Reads a stop's call as its `TracedSyscall` row says: which registers hold the arguments,
 /// what is in memory, how the result is encoded.
 enum SyscallDecoder {
-    static let cloneVM: UInt64 = 0x100
     /// ipc() call numbers (linux/ipc.h); the upper 16 bits of the call are a version.
     static let ipcShmat: UInt64 = 21, ipcShmdt: UInt64 = 22
 
@@ -88,7 +87,7 @@ enum SyscallDecoder {
             return CloneArguments(flags: word(bytes, at: 0, size: 8), stackLow: stack == 0 ? nil : stack,
                                   stackTop: stack == 0 ? nil : stack + size)
         case .vfork:
-            return CloneArguments(flags: cloneVM)
+            return CloneArguments(flags: Tracer.cloneVM)
         case .fork:
             return CloneArguments(flags: 0)
         }

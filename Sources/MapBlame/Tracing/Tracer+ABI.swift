@@ -20,11 +20,11 @@ extension Tracer {
 
     /// The traced call a task is stopped in, decoded, with the registers it was read from; nil
     /// for a call the tracer does not trace or cannot read.
-    func decodeStop(_ task: TaskState) -> (call: DecodedCall, abi: SyscallABI, regs: cshims_regs)? {
+    func decodeStop(_ task: TaskState) -> (call: DecodedCall, row: TracedSyscall, regs: cshims_regs)? {
         guard let regs = Ptrace.registers(task.tid), let abi = stopABI(task, regs: regs),
               let row = TracedSyscall.lookup(regs.orig_rax, abi: abi),
               let call = SyscallDecoder.decode(row, regs: regs, tid: task.tid) else { return nil }
-        return (call, abi, regs)
+        return (call, row, regs)
     }
 
     /// After exec: the new space's user address space ends where the program's ABI says.

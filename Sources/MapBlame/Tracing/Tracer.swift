@@ -277,16 +277,13 @@ public final class Tracer {
         }
         switch stop.call {
         case .mapping(let call, let args, let resultPointer):
-            mappingEntry(task, call: call, args: args, regs: stop.regs,
-                         pending: PendingCall(syscall: call, args: args, stack: 0, filePath: nil, abi: stop.abi,
-                                              resultPointer: resultPointer))
+            mappingEntry(task, call: call, args: args, abi: stop.row.abi, resultPointer: resultPointer, regs: stop.regs)
         case .creation(let clone):
             // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
             // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
             // this). Clear the flag so the new task is followed like any other.
-            if clone.flags & Tracer.cloneUntraced != 0, TracedSyscall.lookup(stop.regs.orig_rax, abi: stop.abi)?.role
-                == .creation(.clone) {
-                _ = cshims_clear_arg0_bits(task.tid, stop.abi == .i386 ? 1 : 0, Tracer.cloneUntraced)
+            if stop.row.role == .creation(.clone), clone.flags & Tracer.cloneUntraced != 0 {
+                _ = cshims_clear_arg0_bits(task.tid, stop.row.abi == .i386 ? 1 : 0, Tracer.cloneUntraced)
             }
             space.inFlight = task.tid
             task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
@@ -301,11 +298,11 @@ public final class Tracer {
 
     /// A mapping call at its entry: backtrace, munmap applied at once, and either recorded now
     /// (a predicted result) or left pending until its exit stop.
-    private func mappingEntry(_ task: TaskState, call: MappingSyscall, args: [UInt64], regs: cshims_regs,
-                              pending: PendingCall) {
+    private func mappingEntry(_ task: TaskState, call: MappingSyscall, args: [UInt64], abi: SyscallABI,
+                              resultPointer: UInt64?, regs: cshims_regs) {
         let space = task.process.space
         space.inFlight = task.tid
-        var pending = pending
+        var pending = PendingCall(syscall: call, args: args, stack: 0, filePath: nil, abi: abi, resultPointer: resultPointer)
         if call == .mmap, args[3] & MemoryFlags.mapAnonymous == 0 {
             pending.filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
         }
