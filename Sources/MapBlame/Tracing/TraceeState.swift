@@ -7,6 +7,9 @@ final class SpaceState {
     let id: Int
     var model: AddressSpace
     let unwinder: OpaquePointer?
+    /// For tasks running 32-bit code (libunwind, built for x86_64, cannot unwind them); made at
+    /// their first backtrace (`unwinderFor32BitCode`).
+    private var unwinder32: OpaquePointer?
     /// The thread whose mapping (or clone) call is between its entry and exit stops. The kernel
     /// serializes these calls on the mm lock anyway; letting one through at a time makes the
     /// order the model sees the order the kernel applied them.
@@ -20,15 +23,27 @@ final class SpaceState {
     /// are no longer predicted (`Tracer.predictsSuccess`).
     var unpredictable = false
 
-    init(id: Int, model: AddressSpace = AddressSpace()) {
+    /// `model`: a copy of the parent's at fork, with its task size; a fresh one gets this kernel's.
+    init(id: Int, model: AddressSpace? = nil) {
         self.id = id
-        self.model = model
-        self.model.taskSize = UserSpace.taskSize
+        self.model = model ?? AddressSpace(taskSize: UserSpace.taskSize)
         unwinder = cshims_unwinder_create()
     }
 
     deinit {
         if let u = unwinder { cshims_unwinder_destroy(u) }
+        if let u = unwinder32 { cshims_unwinder32_destroy(u) }
+    }
+
+    func unwinderFor32BitCode() -> OpaquePointer? {
+        if unwinder32 == nil { unwinder32 = cshims_unwinder32_create() }
+        return unwinder32
+    }
+
+    /// Code was unmapped or replaced: the unwinders' tables of it must go.
+    func flushUnwinders() {
+        if let u = unwinder { cshims_unwinder_flush(u) }
+        if let u = unwinder32 { cshims_unwinder32_flush(u) }
     }
 }
 
@@ -70,6 +85,10 @@ struct PendingCall {
     var args: [UInt64]
     var stack: Int
     var filePath: String?
+    /// How to read the result at the exit stop.
+    var abi: SyscallABI = .x86_64
+    /// Where the call writes its result, if not in the return value (`DecodedCall.mapping`).
+    var resultPointer: UInt64?
 }
 
 /// A traced thread.
