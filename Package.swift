@@ -14,7 +14,7 @@ let package = Package(
     ],
     targets: [
         // The C shim: variadic ptrace/syscall, wait-status macros, the traced child's side of
-        // fork+exec (seccomp filter), and the libunwind remote-unwinding glue.
+        // fork+exec (seccomp filter), and the remote-unwinding glue (libunwind; libdwfl for 32-bit code).
         .target(
             name: "CShims",
             path: "CShims",
@@ -25,6 +25,9 @@ let package = Package(
                 .linkedLibrary("unwind-ptrace"),
                 .linkedLibrary("unwind-generic"),
                 .linkedLibrary("lzma"),
+                // elfutils: unwinding 32-bit code (unwind32.c).
+                .linkedLibrary("dw"),
+                .linkedLibrary("elf"),
             ]
         ),
         // elfutils (libdw/libdwfl/libelf) headers, imported directly by Swift.
@@ -34,6 +37,9 @@ let package = Package(
         .target(
             name: "MapBlame",
             dependencies: ["CShims", "CElfUtils", "CDemangle"],
+            // The HTML report's script and stylesheet, as real files (checked by node --check in
+            // the tests), embedded in the library: the page stays one self-contained file.
+            resources: [.embedInCode("Reporting/Resources/report.js"), .embedInCode("Reporting/Resources/report.css")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

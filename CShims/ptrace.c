@@ -51,13 +51,17 @@ int cshims_getregs(pid_t tid, cshims_regs *out) {
     out->r14 = r.r14;
     out->r15 = r.r15;
     out->fs_base = r.fs_base;
+    out->cs = r.cs;
     return 0;
 }
 
-int cshims_clear_arg0_bits(pid_t tid, uint64_t flags) {
+int cshims_clear_arg0_bits(pid_t tid, int i386, uint64_t flags) {
     struct user_regs_struct r;
     if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0) return -1;
-    r.rdi &= ~flags;
+    if (i386)
+        r.rbx &= ~flags;
+    else
+        r.rdi &= ~flags;
     return ptrace(PTRACE_SETREGS, tid, 0, &r) < 0 ? -1 : 0;
 }
 

@@ -1,7 +1,8 @@
-// CPU affinity: sched_setaffinity and cpu_set_t are GNU extensions Swift does not see.
+// CPU affinity and thread ids: sched_setaffinity, cpu_set_t and gettid are GNU extensions Swift does not see.
 #include "CShims.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 int cshims_pin_self(int cpu) {
     cpu_set_t set;
@@ -25,3 +26,5 @@ int cshims_get_mask(cshims_cpu_mask *mask) {
 int cshims_set_mask(const cshims_cpu_mask *mask) {
     return sched_setaffinity(0, sizeof(cpu_set_t), (const cpu_set_t *)mask);
 }
+
+pid_t cshims_gettid(void) { return gettid(); }

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -12,44 +11,8 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-// The filter: x86_64 memory-mapping syscalls stop in the tracer (SECCOMP_RET_TRACE), every other
-// syscall runs at full speed. Other ABIs (i386 int 0x80, x32) pass untraced.
-#ifndef SYS_mseal
-#define SYS_mseal 462  // Linux 6.10; older headers do not name it
-#endif
-
-#define TRACE_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)
-
-static struct sock_filter filter[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),  // x32 ABI numbers: untraced
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    TRACE_IF(SYS_mmap),
-    TRACE_IF(SYS_munmap),
-    TRACE_IF(SYS_mremap),
-    TRACE_IF(SYS_mprotect),
-    TRACE_IF(SYS_pkey_mprotect),
-    TRACE_IF(SYS_brk),
-    TRACE_IF(SYS_shmat),
-    TRACE_IF(SYS_shmdt),
-    // Process and thread creation: stopped so that no mapping call is in flight while the kernel
-    // copies the address space (mapblame serializes mapping calls per address space).
-    TRACE_IF(SYS_clone),
-    TRACE_IF(SYS_clone3),
-    TRACE_IF(SYS_fork),
-    TRACE_IF(SYS_vfork),
-    // mseal: sealed mappings refuse munmap/mprotect, so the tracer stops predicting their results.
-    TRACE_IF(SYS_mseal),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-};
 
 static void report_and_exit(int fd, int stage) {
     int msg[2] = {errno, stage};
@@ -58,7 +21,8 @@ static void report_and_exit(int fd, int stage) {
     _exit(127);
 }
 
-static void child(const char *path, char *const argv[], char *const envp[], int flags, int fd) {
+static void child(const char *path, char *const argv[], char *const envp[], int flags,
+                  const cshims_bpf_insn *filter, int filter_length, int fd) {
     if (flags & cshims_spawn_default_sigint) {
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
@@ -70,7 +34,7 @@ static void child(const char *path, char *const argv[], char *const envp[], int 
     // Wait here for the tracer to PTRACE_SEIZE us with PTRACE_O_TRACESECCOMP: a filtered call with
     // no tracer option set would fail with ENOSYS.
     raise(SIGSTOP);
-    struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+    struct sock_fprog prog = {(unsigned short)filter_length, (struct sock_filter *)filter};
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) report_and_exit(fd, cshims_stage_seccomp);
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) report_and_exit(fd, cshims_stage_seccomp);
     execve(path, argv, envp);
@@ -78,7 +42,7 @@ static void child(const char *path, char *const argv[], char *const envp[], int 
 }
 
 int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, int flags,
-                        pid_t *pid_out, int *pipe_fd_out, int *stage_out) {
+                        const cshims_bpf_insn *filter, int filter_length, pid_t *pid_out, int *pipe_fd_out, int *stage_out) {
     *stage_out = cshims_stage_none;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) return errno;
@@ -91,7 +55,7 @@ int cshims_spawn_traced(const char *path, char *const *argv, char *const *envp, 
     }
     if (pid == 0) {
         close(fds[0]);
-        child(path, argv, envp, flags, fds[1]);
+        child(path, argv, envp, flags, filter, filter_length, fds[1]);
     }
     close(fds[1]);
     int status = 0;

@@ -4,6 +4,7 @@
 // tracer already read at the stop, and the unwind tables, looked up through one _UPT handle per
 // code mapping so that each module's table stays loaded across backtraces.
 #include "CShims.h"
+#include "pagecache.h"
 
 #include <errno.h>
 #include <libunwind-ptrace.h>
@@ -11,9 +12,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define PAGE 4096u
-#define CACHED_PAGES 8
 
 // A code mapping with its own _UPT handle. A _UPT handle caches the ELF image and unwind table of
 // one module, and on an address outside it reads /proc/PID/maps and maps the next module's file:
@@ -44,10 +42,7 @@ typedef struct {
     void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
     pid_t tid;
     const cshims_regs *regs;  // the registers at the stop, read once by the tracer
-    uint64_t page_addr[CACHED_PAGES];
-    int page_valid[CACHED_PAGES];
-    int next_slot;
-    unsigned char pages[CACHED_PAGES][PAGE];
+    cshims_page_cache memory;  // for one walk
     module_slot modules[MODULE_SLOTS];  // kept across walks, like `upt`
     int next_module;                    // the slot reused next when all are taken
     cshims_mapping_lookup lookup;       // for the walk in progress
@@ -86,28 +81,7 @@ int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
 }
 
 static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
-    uint64_t base = addr & ~(uint64_t)(PAGE - 1);
-    uint64_t off = addr - base;
-    if (off + sizeof(unw_word_t) <= PAGE) {
-        for (int i = 0; i < CACHED_PAGES; i++) {
-            if (c->page_valid[i] && c->page_addr[i] == base) {
-                memcpy(val, c->pages[i] + off, sizeof *val);
-                return 0;
-            }
-        }
-        int slot = c->next_slot;
-        c->next_slot = (slot + 1) % CACHED_PAGES;
-        if (cshims_read_memory(c->tid, base, c->pages[slot], PAGE) == (long)PAGE) {
-            c->page_addr[slot] = base;
-            c->page_valid[slot] = 1;
-            memcpy(val, c->pages[slot] + off, sizeof *val);
-            return 0;
-        }
-        c->page_valid[slot] = 0;
-    }
-    // Word straddles pages, or the page is only partly readable: read exactly the word.
-    if (cshims_read_memory(c->tid, addr, val, sizeof *val) == (long)sizeof *val) return 0;
-    return -UNW_EINVAL;
+    return cshims_page_cache_read(&c->memory, addr, val, sizeof *val) == 0 ? 0 : -UNW_EINVAL;
 }
 
 // libunwind passes the accessors either our argument (from the cursor) or, from inside
@@ -296,8 +270,7 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
         c->tid = tid;
     }
     c->regs = regs;
-    c->next_slot = 0;
-    memset(c->page_valid, 0, sizeof c->page_valid);  // the tracee ran since the last walk
+    cshims_page_cache_reset(&c->memory, tid);  // the tracee ran since the last walk
     c->lookup = lookup;
     c->index_lookup = index_lookup;
     c->lookup_context = context;

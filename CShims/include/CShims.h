@@ -23,14 +23,15 @@ typedef struct {
     uint64_t rip, rsp;
     uint64_t rbx, rcx, rbp, r11, r12, r13, r14, r15;  // the rest, for the unwinder
     uint64_t fs_base;    // the thread pointer: glibc's TCB, its static TLS block just below
+    uint64_t cs;         // code segment: 0x23 while the task runs 32-bit code
 } cshims_regs;
 
 /// PTRACE_GETREGS into the subset above. Returns 0, or -1 with errno set.
 int cshims_getregs(pid_t tid, cshims_regs *_Nonnull out);
 
-/// Clears `flags` bits in the first argument register (rdi) of a tracee stopped at syscall entry
-/// (clone's flags). Returns 0, or -1 with errno set.
-int cshims_clear_arg0_bits(pid_t tid, uint64_t flags);
+/// Clears `flags` bits in the first argument register of a tracee stopped at syscall entry
+/// (clone's flags): rdi, or ebx when `i386` (the i386 ABI). Returns 0, or -1 with errno set.
+int cshims_clear_arg0_bits(pid_t tid, int i386, uint64_t flags);
 
 /// PTRACE_GETEVENTMSG. Returns 0, or -1 with errno set.
 int cshims_geteventmsg(pid_t tid, uint64_t *_Nonnull out);
@@ -82,8 +83,32 @@ enum {
     cshims_spawn_stdout_to_stderr = 8,
 };
 
-/// Forks a child that stops itself with SIGSTOP, then installs the seccomp filter that traps only
-/// the memory-mapping (and clone) syscalls and execs `path`. The parent side waits for the stop,
+// MARK: the seccomp filter
+
+/// One BPF instruction, laid out as struct sock_filter (linux/filter.h).
+typedef struct {
+    uint16_t code;
+    uint8_t jt, jf;
+    uint32_t k;
+} cshims_bpf_insn;
+
+/// A call to stop at: seccomp_data's arch (AUDIT_ARCH_*) and number.
+typedef struct {
+    uint32_t arch, nr;
+} cshims_traced_call;
+
+extern const uint32_t cshims_audit_arch_x86_64, cshims_audit_arch_i386;
+
+/// Writes into `out` a filter program that returns SECCOMP_RET_TRACE for exactly `calls` and
+/// SECCOMP_RET_ALLOW for every other call of every architecture. Returns the number of
+/// instructions, or -1 if `capacity` is too small.
+int cshims_filter_build(const cshims_traced_call *_Nonnull calls, int count, cshims_bpf_insn *_Nonnull out,
+                        int capacity);
+
+// MARK: launching a traced child (continued)
+
+/// Forks a child that stops itself with SIGSTOP, then installs the seccomp filter `filter`
+/// (`filter_length` instructions, from cshims_filter_build) and execs `path`. The parent side waits for the stop,
 /// attaches with PTRACE_SEIZE and `cshims_trace_options`, and sends SIGCONT.
 /// On success returns 0 and stores the pid; the child is then running towards execve and will
 /// report PTRACE_EVENT_EXEC (or its exec failure) to the caller's waitpid loop.
@@ -92,6 +117,7 @@ enum {
 /// was refused (the child is then killed and reaped).
 int cshims_spawn_traced(const char *_Nonnull path, char *const _Nullable *_Nonnull argv,
                         char *const _Nullable *_Nonnull envp, int flags,
+                        const cshims_bpf_insn *_Nonnull filter, int filter_length,
                         pid_t *_Nonnull pid_out, int *_Nonnull pipe_fd_out, int *_Nonnull stage_out);
 
 /// Reads the launch result from the pipe returned by cshims_spawn_traced and closes it.
@@ -143,6 +169,22 @@ int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *
                      uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nullable lookup,
                      cshims_index_lookup _Nullable index, void *_Nullable context);
 
+// MARK: remote unwinding of 32-bit code (elfutils libdwfl, i386 backend)
+
+typedef struct cshims_unwinder32 cshims_unwinder32;
+
+/// One per traced address space whose tasks run 32-bit code.
+cshims_unwinder32 *_Nullable cshims_unwinder32_create(void);
+void cshims_unwinder32_destroy(cshims_unwinder32 *_Nonnull u);
+/// Code was unmapped: read the address space's modules again before the next backtrace.
+void cshims_unwinder32_flush(cshims_unwinder32 *_Nonnull u);
+
+/// Unwinds the stopped thread `tid`, running 32-bit code, from the registers `regs` read at the
+/// stop: up to `max` instruction pointers (the first is the current one, later ones return
+/// addresses). Returns the number stored, or -1 if the address space could not be read.
+int cshims_backtrace32(cshims_unwinder32 *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
+                       uint64_t *_Nonnull ips, int max);
+
 // MARK: memory of another process
 
 /// process_vm_readv of one buffer. Returns bytes read or -1 with errno set.
@@ -163,6 +205,8 @@ typedef struct { unsigned long bits[16]; } cshims_cpu_mask;
 /// The calling thread's mask into *mask / the calling thread's mask from *mask; 0 or -1 (errno).
 int cshims_get_mask(cshims_cpu_mask *_Nonnull mask);
 int cshims_set_mask(const cshims_cpu_mask *_Nonnull mask);
+/// The calling thread's id (gettid, which glibc declares only with _GNU_SOURCE).
+pid_t cshims_gettid(void);
 
 // MARK: ending an attach session
 

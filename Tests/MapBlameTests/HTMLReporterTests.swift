@@ -42,6 +42,24 @@ import Testing
         return String(html[start.upperBound..<end.lowerBound])
     }
 
+    /// The script and stylesheet are real files (Resources/), embedded as they are: node parses
+    /// the script, and the page carries both byte for byte.
+    @Test func scriptIsValidJavaScriptAndEmbeddedAsIs() throws {
+        let resources = Build.packageRoot + "/Sources/MapBlame/Reporting/Resources/"
+        guard let node = Chromium.onPath("node") else {
+            if getuid() != 0 { try Test.cancel("node is not installed (make test installs it as root)") }
+            Issue.record("node is not installed (make test installs it: apt-get install nodejs)")
+            return
+        }
+        let check = try runCommand([node, "--check", resources + "report.js"])
+        #expect(check.status == 0, "\(check.stderr)")
+        let page = HTMLReporter.render(Self.hostileReport())
+        let script = try String(contentsOfFile: resources + "report.js", encoding: .utf8)
+        let style = try String(contentsOfFile: resources + "report.css", encoding: .utf8)
+        #expect(page.contains("<script>\n" + script + "</script>"))
+        #expect(page.contains("<style>\n" + style + "</style>"))
+    }
+
     @Test func hostileNamesStayText() throws {
         let html = HTMLReporter.render(Self.hostileReport())
         #expect(!html.contains("<script>alert"))

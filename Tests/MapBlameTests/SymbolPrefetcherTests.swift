@@ -17,10 +17,11 @@ import CShims
         let recorded = try Recorder.record(command: [Build.demo], options: prefetcher.observing(options), to: OutputFile.open(path))
         #expect(recorded.status == .code(0))
 
-        let policies = Self.schedulingPolicies()
+        let worker = try #require(prefetcher.worker, "no worker thread")
+        let policy = Self.policy(task: "\(worker)")
         prefetcher.waitUntilIdle()
         let warm = prefetcher.finish()
-        #expect(policies.contains(Self.schedIdle), "the worker runs under SCHED_IDLE: \(policies)")
+        #expect(policy == Self.schedIdle, "the worker runs under SCHED_IDLE, not policy \(String(describing: policy))")
 
         let recording = try TraceReplayer.replay(path: path)
         let fileFrames = Set(recording.stacks.flatMap { stack in
@@ -62,10 +63,10 @@ import CShims
         prefetcher.codeMapped(SymbolizerTests.libc)
         #expect(cshims_set_mask(&saved) == 0)
         prefetcher.waitUntilIdle()
-        let idleThreads = Self.threads().filter { $0.policy == Self.schedIdle }
+        let worker = try #require(prefetcher.worker, "no worker thread")
+        let cpus = Self.allowedCPUs(task: "self/task/\(worker)")
         _ = prefetcher.finish()
-        #expect(!idleThreads.isEmpty)
-        for thread in idleThreads { #expect(thread.cpus == before, "worker \(thread.tid): \(thread.cpus) vs \(before)") }
+        #expect(cpus == before, "worker \(worker): \(String(describing: cpus)) vs \(String(describing: before))")
     }
 
     @Test("finish before any stack, and enqueue after finish, do nothing")
@@ -78,12 +79,6 @@ import CShims
     }
 
     static let schedIdle = 5
-
-    /// Each thread of this process: its id, scheduling policy and Cpus_allowed_list.
-    static func threads() -> [(tid: String, policy: Int?, cpus: String?)] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.map { tid in (tid, policy(task: tid), allowedCPUs(task: "self/task/\(tid)")) }
-    }
 
     static func allowedCPUs(task: String) -> String? {
         guard let status = try? String(contentsOfFile: "/proc/\(task)/status", encoding: .utf8) else { return nil }
@@ -98,9 +93,4 @@ import CShims
         return fields.count > 38 ? Int(fields[38]) : nil  // fields[0] is field 3 (state)
     }
 
-    /// The scheduling policy (field 41 of stat) of each thread of this process (tests run in
-    /// parallel, so only what a policy says is checked, not how many threads there are).
-    static func schedulingPolicies() -> [Int] {
-        threads().compactMap(\.policy)
-    }
 }

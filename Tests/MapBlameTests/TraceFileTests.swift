@@ -110,14 +110,28 @@ struct TraceFileTests {
         process.arguments = ["record", "-o", trace, "--", "/bin/sh", "-c", "sleep 30"]
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 1.0)
-        kill(process.processIdentifier, SIGKILL)
+        // The traced program: the recorder's child, once it has one (and has written some of the trace).
+        let recorder = process.processIdentifier
+        var program: Int32?
+        for _ in 0..<500 where program == nil {
+            let children = (try? String(contentsOfFile: "/proc/\(recorder)/task/\(recorder)/children", encoding: .utf8)) ?? ""
+            program = children.split(separator: " ").first.flatMap { Int32($0) }
+            if program == nil { usleep(10_000) }
+        }
+        let traced = try #require(program, "the recorder started no program")
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(recorder, SIGKILL)
         process.waitUntilExit()
         let report = try runCommand([Build.mapblame, "report", trace])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains("no end record") || report.stdout.contains("cut short"))
-        let leftover = try runCommand(["/usr/bin/pgrep", "-f", "sleep 30"])
-        #expect(leftover.stdout.isEmpty, "a traced program survived its tracer: \(leftover.stdout)")
+        // PTRACE_O_EXITKILL: the program dies with its tracer (init reaps it).
+        var gone = false
+        for _ in 0..<500 where !gone {
+            gone = kill(traced, 0) != 0 && errno == ESRCH
+            if !gone { usleep(10_000) }
+        }
+        #expect(gone, "the traced program \(traced) survived its tracer")
     }
 
     /// A module replaced on disk after recording (its build-id differs) is named as changed, never

@@ -27,6 +27,7 @@
 #include "serve.h"
 #include "predict.h"
 #include "arenas.h"
+#include "int80.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -215,7 +216,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|int80\n");
         return 2;
     }
     const char *s = argv[1];
@@ -232,6 +233,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "daemon")) return scenario_daemon();
     if (!strcmp(s, "predict")) return scenario_predict();
     if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
+    if (!strcmp(s, "int80")) return scenario_int80();
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;

@@ -7,6 +7,10 @@ public struct AddressSpace: Sendable {
 
     public init() {}
 
+    public init(taskSize: UInt64) {
+        self.taskSize = taskSize
+    }
+
     typealias F = MemoryFlags
 
     /// Resets the model to the regions present right after execve (kernel-made, no syscall).

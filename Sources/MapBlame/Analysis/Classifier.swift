@@ -45,6 +45,12 @@ struct Classifier {
         return String(s)
     }
 
+    /// The stack from the libc (or ld.so) function that made the call: 32-bit programs enter the
+    /// kernel through __kernel_vsyscall in the [vdso], a frame above the syscall wrapper.
+    static func withoutKernelEntry(_ stack: [SymbolizedFrame]) -> [SymbolizedFrame] {
+        Array(stack.drop { $0.module == "[vdso]" })
+    }
+
     /// The first frame outside libc, ld.so, every allocator and sanitizer interceptors.
     func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
         let embedded = Classifier.modulesEmbeddingLibc(stack)
@@ -120,6 +126,7 @@ struct Classifier {
     /// Category, label, site and allocator of bytes `range` of final region `entry`, created by `event`.
     func classify(event: MappingEvent, created: Mapping?, stack: [SymbolizedFrame], range: Range<UInt64>,
                   entry: MapsEntry) -> Classification {
+        let stack = Classifier.withoutKernelEntry(stack)
         let site = site(of: stack)
         let from = site.map { " from \($0.shortDescription)" } ?? ""
         switch event.syscall {

@@ -1,22 +1,8 @@
-/// The syscalls mapblame records. `execve` stands for the regions the kernel creates at exec with
+/// The syscalls mapblame records, as the x86_64 calls (an i386 call is recorded as the x86_64 call
+/// it is equivalent to: `TracedSyscall`). `execve` stands for the regions the kernel creates at exec with
 /// no syscall of their own (the executable's segments and .bss, [stack], [vdso], [vvar], ld.so).
 public enum MappingSyscall: String, Codable, Sendable, CaseIterable {
     case mmap, munmap, mremap, mprotect, pkey_mprotect, brk, shmat, shmdt, execve
-
-    /// x86_64 syscall numbers of the traced calls (the seccomp filter in CShims traps exactly these).
-    public init?(number: UInt64) {
-        switch number {
-        case 9: self = .mmap
-        case 10: self = .mprotect
-        case 11: self = .munmap
-        case 12: self = .brk
-        case 25: self = .mremap
-        case 30: self = .shmat
-        case 67: self = .shmdt
-        case 329: self = .pkey_mprotect
-        default: return nil
-        }
-    }
 
     /// `allCases`, computed once (the synthesized property builds a new array at every use).
     static let ordered = allCases

@@ -38,9 +38,17 @@ public enum HTMLReporter {
             <script type="application/json" id="mapblame-data">
             """
         page += HTMLReportData.json(report)
-        page += "</script>\n<script>\n" + scriptCore + scriptPanels + "</script>\n</body>\n</html>\n"
+        page += "</script>\n<script>\n" + script + "</script>\n</body>\n</html>\n"
         return page
     }
+
+    /// The page's script (Resources/report.js): builds everything with DOM calls; no string from
+    /// the report is ever parsed as HTML.
+    static let script = String(decoding: PackageResources.report_js, as: UTF8.self)
+
+    /// The page's stylesheet (Resources/report.css). Category colours live in the script (the SVG
+    /// needs them too).
+    static let style = String(decoding: PackageResources.report_css, as: UTF8.self)
 
     /// Text for an HTML text node or a quoted attribute value. C0 controls (but tab and newline),
     /// DEL and C1 controls are parse errors in HTML text (NUL is dropped or replaced by browsers), so

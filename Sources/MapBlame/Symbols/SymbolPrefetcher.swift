@@ -36,6 +36,8 @@ public final class SymbolPrefetcher: @unchecked Sendable {
     private var stopping = false
     /// The worker is on a job taken off `pending` or `ahead`.
     private var busy = false
+    /// The worker's thread id, once it runs (tests look at its scheduling policy and CPU mask).
+    private var workerTID: Int32?
     private var thread: pthread_t?
     /// The CPU mask mapblame had when this was made (nil if unreadable): the worker's, even once
     /// `--cpu` has pinned the tracing thread (whose mask a new thread would inherit).
@@ -110,6 +112,14 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         return symbolizer
     }
 
+    /// The worker's thread id, waiting for it to start if one was created (tests).
+    var worker: Int32? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        while thread != nil && workerTID == nil { pthread_cond_wait(wake, lock) }
+        return workerTID
+    }
+
     /// Whether a worker thread was started (tests).
     var hasWorker: Bool {
         pthread_mutex_lock(lock)
@@ -165,6 +175,8 @@ public final class SymbolPrefetcher: @unchecked Sendable {
         _ = sched_setscheduler(0, Self.schedIdle, &idle)
         if var mask = startMask { _ = cshims_set_mask(&mask) }
         pthread_mutex_lock(lock)
+        workerTID = cshims_gettid()
+        pthread_cond_broadcast(wake)
         while true {
             while pending.isEmpty && ahead.isEmpty && !stopping { pthread_cond_wait(wake, lock) }
             if stopping { break }

@@ -23,7 +23,7 @@ enum Ptrace {
     /// What a syscall stop is (PTRACE_GET_SYSCALL_INFO, Linux 5.3+): an entry with the syscall
     /// number, or an exit. Without the seccomp filter (attach) entry and exit stops look alike.
     enum SyscallStop: Equatable {
-        case entry(number: UInt64)
+        case entry(number: UInt64, arch: UInt32)
         case exit
         case unknown
     }
@@ -31,18 +31,26 @@ enum Ptrace {
     static let PTRACE_GET_SYSCALL_INFO: Int32 = 0x420e
 
     static func syscallStop(_ tid: Int32) -> SyscallStop {
+        guard let info = syscallInfo(tid) else { return .unknown }
+        switch info.op {
+        case 1: return .entry(number: info.number, arch: info.arch)
+        case 2: return .exit
+        default: return .unknown
+        }
+    }
+
+    /// PTRACE_GET_SYSCALL_INFO: the kind of stop (op: 1 entry, 2 exit, 3 seccomp, 0 other), the
+    /// ABI of the call (an AUDIT_ARCH_* value, given at every stop) and, at an entry or seccomp
+    /// stop, its number.
+    static func syscallInfo(_ tid: Int32) -> (op: UInt8, arch: UInt32, number: UInt64)? {
         // struct ptrace_syscall_info: op (u8), 3 pad bytes, arch (u32), instruction and stack
-        // pointers (u64 each), then for an entry the syscall number (u64): 32 bytes are enough.
+        // pointers (u64 each), then for an entry or seccomp stop the syscall number (u64).
         var info: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let n = withUnsafeMutableBytes(of: &info) { raw in
             cshims_ptrace(PTRACE_GET_SYSCALL_INFO, tid, UInt64(raw.count), UInt64(UInt(bitPattern: raw.baseAddress!)))
         }
-        guard n > 0 else { return .unknown }
-        switch info.0 & 0xff {
-        case 1: return .entry(number: info.3)
-        case 2: return .exit
-        default: return .unknown
-        }
+        guard n > 0 else { return nil }
+        return (UInt8(info.0 & 0xff), UInt32(truncatingIfNeeded: info.0 >> 32), info.3)
     }
 
     /// The signals whose PTRACE_EVENT_STOP is a group-stop (the process stops until SIGCONT).

@@ -8,6 +8,9 @@ final class SpaceState {
     let id: Int
     var model: AddressSpace
     let unwinder: OpaquePointer?
+    /// For tasks running 32-bit code (libunwind, built for x86_64, cannot unwind them); made at
+    /// their first backtrace (`unwinderFor32BitCode`).
+    private var unwinder32: OpaquePointer?
     /// The thread whose mapping (or clone) call is between its entry and exit stops. The kernel
     /// serializes these calls on the mm lock anyway; letting one through at a time makes the
     /// order the model sees the order the kernel applied them.
@@ -22,26 +25,33 @@ final class SpaceState {
     var unpredictable = false
     /// Unwind tables of modules libunwind found none for (nil: none here either), by the model's
     /// mapping asked about: its start, file and offset, so code mapped anew at the same place is
-    /// asked about again. Kept across `flushUnwinder` (ld.so's MAP_FIXED mappings flush at every
+    /// asked about again. Kept across `flushUnwinders` (ld.so's MAP_FIXED mappings flush at every
     /// library it loads, and each time a stack ends in ld.so's `_start`, which has no FDE).
     var ehIndexes: [String: EhFrameIndex?] = [:]
     /// The thread being unwound, whose /proc entries an index is built from.
     var unwindingTid: Int32 = 0
 
-    init(id: Int, model: AddressSpace = AddressSpace()) {
+    /// `model`: a copy of the parent's at fork, with its task size; a fresh one gets this kernel's.
+    init(id: Int, model: AddressSpace? = nil) {
         self.id = id
-        self.model = model
-        self.model.taskSize = UserSpace.taskSize
+        self.model = model ?? AddressSpace(taskSize: UserSpace.taskSize)
         unwinder = cshims_unwinder_create()
     }
 
     deinit {
         if let u = unwinder { cshims_unwinder_destroy(u) }
+        if let u = unwinder32 { cshims_unwinder32_destroy(u) }
     }
 
-    /// Makes the unwinder forget its tables (code was unmapped or replaced).
-    func flushUnwinder() {
+    func unwinderFor32BitCode() -> OpaquePointer? {
+        if unwinder32 == nil { unwinder32 = cshims_unwinder32_create() }
+        return unwinder32
+    }
+
+    /// Code was unmapped or replaced: the unwinders' tables of it must go.
+    func flushUnwinders() {
         if let u = unwinder { cshims_unwinder_flush(u) }
+        if let u = unwinder32 { cshims_unwinder32_flush(u) }
     }
 
     /// The unwind table of the module mapped at `ip` (read on first use).
@@ -95,6 +105,10 @@ struct PendingCall {
     var args: [UInt64]
     var stack: Int
     var filePath: String?
+    /// How to read the result at the exit stop.
+    var abi: SyscallABI = .x86_64
+    /// Where the call writes its result, if not in the return value (`DecodedCall.mapping`).
+    var resultPointer: UInt64?
 }
 
 /// A traced thread.

@@ -57,6 +57,7 @@ extension Tracer {
         let executable = snapshot.executable ?? "pid \(pid)"
         let process = ProcessState(pid: pid, space: newSpace(), executable: executable)
         process.liveTids = Set(threads.map(\.tid))
+        if let first = threads.first { adopt(executableOf: first.tid, into: process.space) }
         for thread in threads {
             let task = TaskState(tid: thread.tid, process: process, awaitingInitialStop: false)
             tasks[thread.tid] = task
@@ -89,8 +90,8 @@ extension Tracer {
     /// the way seccomp stops go in `run`; every other call just continues.
     func syscallStop(_ task: TaskState) {
         switch Ptrace.syscallStop(task.tid) {
-        case .entry(let number):
-            if MappingSyscall(number: number) != nil || Tracer.creationCalls.contains(number) || number == Tracer.msealCall {
+        case .entry(let number, let arch):
+            if let abi = SyscallABI(auditArch: arch), TracedSyscall.lookup(number, abi: abi) != nil {
                 syscallEntry(task)
             } else {
                 resume(task)

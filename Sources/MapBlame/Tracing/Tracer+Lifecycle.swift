@@ -38,23 +38,9 @@ extension Tracer {
     }
 
     /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
-    func cloneArguments(_ parent: TaskState) -> (flags: UInt64, stackLow: UInt64?, stackTop: UInt64?) {
-        guard let regs = Ptrace.registers(parent.tid) else { return (0, nil, nil) }
-        switch regs.orig_rax {
-        case 56:  // clone(flags, stack, ...): the stack argument is its top
-            return (regs.rdi, nil, regs.rsi == 0 ? nil : regs.rsi)
-        case 435:  // clone3(struct clone_args *, size): flags at 0, stack at 40, stack_size at 48
-            guard let bytes = Ptrace.read(parent.tid, at: regs.rdi, count: 56) else { return (0, nil, nil) }
-            func word(_ offset: Int) -> UInt64 {
-                bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
-            }
-            let stack = word(40), size = word(48)
-            return (word(0), stack == 0 ? nil : stack, stack == 0 ? nil : stack + size)
-        case 58:  // vfork
-            return (Tracer.cloneVM, nil, nil)
-        default:  // fork
-            return (0, nil, nil)
-        }
+    func cloneArguments(_ parent: TaskState) -> CloneArguments {
+        guard case .creation(let clone)? = decodeStop(parent)?.call else { return CloneArguments(flags: 0) }
+        return clone
     }
 
     /// The program's and ld.so's files, mapped by the kernel at exec (no mmap to see them by):
@@ -83,6 +69,7 @@ extension Tracer {
         let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
         let id = writer.eventCount
         let space = newSpace()
+        adopt(executableOf: task.tid, into: space)
         writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
         let entries = (try? MapsEntry.parseMaps(maps)) ?? []
         registerCode(entries, pid: task.tid)

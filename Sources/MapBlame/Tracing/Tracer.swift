@@ -51,7 +51,7 @@ public final class Tracer {
         return (tracer.rootExit ?? .code(0), tracer.rootPid)
     }
 
-    func newSpace(copying model: AddressSpace = AddressSpace()) -> SpaceState {
+    func newSpace(copying model: AddressSpace? = nil) -> SpaceState {
         defer { nextSpaceID += 1 }
         return SpaceState(id: nextSpaceID, model: model)
     }
@@ -65,7 +65,8 @@ public final class Tracer {
         if options.programStdoutToStderr { flags |= Int32(cshims_spawn_stdout_to_stderr) }
         if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
         let rc = withCStrings(command) { argv in
-            cshims_spawn_traced(path, argv, environ, flags, &pid, &pipe, &stage)
+            cshims_spawn_traced(path, argv, environ, flags, SeccompFilter.program, Int32(SeccompFilter.program.count),
+                                &pid, &pipe, &stage)
         }
         if rc != 0 && stage == Int32(cshims_stage_traceme.rawValue) { throw .traceRefused(command[0], errno: rc) }
         guard rc == 0 else { throw .systemCall("fork", errno: rc) }
@@ -257,10 +258,6 @@ public final class Tracer {
 
     // MARK: syscalls
 
-    /// x86_64 numbers of clone, fork, vfork and clone3.
-    static let creationCalls: Set<UInt64> = [56, 57, 58, 435]
-    /// x86_64 number of mseal (Linux 6.10).
-    static let msealCall: UInt64 = 462
     static let mapHugeTLB: UInt64 = 0x40000
     static let cloneUntraced: UInt64 = 0x0080_0000
 
@@ -274,48 +271,56 @@ public final class Tracer {
             space.waiting.append(task)  // stays stopped until the call in flight completes
             return
         }
-        guard let regs = Ptrace.registers(task.tid) else {
+        guard let stop = decodeStop(task) else {
             resume(task)
             return
         }
-        guard let call = MappingSyscall(number: regs.orig_rax) else {
-            if regs.orig_rax == Tracer.msealCall { space.unpredictable = true }
-            if Tracer.creationCalls.contains(regs.orig_rax) {
-                // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
-                // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
-                // this). Clear the flag so the new task is followed like any other.
-                if regs.orig_rax == 56, regs.rdi & Tracer.cloneUntraced != 0 {
-                    _ = cshims_clear_arg0_bits(task.tid, Tracer.cloneUntraced)
-                }
-                space.inFlight = task.tid
-                task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
+        switch stop.call {
+        case .mapping(let call, let args, let resultPointer):
+            mappingEntry(task, call: call, args: args, abi: stop.row.abi, resultPointer: resultPointer, regs: stop.regs)
+        case .creation(let clone):
+            // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
+            // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
+            // this). Clear the flag so the new task is followed like any other.
+            if stop.row.role == .creation(.clone), clone.flags & Tracer.cloneUntraced != 0 {
+                _ = cshims_clear_arg0_bits(task.tid, stop.row.abi == .i386 ? 1 : 0, Tracer.cloneUntraced)
             }
+            space.inFlight = task.tid
+            task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
             resume(task)
-            return
+        case .seal:
+            space.unpredictable = true
+            resume(task)
+        case .other:
+            resume(task)
         }
+    }
+
+    /// A mapping call at its entry: backtrace, munmap applied at once, and either recorded now
+    /// (a predicted result) or left pending until its exit stop.
+    private func mappingEntry(_ task: TaskState, call: MappingSyscall, args: [UInt64], abi: SyscallABI,
+                              resultPointer: UInt64?, regs: cshims_regs) {
+        let space = task.process.space
         space.inFlight = task.tid
-        let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9]
-        var filePath: String?
+        var pending = PendingCall(syscall: call, args: args, stack: 0, filePath: nil, abi: abi, resultPointer: resultPointer)
         if call == .mmap, args[3] & MemoryFlags.mapAnonymous == 0 {
-            filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
+            pending.filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
         }
-        let stack = backtrace(task, regs: regs)
+        pending.stack = backtrace(task, regs: regs)
         if call == .mmap, args[3] & Tracer.mapHugeTLB != 0 { space.unpredictable = true }
         let exitless = predictsSuccess(call, args: args, task: task)
         if call == .munmap {
             let removed = space.model.unmap(address: args[0], length: args[1])
-            if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }) {
-                space.flushUnwinder()
-            }
+            if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }) { space.flushUnwinders() }
         } else if mayReplaceCode(call, args: args, space: space) {
-            space.flushUnwinder()  // the unwinder's tables of that code would outlive it
+            space.flushUnwinders()  // the unwinders' tables of that code would outlive it
         }
         if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
-            record(task, call: call, args: args, result: 0, stack: stack, filePath: filePath)
+            record(task, call: call, args: args, result: 0, stack: pending.stack, filePath: pending.filePath)
             resume(task)
             return
         }
-        task.pending = PendingCall(syscall: call, args: args, stack: stack, filePath: filePath)
+        task.pending = pending
         resume(task)
     }
 
@@ -342,7 +347,9 @@ public final class Tracer {
             resume(task)
             return
         }
-        let result = Ptrace.registers(task.tid).map { Int64(bitPattern: $0.rax) } ?? -Int64(ESRCH)
+        let result = Ptrace.registers(task.tid).map {
+            SyscallDecoder.completedResult(rax: $0.rax, abi: pending.abi, resultPointer: pending.resultPointer, tid: task.tid)
+        } ?? -Int64(ESRCH)
         record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
         resume(task)
     }
@@ -425,16 +432,26 @@ public final class Tracer {
         return 0
     }
 
+    /// Fills `ips` with the stopped task's call stack: libunwind for 64-bit code, libdwfl for
+    /// 32-bit code. Returns how many frames, 0 or less for none.
+    private func unwind(_ task: TaskState, regs: cshims_regs) -> Int {
+        guard options.maxFrames > 0 else { return 0 }
+        var registers = regs
+        let space = task.process.space
+        if regs.cs == Tracer.user32CodeSegment {
+            guard let u = space.unwinderFor32BitCode() else { return 0 }
+            return Int(cshims_backtrace32(u, task.tid, &registers, &ips, Int32(options.maxFrames)))
+        }
+        guard let u = space.unwinder else { return 0 }
+        let context = Unmanaged.passUnretained(space).toOpaque()
+        space.unwindingTid = task.tid
+        return Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf,
+                                    Tracer.indexOf, context))
+    }
+
     private func backtrace(_ task: TaskState, regs: cshims_regs) -> Int {
         let model = task.process.space.model
-        var count = 0
-        if options.maxFrames > 0, let u = task.process.space.unwinder {
-            var registers = regs
-            task.process.space.unwindingTid = task.tid
-            let space = Unmanaged.passUnretained(task.process.space).toOpaque()
-            count = Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf,
-                                         Tracer.indexOf, space))
-        }
+        var count = unwind(task, regs: regs)
         if count <= 0 {
             ips[0] = regs.rip
             count = options.maxFrames > 0 ? 1 : 0

@@ -12,4 +12,7 @@ enum UserSpace {
         munmap(p, 4096)
         return UInt(bitPattern: p) >= UInt(1) << 47 ? 0x00ff_ffff_ffff_f000 : 0x7fff_ffff_f000
     }()
+
+    /// TASK_SIZE of a 32-bit task (IA32_PAGE_OFFSET): 4 GiB less a page the kernel keeps.
+    static let taskSize32: UInt64 = 0xffff_e000
 }

@@ -135,14 +135,15 @@ func hex(_ value: Any?) -> UInt64 {
     return UInt64(s.dropFirst(2), radix: 16) ?? 0
 }
 
-/// Line numbers of `// @site:NAME` markers in the fixture sources (every .c file of mbfixture; names
-/// are unique across them): the tests never hard-code them.
+/// Line numbers of `// @site:NAME` markers in the fixture sources (every .c file of mbfixture and
+/// mbfixture32; names are unique across them): the tests never hard-code them.
 enum SiteMarkers {
     static let lines: [String: Int] = {
-        let dir = Build.packageRoot + "/Sources/Fixtures/mbfixture"
         var result: [String: Int] = [:]
-        for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".c") {
-            result.merge(lines(in: dir + "/" + file)) { first, _ in first }
+        for dir in ["mbfixture", "mbfixture32"].map({ Build.packageRoot + "/Sources/Fixtures/" + $0 }) {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasSuffix(".c") {
+                result.merge(lines(in: dir + "/" + file)) { first, _ in first }
+            }
         }
         return result
     }()

@@ -1,0 +1,507 @@
+"use strict";
+(function () {
+const COLOR = { bss: "#4e79a7", heap: "#f28e2b", stack: "#59a14f", "thread-stack": "#8cd17d", guard: "#bab0ac",
+  malloc: "#e15759", "malloc-arena": "#ff9d9a", allocator: "#d37295", loader: "#b07aa1", mmap: "#edc948", shm: "#76b7b2",
+  vdso: "#a8846c", file: "#c9d3df", unknown: "#7a7a7a" };
+const ABOUT = { bss: "zero-initialized globals (.bss) of the program or of a library",
+  heap: "the brk heap", stack: "the main thread's stack", "thread-stack": "the stack of a thread",
+  guard: "guard pages (no access) below thread stacks and arenas",
+  malloc: "a large allocation glibc served with mmap", "malloc-arena": "a glibc per-thread malloc arena",
+  allocator: "memory another allocator mapped (jemalloc, the Go runtime, pymalloc...)",
+  loader: "memory of the dynamic loader (ld.so) itself", mmap: "direct anonymous mmap by program code",
+  shm: "shared memory", vdso: "[vdso], [vvar], [vsyscall]: pages the kernel maps at exec",
+  file: "file-backed mappings: code, data and mapped files", unknown: "bytes no traced call explains" };
+const PAGE = 4096, SVGNS = "http://www.w3.org/2000/svg";
+let D, S, F, CATS, CATINDEX;
+
+function fail(message) {
+  const e = document.getElementById("error");
+  e.textContent = message;
+  e.hidden = false;
+  document.body.setAttribute("data-error", message);
+}
+
+function h(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  setAll(e, attrs);
+  for (const kid of kids) if (kid != null && kid !== false) e.append(kid instanceof Node ? kid : String(kid));
+  return e;
+}
+
+function svg(tag, attrs, ...kids) {
+  const e = document.createElementNS(SVGNS, tag);
+  setAll(e, attrs);
+  for (const kid of kids) if (kid != null) e.append(kid instanceof Node ? kid : String(kid));
+  return e;
+}
+
+function setAll(e, attrs) {
+  if (attrs) for (const k in attrs) {
+    const v = attrs[k];
+    if (v == null || v === false) continue;
+    if (k === "class" && !(e instanceof SVGElement)) e.className = v; else e.setAttribute(k, String(v));
+  }
+}
+
+const str = i => (i == null ? null : S[i]);
+const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
+const base = p => p.slice(p.lastIndexOf("/") + 1);
+const hexAdd = (hex, n) => (BigInt("0x" + hex) + BigInt(n)).toString(16);
+const rssShare = (r, o) => (r.size > 0 ? Math.round((r.rss / PAGE) * o.size / r.size) * PAGE : 0);
+
+function bytes(n) {
+  if (n < 1024) return n + " B";
+  if (n < 1048576 && n % 1024 === 0) return n / 1024 + " KiB";
+  const units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+  let v = n / 1024, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return (Math.round(v * 10) / 10).toFixed(1) + " " + units[u];
+}
+
+/// "parse_config (config.c:88)", "parse_config" or "libfoo.so+0x1f2a3", as in the text report.
+const frameShort = i => S[F[i][6]];
+
+function frameWhere(i) {
+  const f = F[i], m = str(f[1]);
+  return (m != null ? m : "??") + "+0x" + f[2] + " (ip 0x" + f[0] + ")";
+}
+
+function decode(p) {
+  const regions = p.regions.map((r, i) => ({
+    i, startHex: r[0], size: r[1], perms: r[2], offset: r[3], device: r[4], inode: r[5], path: str(r[6]) ?? "",
+    rss: r[7], anon: r[8], swap: r[9], cat: CATS[r[10]], label: str(r[11]), gap: r[12],
+    evidence: str(r[14]), confidence: str(r[15]),
+    origins: r[13].map(o => ({ off: o[0], size: o[1], event: o[2], syscall: o[3], cat: CATS[o[4]],
+                               label: str(o[5]), site: o[6] })),
+  }));
+  const events = p.events.map(e => ({ id: e[0], tid: e[1], syscall: e[2], result: e[3], path: str(e[4]),
+                                      stack: e[5], args: e[6] }));
+  return { p, regions, events, eventById: new Map(events.map(e => [e.id, e])) };
+}
+
+// MARK: tooltip
+
+const tip = () => document.getElementById("tip");
+function showTip(ev, lines) {
+  const t = tip();
+  t.replaceChildren(...lines.map(l => h("div", null, l)));
+  t.hidden = false;
+  const x = Math.max(4, Math.min(ev.clientX + 14, innerWidth - t.offsetWidth - 8));
+  const below = ev.clientY + 18 + t.offsetHeight < innerHeight;
+  t.style.left = x + "px";
+  t.style.top = (below ? ev.clientY + 18 : Math.max(4, ev.clientY - t.offsetHeight - 10)) + "px";
+}
+function hideTip() { tip().hidden = true; }
+
+// MARK: process section
+
+function renderProcess(P) {
+  const p = P.p, exe = str(p.exe);
+  const sec = h("section", { id: "pid-" + p.pid, role: "tabpanel", "data-pid": p.pid,
+                             "data-region-count": P.regions.length, "data-event-count": P.events.length });
+  sec.append(h("h2", null, "pid " + p.pid + " ", h("code", null, exe ?? "?")));
+  let mapped = 0, rss = 0, anon = 0;
+  for (const r of P.regions) { mapped += r.size; rss += r.rss; anon += r.anon; }
+  const facts = [p.ppid != null ? "child of " + p.ppid : "the launched program", p.exit,
+                 [P.regions.length, " regions"], [bytes(mapped), " mapped"], [bytes(rss), " resident"],
+                 [bytes(anon), " anonymous"], [p.recorded, " mapping calls recorded"]];
+  if (p.verify) facts.push(["verify: " + p.verify.mismatched, " mismatched pages of " + p.verify.mapped_pages]);
+  sec.append(h("div", { class: "summary" },
+               ...facts.map(f => (Array.isArray(f) ? h("span", null, h("b", null, f[0]), f[1]) : h("span", null, f)))));
+  if (!p.snapshot) {
+    sec.setAttribute("data-site-count", 0);
+    sec.append(h("p", { class: "note" }, "No final snapshot: the process ended before its exit could be " +
+                                           "observed, so there is no map to show."));
+    return sec;
+  }
+  sec.append(renderLegend(P));
+  sec.append(h("h3", null, "Address space"),
+             h("p", { class: "note" }, "Every line of the final /proc/" + p.pid + "/maps in address order, " +
+               "its height on a log scale of its size (4 KiB to 256 MiB and up) and unmapped gaps folded, so " +
+               "small regions stay visible. The solid part of a band is its resident share. Hover for a " +
+               "summary; click for its origins and their backtraces."));
+  const details = h("div", { class: "details" });
+  sec.append(h("div", { class: "mapgrid" }, renderMap(P, details), details));
+  sec.append(renderTimeline(P));
+  sec.append(renderSites(P, sec));
+  return sec;
+}
+
+function totals(P) {
+  const t = new Map();
+  const get = c => t.get(c) ?? (t.set(c, { regions: 0, mapped: 0, rss: 0 }), t.get(c));
+  for (const r of P.regions) {
+    get(r.cat).regions++;
+    for (const o of r.origins) { const x = get(o.cat); x.mapped += o.size; x.rss += rssShare(r, o); }
+  }
+  return t;
+}
+
+function renderLegend(P) {
+  const t = totals(P), box = h("div", { class: "legend" });
+  for (const c of CATS) {
+    const x = t.get(c);
+    if (!x) continue;
+    box.append(h("span", { class: "chip", title: ABOUT[c] ?? c, "data-category": c },
+                 h("span", { class: "sw", style: "background:" + COLOR[c] }), c,
+                 h("small", null, plural(x.regions, "region") + " \u00b7 " + bytes(x.mapped) + " \u00b7 rss " + bytes(x.rss))));
+  }
+  const about = h("dl", { class: "note" });
+  for (const c of CATS) about.append(h("dt", null, h("span", { class: "sw", style: "background:" + COLOR[c] }), " ", c),
+                                     h("dd", null, ABOUT[c] ?? ""));
+  return h("div", null, h("h3", null, "Categories"), box,
+           h("details", null, h("summary", { class: "muted" }, "What the categories mean"), about));
+}
+
+// MARK: address space
+
+function regionTitle(r) {
+  let t = r.path === "" ? r.cat + ": " + r.label : r.cat === "file" ? r.path : r.path + "  \u2014  " + r.cat + ": " + r.label;
+  if (r.origins.length > 1) t += "  (" + r.origins.length + " ranges)";
+  return t;
+}
+
+/// Bands go into chunks that the browser lays out and paints only near the visible part of the
+/// scroll box (content-visibility), so 10,000 regions cost little more than 100.
+function renderMap(P, details) {
+  const box = h("div", { class: "map", "data-bands": P.regions.length });
+  let chunk = null, chunkHeight = 0, count = 0;
+  const flush = () => { if (chunk) { chunk.style.containIntrinsicSize = "auto " + chunkHeight + "px"; box.append(chunk); } };
+  for (const r of P.regions) {
+    if (count++ % 200 === 0) { flush(); chunk = h("div", { class: "chunk" }); chunkHeight = 0; }
+    if (r.gap > 0) {
+      chunk.append(h("div", { class: "gap" }, "\u22ef " + bytes(r.gap) + " unmapped \u22ef"));
+      chunkHeight += 14;
+    }
+    const color = COLOR[r.cat] ?? "#999999";
+    const height = Math.round(Math.min(56, 16 + 2.5 * Math.log2(Math.max(1, r.size / PAGE))));
+    const resident = (r.size > 0 ? Math.min(100, (r.rss / r.size) * 100) : 0).toFixed(2) + "%";
+    chunk.append(h("div", { class: "band", "data-i": r.i, "data-category": r.cat,
+                            style: "height:" + height + "px;background:linear-gradient(90deg," + color + " " + resident +
+                                   "," + color + "55 " + resident + ")" },
+                   h("span", { class: "addr" }, r.startHex),
+                   h("span", { class: "lab" }, regionTitle(r)),
+                   h("span", { class: "sz" }, bytes(r.size) + (r.rss ? " \u00b7 rss " + bytes(r.rss) : ""))));
+    chunkHeight += height + 2;
+  }
+  flush();
+  const regionAt = ev => { const b = ev.target.closest(".band"); return b ? [b, P.regions[+b.dataset.i]] : [null, null]; };
+  box.addEventListener("click", ev => {
+    const [band, r] = regionAt(ev);
+    if (!r) return;
+    box.querySelector(".band.sel")?.classList.remove("sel");
+    band.classList.add("sel");
+    showRegion(P, r, details);
+  });
+  box.addEventListener("mousemove", ev => {
+    const [, r] = regionAt(ev);
+    if (!r) return hideTip();
+    showTip(ev, [r.startHex + "-" + hexAdd(r.startHex, r.size) + " " + r.perms + "  " + bytes(r.size) +
+                 ", rss " + bytes(r.rss), regionTitle(r),
+                 ...r.origins.slice(0, 6).map(o => "\u2022 " + bytes(o.size) + " " + o.cat + ": " + o.label),
+                 r.origins.length > 6 ? "\u2026 " + (r.origins.length - 6) + " more" : null].filter(x => x != null));
+  });
+  box.addEventListener("mouseleave", hideTip);
+  // Start with the anonymous region that holds the most resident memory.
+  let best = null;
+  for (const r of P.regions) {
+    if (r.cat === "file" || r.cat === "vdso") continue;
+    if (!best || r.rss > best.rss || (r.rss === best.rss && r.size > best.size)) best = r;
+  }
+  if (best) {
+    box.querySelector('.band[data-i="' + best.i + '"]').classList.add("sel");
+    showRegion(P, best, details);
+  } else {
+    details.append(h("p", { class: "muted" }, "Click a region to see where its bytes come from."));
+  }
+  return box;
+}
+
+function showRegion(P, r, panel) {
+  panel.replaceChildren(
+    h("h4", null, r.startHex + "-" + hexAdd(r.startHex, r.size) + " " + r.perms + " " + r.offset.padStart(8, "0") + " " +
+                  r.device + " " + r.inode + (r.path ? " " + r.path : "")),
+    h("p", null, "size " + bytes(r.size) + ", resident " + bytes(r.rss) + ", anonymous " + bytes(r.anon) +
+                 ", swap " + bytes(r.swap)),
+    h("p", null, h("span", { class: "sw", style: "background:" + COLOR[r.cat] }), " ", h("b", null, r.cat), ": " + r.label),
+    ...(r.evidence ? [h("p", { class: "muted" }, "evidence: " + r.evidence + (r.confidence ? " (" + r.confidence + ")" : ""))] : []));
+  for (const o of r.origins) panel.append(originBlock(P, r, o));
+}
+
+function originBlock(P, r, o) {
+  const div = h("div", { class: "origin" },
+    h("p", null, h("span", { class: "sw", style: "background:" + COLOR[o.cat] }), " ",
+      h("code", null, hexAdd(r.startHex, o.off) + "-" + hexAdd(r.startHex, o.off + o.size)),
+      " " + bytes(o.size) + ", rss \u2248 " + bytes(rssShare(r, o))),
+    h("p", null, h("b", null, o.cat), ": " + o.label));
+  const ev = o.event == null ? null : P.eventById.get(o.event);
+  if (!ev) {
+    div.append(h("p", { class: "muted" }, o.event != null ? "event #" + o.event + " is not in the report"
+      : o.cat === "unknown" ? "no traced call explains these bytes" : "made by the kernel itself: no call, no backtrace"));
+    return div;
+  }
+  div.append(h("p", { class: "muted" }, "#" + ev.id + " " + callText(ev) + (ev.syscall === "execve" ? "" : " in thread " + ev.tid)));
+  if (o.site != null) div.append(h("p", null, "site: ", h("code", null, frameShort(o.site))));
+  div.append(backtrace(ev.stack));
+  return div;
+}
+
+function backtrace(stack) {
+  if (!stack.length) return h("p", { class: "muted" }, "no backtrace");
+  const ol = h("ol", { class: "bt", start: 0 });
+  for (const i of stack) ol.append(h("li", null, frameShort(i) + " ", h("span", { class: "where" }, frameWhere(i))));
+  return ol;
+}
+
+function flagNames(value, names) {
+  const out = [];
+  for (const [bit, name] of names) if ((value & bit) === bit && bit !== 0) { out.push(name); value &= ~bit; }
+  if (value) out.push("0x" + value.toString(16));
+  return out.join("|");
+}
+
+const PROT = [[1, "PROT_READ"], [2, "PROT_WRITE"], [4, "PROT_EXEC"]];
+const MAPF = [[3, "MAP_SHARED_VALIDATE"], [1, "MAP_SHARED"], [2, "MAP_PRIVATE"], [0x10, "MAP_FIXED"],
+  [0x20, "MAP_ANONYMOUS"], [0x100, "MAP_GROWSDOWN"], [0x800, "MAP_DENYWRITE"], [0x1000, "MAP_EXECUTABLE"],
+  [0x2000, "MAP_LOCKED"], [0x4000, "MAP_NORESERVE"], [0x8000, "MAP_POPULATE"], [0x10000, "MAP_NONBLOCK"],
+  [0x20000, "MAP_STACK"], [0x40000, "MAP_HUGETLB"], [0x80000, "MAP_SYNC"], [0x100000, "MAP_FIXED_NOREPLACE"]];
+
+function callText(ev) {
+  if (ev.syscall === "execve") return "set up by the kernel at execve" + (ev.path ? " of " + ev.path : "");
+  const a = ev.args.map(x => "0x" + x);
+  if (ev.syscall === "mmap" && ev.args.length === 6) {
+    const prot = parseInt(ev.args[2], 16), flags = parseInt(ev.args[3], 16);
+    a[1] = String(parseInt(ev.args[1], 16));
+    a[2] = prot === 0 ? "PROT_NONE" : flagNames(prot, PROT);
+    a[3] = flagNames(flags, MAPF);
+    a[4] = String(BigInt.asIntN(32, BigInt("0x" + ev.args[4])));
+  }
+  const result = ev.result == null ? "?" : ev.result.startsWith("-") ? ev.result : "0x" + ev.result;
+  return ev.syscall + "(" + a.join(", ") + ") = " + result + (ev.path ? "  " + ev.path : "");
+}
+// MARK: timeline
+
+function renderTimeline(P) {
+  const wrap = h("div", { class: "timeline" }, h("h3", null, "Timeline of the calls behind today's regions"));
+  const n = P.events.length, nc = CATS.length;
+  const listed = P.events.filter(e => e.syscall !== "execve").length;
+  wrap.append(h("p", { class: "note" },
+    "Bytes of the final map, stacked by category and added up in the order of the calls that created them " +
+    "(x is call order, not time: the report has no timestamps). Only the calls behind today's regions are " +
+    "in the report: " + listed + (P.p.recorded >= listed ? " of the " + P.p.recorded + " mapping calls recorded" : "") +
+    ", plus the exec that set up the first regions. Memory that was " +
+    "unmapped or replaced before exit, and the calls that did it, do not show, so this is how the final map " +
+    "was built up, not the peak. Resident bytes are known only at exit (the bar on the right)."));
+  if (!n) { wrap.append(h("p", { class: "muted" }, "No calls to draw.")); return wrap; }
+  const position = new Map(P.events.map((e, k) => [e.id, k]));
+  const mapped = new Float64Array(n * nc), anon = new Float64Array(n * nc), resident = new Float64Array(nc);
+  let untraced = 0;
+  for (const r of P.regions) for (const o of r.origins) {
+    const c = CATINDEX.get(o.cat), k = o.event == null ? undefined : position.get(o.event);
+    resident[c] += rssShare(r, o);
+    if (k === undefined) { untraced += o.size; continue; }
+    mapped[k * nc + c] += o.size;
+    if (r.inode === 0) anon[k * nc + c] += o.size;
+  }
+  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (made by the kernel, or " +
+                                      "unexplained) are left out of the curve.");
+  const select = h("select", { "aria-label": "quantity" }, h("option", { value: "mapped" }, "mapped bytes"),
+                   h("option", { value: "anon" }, "anonymous bytes (regions without a file)"));
+  const holder = h("div");
+  const draw = () => holder.replaceChildren(timelineSVG(P, select.value === "anon" ? anon : mapped, resident, select.value));
+  select.addEventListener("change", draw);
+  wrap.append(h("div", { class: "controls" }, h("label", null, "show ", select)), holder);
+  draw();
+  return wrap;
+}
+
+function timelineSVG(P, perEvent, resident, mode) {
+  const n = P.events.length, nc = CATS.length, B = Math.min(n, 400);
+  const W = 1000, H = 290, L = 76, R = 150, T = 12, Bm = 44, pw = W - L - R, ph = H - T - Bm;
+  const ends = Array.from({ length: B }, (_, b) => Math.ceil(((b + 1) * n) / B) - 1);
+  const cum = [], running = new Float64Array(nc);
+  let k = 0;
+  for (const end of ends) {
+    for (; k <= end; k++) for (let c = 0; c < nc; c++) running[c] += perEvent[k * nc + c];
+    cum.push(Float64Array.from(running));
+  }
+  const last = cum[B - 1], total = last.reduce((a, b) => a + b, 0);
+  const residentTotal = resident.reduce((a, b) => a + b, 0);
+  const ymax = Math.max(total, residentTotal, 1);
+  // A step chart: bucket b (the calls up to ends[b]) spans x(b)..x(b + 1) at its cumulative level.
+  const x = b => L + (b / B) * pw, y = v => T + ph - (v / ymax) * ph;
+  const steps = level => { const pts = []; for (let b = 0; b < B; b++) pts.push(x(b).toFixed(1) + "," + level(b), x(b + 1).toFixed(1) + "," + level(b)); return pts; };
+  const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "data-points": B,
+                            "aria-label": "timeline of " + mode + " bytes" });
+  for (let g = 0; g <= 4; g++) {
+    const v = (ymax * g) / 4;
+    root.append(svg("line", { x1: L, x2: L + pw, y1: y(v), y2: y(v), stroke: "#e3e6ea" }),
+                svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", fill: "#6b7480" }, bytes(Math.round(v))));
+  }
+  const lower = new Float64Array(B);
+  for (let c = 0; c < nc; c++) {
+    if (!last[c]) continue;  // cumulative: zero at the end is zero throughout
+    const bottom = steps(b => y(lower[b]).toFixed(1));
+    for (let b = 0; b < B; b++) lower[b] += cum[b][c];
+    const top = steps(b => y(lower[b]).toFixed(1));
+    root.append(svg("polygon", { points: top.concat(bottom.reverse()).join(" "), fill: COLOR[CATS[c]],
+                                 "fill-opacity": 0.85, stroke: COLOR[CATS[c]], "data-category": CATS[c] },
+                    svg("title", null, CATS[c] + ": " + bytes(last[c]))));
+  }
+  // Number of calls so far, on its own scale (a dashed line up to the top right corner).
+  const calls = steps(b => (T + ph - ((ends[b] + 1) / n) * ph).toFixed(1));
+  root.append(svg("polyline", { points: calls.join(" "), fill: "none", stroke: "#1d2430", "stroke-dasharray": "4 3" }),
+              svg("text", { x: L + pw - 4, y: T + 12, "text-anchor": "end", fill: "#1d2430" }, plural(n, "call") + " (dashed)"));
+  // Resident at exit, stacked by category.
+  const rx = L + pw + 24;
+  let acc = 0;
+  for (let c = 0; c < nc; c++) {
+    if (!resident[c]) continue;
+    root.append(svg("rect", { x: rx, width: 34, y: y(acc + resident[c]), height: Math.max(0.5, y(acc) - y(acc + resident[c])),
+                              fill: COLOR[CATS[c]] }, svg("title", null, CATS[c] + ": " + bytes(resident[c]) + " resident at exit")));
+    acc += resident[c];
+  }
+  root.append(svg("text", { x: rx + 17, y: T + ph + 16, "text-anchor": "middle", fill: "#6b7480" }, "resident"),
+              svg("text", { x: rx + 17, y: T + ph + 29, "text-anchor": "middle", fill: "#6b7480" }, "at exit"),
+              svg("text", { x: rx + 40, y: y(residentTotal) + 4, fill: "#1d2430" }, bytes(residentTotal)),
+              svg("line", { x1: L, x2: L + pw, y1: T + ph, y2: T + ph, stroke: "#6b7480" }),
+              svg("text", { x: L, y: T + ph + 16, fill: "#6b7480" }, "#" + P.events[0].id),
+              svg("text", { x: L + pw, y: T + ph + 16, "text-anchor": "end", fill: "#6b7480" }, "#" + P.events[n - 1].id),
+              svg("text", { x: L + pw / 2, y: T + ph + 32, "text-anchor": "middle", fill: "#6b7480" },
+                  "calls in the order they were made \u2192  (" + bytes(total) + " " + (mode === "anon" ? "anonymous" : "mapped") + " at the end)"));
+  const guide = svg("line", { y1: T, y2: T + ph, stroke: "#2f6fdd", visibility: "hidden" });
+  const hit = svg("rect", { x: L, y: T, width: pw, height: ph, fill: "transparent" });
+  root.append(guide, hit);
+  hit.addEventListener("mousemove", ev => {
+    const box = root.getBoundingClientRect(), sx = ((ev.clientX - box.left) / box.width) * W;
+    const b = Math.max(0, Math.min(B - 1, Math.floor(((sx - L) / pw) * B)));
+    const e = P.events[ends[b]], sum = cum[b].reduce((a, v) => a + v, 0);
+    const gx = (x(b) + x(b + 1)) / 2;
+    guide.setAttribute("x1", gx); guide.setAttribute("x2", gx); guide.setAttribute("visibility", "visible");
+    const own = CATS.map((c, i) => [c, perEvent[ends[b] * nc + i]]).filter(v => v[1] > 0);
+    showTip(ev, ["after call #" + e.id + " of " + n + " listed: " + e.syscall + (e.syscall === "execve" ? "" : " in thread " + e.tid),
+                 e.stack.length ? "from " + e.stack.map(frameShort).slice(0, 4).join(" \u2190 ") : "no backtrace",
+                 ...own.map(([c, v]) => "this call: " + bytes(v) + " " + c),
+                 "so far: " + bytes(sum) + " " + (mode === "anon" ? "anonymous" : "mapped") + " in " + (ends[b] + 1) + " calls"]);
+  });
+  hit.addEventListener("mouseleave", () => { guide.setAttribute("visibility", "hidden"); hideTip(); });
+  return root;
+}
+
+// MARK: sites
+
+function renderSites(P, section) {
+  const groups = new Map();
+  for (const r of P.regions) for (const o of r.origins) {
+    const name = o.site != null ? frameShort(o.site) : o.label, key = o.cat + "\u0000" + name;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { cat: o.cat, name, rss: 0, mapped: 0, count: 0, items: [] }));
+    g.rss += rssShare(r, o); g.mapped += o.size; g.count++; g.items.push(o);
+  }
+  const all = [...groups.values()];
+  section.setAttribute("data-site-count", all.length);
+  const columns = [["name", "site", false], ["cat", "category", false], ["rss", "rss (share)", true],
+                   ["mapped", "mapped", true], ["count", "ranges", true]];
+  const state = { key: "rss", dir: -1, limit: 200, files: false, text: "" };
+  const head = h("tr"), body = h("tbody"), more = h("button", { class: "link", type: "button" });
+  for (const [key, title, num] of columns) {
+    const th = h("th", { class: num ? "num" : null, scope: "col", "data-key": key }, title);
+    th.addEventListener("click", () => {
+      state.dir = state.key === key ? -state.dir : num ? -1 : 1;
+      state.key = key;
+      draw();
+    });
+    head.append(th);
+  }
+  const filter = h("input", { type: "search", placeholder: "filter sites", "aria-label": "filter sites" });
+  const files = h("input", { type: "checkbox" });
+  filter.addEventListener("input", () => { state.text = filter.value.toLowerCase(); state.limit = 200; draw(); });
+  files.addEventListener("change", () => { state.files = files.checked; draw(); });
+  more.addEventListener("click", () => { state.limit = Infinity; draw(); });
+  const order = (a, b) => {
+    const k = state.key, v = typeof a[k] === "number" ? a[k] - b[k] : a[k].localeCompare(b[k]);
+    return v * state.dir || b.rss - a.rss || b.mapped - a.mapped || a.name.localeCompare(b.name);
+  };
+  function draw() {
+    for (const th of head.children) {
+      th.setAttribute("aria-sort", th.dataset.key === state.key ? (state.dir < 0 ? "descending" : "ascending") : "none");
+    }
+    const rows = all.filter(g => (state.files || g.cat !== "file") &&
+                                 (!state.text || (g.name + " " + g.cat).toLowerCase().includes(state.text))).sort(order);
+    const frag = document.createDocumentFragment();
+    for (const g of rows.slice(0, state.limit)) {
+      const tr = h("tr", { class: "row", title: "click for the backtraces" },
+        h("td", { class: "site" }, h("span", { class: "sw", style: "background:" + COLOR[g.cat] }), " " + g.name),
+        h("td", null, g.cat), h("td", { class: "num" }, bytes(g.rss)), h("td", { class: "num" }, bytes(g.mapped)),
+        h("td", { class: "num" }, g.count));
+      tr.addEventListener("click", () => {
+        if (tr.nextSibling && tr.nextSibling.classList.contains("more")) return tr.nextSibling.remove();
+        tr.after(h("tr", { class: "more" }, h("td", { colspan: columns.length }, siteBacktraces(P, g))));
+      });
+      frag.append(tr);
+    }
+    body.replaceChildren(frag);
+    more.hidden = rows.length <= state.limit;
+    more.textContent = "show all " + rows.length + " sites";
+  }
+  draw();
+  return h("div", null, h("h3", null, "Sites"),
+    h("p", { class: "note" }, "The site of a byte range is the first frame of its backtrace outside libc, ld.so " +
+      "and the allocator (its label when there is none). RSS is per region in smaps, so a range gets its " +
+      "region's resident bytes in proportion to its size. Click a row for the backtraces."),
+    h("div", { class: "controls" }, filter, h("label", null, files, " file-backed too")),
+    h("table", { class: "sites" }, h("thead", null, head), body), more);
+}
+
+function siteBacktraces(P, g) {
+  const stacks = new Map();
+  for (const o of g.items) {
+    const ev = o.event == null ? null : P.eventById.get(o.event), key = ev ? ev.stack.join(",") : "-";
+    let s = stacks.get(key);
+    if (!s) stacks.set(key, (s = { ev, count: 0, bytes: 0, ids: [] }));
+    s.count++; s.bytes += o.size;
+    if (ev && s.ids.length < 8) s.ids.push("#" + ev.id);
+  }
+  const list = [...stacks.values()].sort((a, b) => b.bytes - a.bytes), out = h("div");
+  for (const s of list.slice(0, 20)) {
+    out.append(h("p", null, h("b", null, bytes(s.bytes)), " in " + s.count + (s.count === 1 ? " range" : " ranges") +
+                 (s.ev ? ", " + s.ev.syscall + " " + s.ids.join(" ") + (s.count > s.ids.length ? " \u2026" : "") : "")),
+               s.ev ? backtrace(s.ev.stack) : h("p", { class: "muted" }, "no traced call: no backtrace"));
+  }
+  if (list.length > 20) out.append(h("p", { class: "muted" }, "\u2026 and " + (list.length - 20) + " more backtraces"));
+  return out;
+}
+
+// MARK: start
+
+function main() {
+  try {
+    D = JSON.parse(document.getElementById("mapblame-data").textContent);
+  } catch (e) {
+    return fail("The report data does not parse: " + e);
+  }
+  S = D.strings; F = D.frames; CATS = D.categories;
+  CATINDEX = new Map(CATS.map((c, i) => [c, i]));
+  const tabs = document.getElementById("tabs"), main = document.getElementById("processes");
+  const sections = [];
+  for (const p of D.processes) {
+    const P = decode(p), sec = renderProcess(P), exe = str(p.exe);
+    const tab = h("button", { type: "button", role: "tab", "aria-controls": sec.id, "data-pid": p.pid },
+                  "pid " + p.pid + (exe ? " " + base(exe) : "") + " \u00b7 " + plural(P.regions.length, "region"));
+    tab.addEventListener("click", () => select(sections.indexOf(entry)));
+    const entry = { tab, sec };
+    sections.push(entry);
+    tabs.append(tab);
+    main.append(sec);
+  }
+  function select(index) {
+    sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
+  }
+  tabs.hidden = sections.length < 2;
+  if (sections.length) select(0); else main.append(h("p", { class: "muted" }, "No process was traced."));
+  document.body.setAttribute("data-process-count", sections.length);
+  document.body.setAttribute("data-rendered", "true");
+}
+
+try { main(); } catch (e) { fail("The report could not be drawn: " + (e && e.stack ? e.stack : e)); }
+})();
