@@ -63,7 +63,7 @@ bench: release
 # top site, no crash. About 10-20 minutes; installs the programs first (as root).
 REALWORLD_PACKAGES := perl ruby php-cli python3 nodejs golang-go default-jdk-headless mono-runtime mono-mcs nginx-light \
 	curl redis-server redis-tools memcached postgresql postgresql-contrib mariadb-server mariadb-client chromium \
-	firefox-esr libreoffice-nogui passwd
+	firefox-esr libreoffice-nogui passwd gcc-multilib busybox-static rustc
 REALWORLD_ARGS ?=
 realworld-deps:
 	@missing=""; for p in $(REALWORLD_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -379,6 +379,63 @@ def home_env(work):
             "XDG_CACHE_HOME": os.path.join(work, "home")}
 
 
+C32_SOURCE = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *work(void *arg) {
+    for (int i = 0; i < 200; i++) { char *p = malloc(1000 + i * 100); memset(p, 1, 100); if (i % 3) free(p); }
+    char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(m, 4096, PROT_READ);
+    return arg;
+}
+int main(void) {
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, work, NULL);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    char *big = malloc(4 << 20); big[0] = 1;
+    pid_t child = fork();
+    if (child == 0) { work(NULL); _exit(0); }
+    waitpid(child, NULL, 0);
+    return system("echo from a 64-bit shell") == 0 ? 0 : 1;
+}
+"""
+
+RUST_SOURCE = r"""
+use std::thread;
+fn build_table(n: usize) -> Vec<Vec<u8>> { (0..n).map(|i| vec![i as u8; 64 + i % 4096]).collect() }
+fn main() {
+    let handles: Vec<_> = (0..4).map(|i| thread::spawn(move || build_table(2000 + i).len())).collect();
+    let total: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let big = vec![1u8; 8 << 20];
+    println!("{} {}", total, big.len());
+}
+"""
+
+
+def compile_c(flags, name):
+    def prepare(work):
+        subprocess.run(["gcc", "-g", "-O1", "-pthread", *flags, "-o", os.path.join(work, name),
+                        write(work, name + ".c", C32_SOURCE)], check=True, capture_output=True)
+    return prepare
+
+
+def compile_rust(work):
+    subprocess.run(["rustc", "-g", "-O", "-o", os.path.join(work, "rusty"), write(work, "rusty.rs", RUST_SOURCE)],
+                   check=True, capture_output=True)
+
+
+def in_mount_namespace(work):
+    """The program runs from /mnt, a bind mount that exists only in its own mount namespace."""
+    compile_c([], "layout")(work)
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            f"mount --bind {work} /mnt && exec /mnt/layout"]
+
+
 # setpriv execs the program in place (runuser forks and waits, so a signal to it would not reach
 # the program).
 AS_POSTGRES = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
@@ -401,6 +458,14 @@ CASES = [
     Case("mono", lambda w: ["mono", os.path.join(w, "p.exe")], needs=["mono", "mcs"],
          prepare=lambda w: subprocess.run(["mcs", "-out:" + os.path.join(w, "p.exe"), write(w, "p.cs", MONO_SOURCE)],
                                           check=True, capture_output=True)),
+    Case("gcc-m32-threads", lambda w: [os.path.join(w, "prog32")], needs=["gcc"], prepare=compile_c(["-m32"], "prog32")),
+    Case("gcc-static", lambda w: [os.path.join(w, "progstatic")], needs=["gcc"], prepare=compile_c(["-static"], "progstatic")),
+    Case("gcc-static-pie", lambda w: [os.path.join(w, "progspie")], needs=["gcc"],
+         prepare=compile_c(["-static-pie"], "progspie")),
+    Case("busybox-static", lambda w: ["busybox", "sh", "-c", "for i in 1 2 3; do echo $i | busybox wc -c; done"],
+         needs=["busybox"]),
+    Case("rust-threads", lambda w: [os.path.join(w, "rusty")], needs=["rustc"], prepare=compile_rust),
+    Case("mount-namespace", in_mount_namespace, needs=["unshare", "gcc"]),
     Case("nginx-2-workers", lambda w: ["nginx", "-c", os.path.join(w, "nginx.conf"), "-p", w], needs=["nginx", "curl"],
          prepare=nginx_config, drive=drive_nginx),
     Case("redis", lambda w: ["redis-server", "--port", "16379", "--save", "", "--appendonly", "no", "--dir", w],

@@ -613,7 +613,10 @@ private func spaceWithFile(pages count: UInt64, off: UInt64) -> AddressSpace {
         let entries = try MapsEntry.parseMaps(AddressSpaceTests.execMaps)
         s.seed(fromExec: entries, event: 7)
 
-        #expect(s.brk == nil, "brk must be forgotten at exec")
+        #expect(s.brk == 0x5555_5558_3000, "the break is where the new [heap] ends, not the old one")
+        var bare = s
+        bare.seed(fromExec: entries.filter { $0.path != "[heap]" }, event: 8)
+        #expect(bare.brk == nil, "no [heap]: the break is learnt from the first brk")
         #expect(s.map.segments.count == entries.count)
         #expect(s.map.segment(containing: base) == nil, "pre-exec mappings must be gone")
         let cat = "/usr/bin/cat"

@@ -372,4 +372,31 @@ struct AttachTests {
             #expect(r.stderr.count { $0 == "\n" } == 1, "\(arguments): \(r.stderr)")
         }
     }
+
+    static let sbrkSource = #"""
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        int main(void) {
+            char *keep = malloc(1000);  /* a [heap] before the attach */
+            keep[0] = 1;
+            printf("pid=%d\nready=1\n", getpid());
+            fflush(stdout);
+            for (int i = 0; i < 30000; i++) {
+                char *p = sbrk(8192);
+                p[0] = 1;
+                usleep(1000);
+            }
+            return 0;
+        }
+        """#
+
+    /// The model learns the program break from the first brk it sees; the [heap] that was there
+    /// before the attach tells where it stood, so the first growth is not lost.
+    @Test func aHeapGrowingWhileAttached() throws {
+        let scenario = try ExplainTests.startScenario(source: Self.sbrkSource)
+        defer { scenario.stop() }
+        let r = try runCommand([Build.mapblame, "attach", "\(scenario.pid)", "-q", "--duration", "1", "--verify", "-o", "/dev/null"])
+        #expect(r.status == 0, "\(r.stderr)")
+    }
 }

@@ -13,11 +13,13 @@ public struct AddressSpace: Sendable {
 
     typealias F = MemoryFlags
 
-    /// Resets the model to the regions present right after execve (kernel-made, no syscall).
-    /// An anonymous region that starts where a file's mapping ends is that file's .bss tail.
+    /// Resets the model to the regions present right after execve (kernel-made, no syscall), or
+    /// when attaching. An anonymous region that starts where a file's mapping ends is that file's
+    /// .bss tail. A [heap] already there ends at the program break rounded up to a page: the first
+    /// brk then grows or shrinks it from there (attach).
     public mutating func seed(fromExec entries: [MapsEntry], event: Int) {
         map = IntervalMap()
-        brk = nil
+        brk = entries.last { $0.path == "[heap]" }?.end
         var previous: MapsEntry?
         for e in entries {
             var m = Mapping(creator: event, prot: F.prot(fromPerms: e.perms), shared: e.isShared,
