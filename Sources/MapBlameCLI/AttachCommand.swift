@@ -45,18 +45,10 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        let recorded: RecordResult, temporary: Bool
-        do {
-            let trace = try outputs.traceFile()
-            temporary = trace.temporary
-            let options = outputs.recording(TraceOptions(), prefetcher: prefetcher, temporary: trace.temporary)
-            recorded = try tracing.tracing(options) { (options) throws(RecordError) in
-                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: trace.file)
+        let (recorded, temporary) = outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
+            try tracing.tracing(configure(TraceOptions())) { (options) throws(RecordError) in
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file)
             }
-        } catch let error as RecordError {
-            Diagnostics.fail(error.description, status: error.exitStatus)
-        } catch {
-            Diagnostics.fail("\(error)", status: 1)
         }
         outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
             do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { Diagnostics.fail(error.description, status: 1) }

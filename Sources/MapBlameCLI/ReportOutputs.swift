@@ -36,6 +36,23 @@ struct ReportOutputs: ParsableArguments {
         return (try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-", suffix: ".trace"), true)
     }
 
+    /// Records the trace these reports will read, into `traceFile()`: `record` gets the file and
+    /// what to add to its options (`recording`). Exits with one line if that fails. Returns the
+    /// result and whether the trace is temporary.
+    func record(prefetcher: SymbolPrefetcher,
+                _ record: (OutputFile, (TraceOptions) -> TraceOptions) throws(RecordError) -> RecordResult)
+        -> (recorded: RecordResult, temporary: Bool) {
+        do {
+            let trace = try traceFile()
+            let recorded = try record(trace.file) { recording($0, prefetcher: prefetcher, temporary: trace.temporary) }
+            return (recorded, trace.temporary)
+        } catch let error as RecordError {
+            Diagnostics.fail(error.description, status: error.exitStatus)
+        } catch {
+            Diagnostics.fail("\(error)", status: 1)
+        }
+    }
+
     /// `options` for recording the trace these reports will read: `prefetcher` told each new stack
     /// and each file mapped as code, no fsync at the end unless --trace keeps the trace in a file
     /// (else it is read once and deleted), and the program's stdout on stderr when one of these

@@ -23,15 +23,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        let recorded: RecordResult, temporary: Bool
-        do {
-            let trace = try outputs.traceFile()
-            temporary = trace.temporary
-            recorded = try program.record(to: trace.file) { outputs.recording($0, prefetcher: prefetcher, temporary: trace.temporary) }
-        } catch let error as RecordError {
-            Diagnostics.fail(error.description, status: error.exitStatus)
-        } catch {
-            Diagnostics.fail("\(error)", status: 1)
+        let (recorded, temporary) = outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
+            try program.record(to: file, configure: configure)
         }
         outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(),
                        programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
