@@ -69,10 +69,8 @@ public struct Baseline: Sendable, Equatable {
         let events = Dictionary(p.events.map { ($0.event.id, $0) }, uniquingKeysWith: { a, _ in a })
         for region in p.regions {
             categories[region.category.rawValue, default: BaselineCounts()].regions += 1
-            let size = region.entry.end - region.entry.start
-            for origin in region.origins {
+            for (origin, rss) in zip(region.origins, region.rssShares) {
                 let bytes = UInt64(origin.range.count)
-                let rss = size == 0 ? 0 : UInt64((Double(region.usage.rss) * Double(bytes) / Double(size)).rounded())
                 categories[origin.category.rawValue, default: BaselineCounts()].mappedBytes += bytes
                 categories[origin.category.rawValue, default: BaselineCounts()].rssBytes += rss
                 let key = BaselineKey.key(category: origin.category, label: origin.label, site: origin.site)

@@ -25,11 +25,11 @@ public enum FoldedReporter {
             var weights: [String: UInt64] = [:]
             let root = frameName(rootFrame(process))
             for region in process.regions {
-                for origin in region.origins {
+                for (origin, share) in zip(region.origins, region.rssShares) {
                     let w: UInt64
                     switch weight {
                     case .bytes: w = UInt64(origin.range.count)
-                    case .rss: w = TextReporter.rssShare(region, origin)
+                    case .rss: w = share
                     case .count: w = 1
                     }
                     guard w > 0 else { continue }  // a zero line adds nothing to any flame graph

@@ -61,21 +61,13 @@ public enum TextReporter {
         return out
     }
 
-    /// Per-origin share of a region's RSS (smaps gives RSS per region, not per byte range).
-    static func rssShare(_ r: RegionReport, _ o: Origin) -> UInt64 {
-        let size = r.entry.size
-        guard size > 0 else { return 0 }
-        let pages = (Double(r.usage.rss) / Double(MemoryFlags.pageSize)) * Double(o.range.count) / Double(size)
-        return UInt64(pages.rounded()) * MemoryFlags.pageSize
-    }
-
     static func summary(_ p: ProcessReport) -> String {
         var regions: [Category: Int] = [:], mapped: [Category: UInt64] = [:], rss: [Category: UInt64] = [:]
         for r in p.regions {
             regions[r.category, default: 0] += 1
-            for o in r.origins {
+            for (o, share) in zip(r.origins, r.rssShares) {
                 mapped[o.category, default: 0] += UInt64(o.range.count)
-                rss[o.category, default: 0] += rssShare(r, o)
+                rss[o.category, default: 0] += share
             }
         }
         var out = "  " + pad("category", 14) + lpad("regions", 8) + lpad("mapped", 12) + lpad("rss", 12) + "\n"
@@ -90,9 +82,9 @@ public enum TextReporter {
         struct Row { var rss: UInt64 = 0; var mapped: UInt64 = 0; var count = 0 }
         var rows: [String: Row] = [:]
         for r in p.regions where r.category != .file {
-            for o in r.origins where o.category != .file {
+            for (o, share) in zip(r.origins, r.rssShares) where o.category != .file {
                 let key = "\(o.category.rawValue): " + (o.site?.shortDescription ?? o.label)
-                rows[key, default: Row()].rss += rssShare(r, o)
+                rows[key, default: Row()].rss += share
                 rows[key, default: Row()].mapped += UInt64(o.range.count)
                 rows[key, default: Row()].count += 1
             }
