@@ -4,8 +4,9 @@
 # output from the same traces with both binaries, and diffs them: no output may change unless the
 # change names a fixed bug. Prints the differing files; exit 1 if any differ.
 set -euo pipefail
-base=${1:?usage: golden/compare.sh BASE_REV}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# Resolved here: inside the base worktree, HEAD would name the worktree's own commit.
+base=$(git -C "$root" rev-parse --verify "${1:?usage: golden/compare.sh BASE_REV}^{commit}")
 scratch=${GOLDEN_DIR:-$root/.build-golden}
 rm -rf "$scratch/out"; mkdir -p "$scratch/out"
 if [ ! -d "$scratch/base" ]; then git -C "$root" worktree add --detach "$scratch/base" "$base" >/dev/null; fi

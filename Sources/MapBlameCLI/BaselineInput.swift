@@ -118,14 +118,8 @@ enum BaselineLoader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            data += buffer[0..<n]
+        guard let data = FileIO.readAll(fd) else {
+            throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,17 +1,10 @@
 import Glibc
+import MapBlame
 
 /// Messages to stderr (fd 2 directly: the Glibc `stderr` global is not concurrency-safe).
 enum Diagnostics {
     static func writeStderr(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(n)
-        }
+        _ = FileIO.writeAll(2, Array(text.utf8)[...])
     }
 
     /// One line naming the problem, then exit with `status`.

@@ -286,13 +286,8 @@ public final class OutputFile {
 
     /// Writes all of `bytes` at the descriptor's position.
     public func write(_ bytes: [UInt8]) throws(OutputError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Self.failure(name, "cannot write", errno: n < 0 ? errno : ENOSPC) }
-            offset += n
-        }
+        let e = FileIO.writeAll(fd, bytes[...])
+        if e != 0 { throw Self.failure(name, "cannot write", errno: e) }
     }
 
     /// Renames the temporary file over its target: from now on the output is at its name.
