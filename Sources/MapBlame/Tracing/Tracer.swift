@@ -403,14 +403,20 @@ public final class Tracer {
         }
     }
 
-    /// The model's mapping containing an address, for the unwinder's per-module tables (the
-    /// context is the SpaceState being unwound).
-    private static let mappingOf: cshims_mapping_lookup = { context, ip, start, end in
+    /// The model's file mapping containing an address, and its path when asked, for the
+    /// unwinder's per-module tables (the context is the SpaceState being unwound).
+    private static let mappingOf: cshims_mapping_lookup = { context, ip, start, end, path, pathSize in
         guard let context else { return -1 }
         let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
-        guard let segment = space.model.map.segment(containing: ip) else { return -1 }
+        guard let segment = space.model.map.segment(containing: ip), segment.value.isFile,
+              let name = segment.value.name, name.hasPrefix("/") else { return -1 }
         start.pointee = segment.range.lowerBound
         end.pointee = segment.range.upperBound
+        guard let path else { return 0 }
+        let bytes = Array(name.utf8)
+        guard bytes.count < pathSize else { return -1 }
+        bytes.withUnsafeBufferPointer { UnsafeMutableRawPointer(path).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        path[bytes.count] = 0
         return 0
     }
 
