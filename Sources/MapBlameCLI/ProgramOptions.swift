@@ -99,11 +99,18 @@ struct AnalysisOptions: ParsableArguments {
         Symbolizer(debugDirectories: debugDirs)
     }
 
-    /// Exits 3 when --verify found a real mismatch (after the report was written).
+    /// Exits 3 when --verify found a real mismatch, or a process without a final snapshot (nothing
+    /// to compare its model with), after the report was written.
     func checkVerification(_ report: Report, programStatus: Int32?) {
         let mismatched = report.processes.compactMap(\.verification).reduce(0) { $0 + $1.mismatchedPages }
-        guard verify && mismatched > 0 else { return }
+        let unchecked = report.processes.filter { !$0.hasSnapshot }.map { String($0.pid) }
+        guard verify && (mismatched > 0 || !unchecked.isEmpty) else { return }
+        var problems: [String] = []
+        if mismatched > 0 { problems.append("\(mismatched) pages where the model disagrees with the kernel") }
+        if !unchecked.isEmpty {
+            problems.append("no final snapshot of process\(unchecked.count == 1 ? "" : "es") \(unchecked.joined(separator: ", "))")
+        }
         let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
-        Diagnostics.fail("verify: \(mismatched) pages where the model disagrees with the kernel\(program)", status: 3)
+        Diagnostics.fail("verify: \(problems.joined(separator: "; "))\(program)", status: 3)
     }
 }

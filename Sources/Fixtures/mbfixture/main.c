@@ -26,6 +26,7 @@
 #include "serve.h"
 #include "predict.h"
 #include "fidelity.h"
+#include "exitrace.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -183,6 +184,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "daemon")) return scenario_daemon();
     if (!strcmp(s, "predict")) return scenario_predict();
     if (!strcmp(s, "foreign-code")) return scenario_foreign_code();
+    if (!strcmp(s, "exit-race") && argc > 2) return scenario_exit_race(argv[0], strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "many-vmas") && argc > 2) return scenario_many_vmas(strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)

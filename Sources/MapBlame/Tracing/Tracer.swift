@@ -206,12 +206,20 @@ public final class Tracer {
             return
         }
         guard cshims_wifstopped(status) != 0 else { return }
-        guard let task = tasks[tid] else {
-            unclaimedStops.insert(tid)  // a new task whose creation event has not arrived yet
-            return
-        }
         let signal = cshims_wstopsig(status)
         let event = cshims_wptrace_event(status)
+        guard let task = tasks[tid] else {
+            if event == cshims_PTRACE_EVENT_EXIT {
+                // A task whose creator was killed in its clone/fork event stop (a group exit came
+                // meanwhile): that event never arrives, and the task, killed too, is leaving.
+                // Held here it would keep its process, and mapblame, from ever ending.
+                unclaimedStops.remove(tid)
+                Ptrace.cont(tid)
+            } else {
+                unclaimedStops.insert(tid)  // a new task whose creation event has not arrived yet
+            }
+            return
+        }
         if task.departed {
             resume(task)
             return
@@ -349,7 +357,7 @@ public final class Tracer {
 
     /// Writes a completed call, applies it to the model and lets the next call of the address
     /// space through.
-    private func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
+    func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
                         filePath: String?) {
         let process = task.process
         var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
