@@ -97,6 +97,11 @@ int cshims_spawn_traced(const char *_Nonnull path, char *const _Nullable *_Nonnu
 /// Returns 0 if exec succeeded (pipe closed by exec), otherwise the child's errno with its stage.
 int cshims_spawn_result(int pipe_fd, int *_Nonnull stage_out);
 
+// MARK: files
+
+/// Whether the file at `path` carries file capabilities (a security.capability attribute).
+int cshims_has_file_capabilities(const char *_Nonnull path);
+
 // MARK: remote unwinding (libunwind-ptrace)
 
 typedef struct cshims_unwinder cshims_unwinder;

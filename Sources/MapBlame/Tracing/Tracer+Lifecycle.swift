@@ -65,13 +65,17 @@ extension Tracer {
         for other in tasks.values where other.process === process && other.tid != task.tid {
             other.departed = true
         }
-        if task.tid == rootPid && launchPipe >= 0 {
+        let launching = task.tid == rootPid && launchPipe >= 0  // noticed at the launch already
+        if launching {
             try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
         }
         task.pending = nil
         release(process.space, holder: process.space.inFlight ?? task.tid)
         process.liveTids = [task.tid]
         process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
+        if !launching, let notice = PrivilegeLoss.notice(afterExecOf: task.tid, path: process.executable) {
+            options.notice(notice)
+        }
         let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
         let id = writer.eventCount
         let space = newSpace()

@@ -41,6 +41,7 @@ public final class Tracer {
         throws(LaunchError) -> (status: ExitStatus, pid: Int32) {
         guard let program = command.first else { throw .emptyCommand }
         let path = try ProgramLocator.locate(program)
+        if let notice = PrivilegeLoss.notice(path: path, uid: getuid(), gid: getgid()) { options.notice(notice) }
         let tracer = Tracer(writer: writer, options: options)
         if let cpu = options.cpu, cshims_pin_self(cpu) != 0 {  // the program inherits it at fork
             throw .systemCall("sched_setaffinity(CPU \(cpu))", errno: errno)
