@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "MapBlame", targets: ["MapBlame"]),
         // Test fixture: a shared library with a large .bss, dlopen()ed by mbfixture.
         .library(name: "mbfixturelib", type: .dynamic, targets: ["MBFixtureLib"]),
+        // Test helper: preloaded into mapblame, aborts at a munmap of memory that is not mapped.
+        .library(name: "mbunmapcheck", type: .dynamic, targets: ["MBUnmapCheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,6 +70,10 @@ let package = Package(
             name: "MBFixtureLib",
             path: "Sources/Fixtures/MBFixtureLib",
             cSettings: [.unsafeFlags(["-g", "-O0"])]
+        ),
+        .target(
+            name: "MBUnmapCheck",
+            path: "Sources/Fixtures/MBUnmapCheck"
         ),
         .testTarget(
             name: "MapBlameTests",

@@ -6,12 +6,17 @@
 #include "CShims.h"
 #include "pagecache.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <libunwind-ptrace.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // A code mapping with its own _UPT handle. A _UPT handle caches the ELF image and unwind table of
 // one module, and on an address outside it reads /proc/PID/maps and maps the next module's file:
@@ -142,13 +147,46 @@ static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, 
     return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need, arg);
 }
 
+// Whether libunwind may be shown the file a tracee maps at `path`: each file libunwind would open
+// for it (the path as it is, then under /proc/TID/root, another mount namespace's view) is either
+// missing, which libunwind survives, or one it accepts as an ELF image: the checks of its
+// valid_object (magic, 64-bit class, a known version), and x86_64 code.
+//
+// libunwind 1.6.2 must never be given anything else: when the file it maps for an address is not
+// such an image, elf_map_image unmaps it but leaves the stale pointer in the handle, which unmaps
+// it again when the handle moves on or is destroyed, by then often memory this process reuses
+// (Chromium: an unwind that strayed into v8_context_snapshot.bin, then the trace writer's record
+// buffer unmapped under it and a SIGSEGV).
+static int is_elf_code_or_missing(const char *file) {
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT || errno == ENOTDIR;
+    Elf64_Ehdr header;
+    ssize_t n = pread(fd, &header, sizeof header, 0);
+    close(fd);
+    return n == (ssize_t)sizeof header && memcmp(header.e_ident, ELFMAG, SELFMAG) == 0
+        && header.e_ident[EI_CLASS] == ELFCLASS64 && header.e_ident[EI_VERSION] != EV_NONE
+        && header.e_ident[EI_VERSION] <= EV_CURRENT && header.e_machine == EM_X86_64;
+}
+
+static int is_elf_code(pid_t tid, const char *path) {
+    char full[PATH_MAX + 32];
+    if (snprintf(full, sizeof full, "/proc/%d/root%s", (int)tid, path) >= (int)sizeof full) return 0;
+    return is_elf_code_or_missing(path) && is_elf_code_or_missing(full);
+}
+
 // The handle of the module containing ip: the slot of its mapping, or a new one (the oldest slot
-// is given up when all are taken). NULL when the tracer knows no mapping there.
+// is given up when all are taken). NULL when the tracer knows no mapping of an ELF file there
+// (anonymous memory such as JIT code, a data file an unwind strayed into): libunwind could find
+// no unwind table there anyway.
 static module_slot *module_for(walk_context *c, unw_word_t ip) {
     uint64_t start, end;
-    if (!c->lookup || c->lookup(c->lookup_context, ip, &start, &end) != 0) return NULL;
+    if (c->lookup(c->lookup_context, ip, &start, &end, NULL, 0) != 0) return NULL;
     for (int i = 0; i < MODULE_SLOTS; i++) {
         if (c->modules[i].upt && c->modules[i].start == start && c->modules[i].end == end) return &c->modules[i];
+    }
+    char path[PATH_MAX];
+    if (c->lookup(c->lookup_context, ip, &start, &end, path, sizeof path) != 0 || !is_elf_code(c->tid, path)) {
+        return NULL;
     }
     module_slot *slot = &c->modules[c->next_module];
     c->next_module = (c->next_module + 1) % MODULE_SLOTS;
@@ -158,8 +196,9 @@ static module_slot *module_for(walk_context *c, unw_word_t ip) {
 }
 
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
+    (void)arg;
     module_slot *slot = module_for(current, ip);
-    if (!slot) return _UPT_find_proc_info(as, ip, pi, need, UPT(arg));
+    if (!slot) return -UNW_ENOINFO;
     int rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
     // The thread that opened the handle may be gone: once more through this one.
     if (rc < 0 && slot->tid != current->tid && open_module(slot, current->tid) == 0) {

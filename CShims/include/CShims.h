@@ -124,6 +124,11 @@ int cshims_spawn_traced(const char *_Nonnull path, char *const _Nullable *_Nonnu
 /// Returns 0 if exec succeeded (pipe closed by exec), otherwise the child's errno with its stage.
 int cshims_spawn_result(int pipe_fd, int *_Nonnull stage_out);
 
+// MARK: files
+
+/// Whether the file at `path` carries file capabilities (a security.capability attribute).
+int cshims_has_file_capabilities(const char *_Nonnull path);
+
 // MARK: remote unwinding (libunwind-ptrace)
 
 typedef struct cshims_unwinder cshims_unwinder;
@@ -134,10 +139,12 @@ void cshims_unwinder_destroy(cshims_unwinder *_Nonnull u);
 /// Forget cached unwind info (after exec, or when code was unmapped).
 void cshims_unwinder_flush(cshims_unwinder *_Nonnull u);
 
-/// The mapping [*start, *end) that contains `ip`, from the tracer's model of the address space:
-/// 0, or -1 when no mapping does. `context` is the one given to cshims_backtrace.
+/// The file mapping [*start, *end) that contains `ip`, from the tracer's model of the address
+/// space: 0, or -1 when no mapping of a file does. When `path` is not NULL, the file's path is
+/// also stored there (NUL-terminated; -1 if it does not fit in `path_size` bytes). `context` is
+/// the one given to cshims_backtrace.
 typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint64_t *_Nonnull start,
-                                     uint64_t *_Nonnull end);
+                                     uint64_t *_Nonnull end, char *_Nullable path, uint64_t path_size);
 
 /// A binary-search table of a module's unwind information (.eh_frame_hdr's layout: `count` pairs
 /// of (function start - segbase, FDE address - segbase), sorted by start, addresses as mapped in
@@ -162,11 +169,12 @@ typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_
 /// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
 /// instruction pointers (the first is the current IP, later ones return addresses). Returns the
 /// number stored, or a negative libunwind error if not even the first frame could be read.
-/// `lookup` (may be NULL) names the code mapping of an address, so that each module keeps its
-/// own unwind table across backtraces instead of one table for the whole address space;
-/// `index` (may be NULL) supplies the table of a module that has no .eh_frame_hdr.
+/// `lookup` names the file mapping of an address, so that each module keeps its own unwind table
+/// across backtraces instead of one table for the whole address space; libunwind is only shown
+/// addresses inside a mapping of an ELF file (see unwind.c). `index` (may be NULL) supplies the
+/// table of a module that has no .eh_frame_hdr.
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
-                     uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nullable lookup,
+                     uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nonnull lookup,
                      cshims_index_lookup _Nullable index, void *_Nullable context);
 
 // MARK: remote unwinding of 32-bit code (elfutils libdwfl, i386 backend)

@@ -101,15 +101,21 @@ struct AnalysisOptions: ParsableArguments {
         Symbolizer(debugDirectories: debugDirs)
     }
 
-    /// Exits 3 when --verify found a real mismatch or a label disagreement (after the report was written).
+    /// Exits 3 when --verify found a real mismatch, a label disagreement or a process without a
+    /// final snapshot (nothing to compare its model with), after the report was written.
     func checkVerification(_ report: Report, programStatus: Int32?) {
         let verifications = report.processes.compactMap(\.verification)
         let mismatched = verifications.reduce(0) { $0 + $1.mismatchedPages }
         let labels = verifications.reduce(0) { $0 + ($1.labelDisagreements?.count ?? 0) }
-        guard verify && (mismatched > 0 || labels > 0) else { return }
+        let unchecked = report.processes.filter { !$0.hasSnapshot }.map { String($0.pid) }
+        guard verify && (mismatched > 0 || labels > 0 || !unchecked.isEmpty) else { return }
+        var problems: [String] = []
+        if mismatched > 0 { problems.append("\(mismatched) pages where the model disagrees with the kernel") }
+        if labels > 0 { problems.append("\(labels) label disagreement\(labels == 1 ? "" : "s") with explain's evidence") }
+        if !unchecked.isEmpty {
+            problems.append("no final snapshot of process\(unchecked.count == 1 ? "" : "es") \(unchecked.joined(separator: ", "))")
+        }
         let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
-        let found = [mismatched > 0 ? "\(mismatched) pages where the model disagrees with the kernel" : nil,
-                     labels > 0 ? "\(labels) label disagreement\(labels == 1 ? "" : "s") with explain's evidence" : nil]
-        Diagnostics.fail("verify: " + found.compactMap { $0 }.joined(separator: ", ") + program, status: 3)
+        Diagnostics.fail("verify: \(problems.joined(separator: "; "))\(program)", status: 3)
     }
 }

@@ -28,6 +28,8 @@
 #include "predict.h"
 #include "arenas.h"
 #include "int80.h"
+#include "fidelity.h"
+#include "exitrace.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -234,6 +236,9 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "predict")) return scenario_predict();
     if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
     if (!strcmp(s, "int80")) return scenario_int80();
+    if (!strcmp(s, "foreign-code")) return scenario_foreign_code();
+    if (!strcmp(s, "exit-race") && argc > 2) return scenario_exit_race(argv[0], strtoul(argv[2], NULL, 10));
+    if (!strcmp(s, "many-vmas") && argc > 2) return scenario_many_vmas(strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));
     if (!strcmp(s, "loop")) {  // loop N: N mmap+munmap pairs (scale tests)
         unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000;

@@ -29,7 +29,8 @@ public enum TextReporter {
         case nil: exit = p.detached ? "still running (mapblame detached)" : "exit status unknown"
         }
         let parent = p.parentPid.map { ", child of \($0)" } ?? ""
-        return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exit) =="
+        let snapshot = p.hasSnapshot ? "" : "; no final snapshot, regions from the model alone"
+        return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exit)\(snapshot) =="
     }
 
     static func mapsLine(_ e: MapsEntry) -> String {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// How to trace.
 public struct TraceOptions: Sendable {
     /// Most frames of each backtrace (0 records no backtraces).
@@ -30,6 +32,12 @@ public struct TraceOptions: Sendable {
     /// Where the code files of the traced processes are held open for the report (the symbolizer's,
     /// `SymbolPrefetcher.observing`); the recorder makes its own when nil.
     public var moduleHandles: ModuleHandles?
+    /// Told one-line notices for the user (from the tracing thread): a program that loses its
+    /// set-id bits or file capabilities (`PrivilegeLoss`). Default: `mapblame: LINE` on stderr.
+    public var notice: @Sendable (String) -> Void = { line in
+        let bytes = Array("mapblame: \(line)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
 
     public init(maxFrames: Int = 64, disableASLR: Bool = false, shieldInterrupts: Bool = false, cpu: Int32? = nil) {
         self.cpu = cpu

@@ -73,6 +73,10 @@ final class ProcessState {
     var space: SpaceState
     var liveTids: Set<Int32>
     var executable: String
+    /// Its final snapshot is in the trace (at most one per executable image).
+    var hasFinalSnapshot = false
+    /// A thread held at its exit stop until the final snapshot can be taken through it.
+    var snapshotHolder: TaskState?
     /// Its last thread is gone (or exec gave it a new space): counted out of `space.users`.
     private var leftSpace = false
 
@@ -95,6 +99,7 @@ final class ProcessState {
         leaveSpace()
         space = new
         leftSpace = false
+        hasFinalSnapshot = false
     }
 }
 

@@ -59,13 +59,17 @@ extension Tracer {
         for other in tasks.values where other.process === process && other.tid != task.tid {
             other.departed = true
         }
-        if task.tid == rootPid && launchPipe >= 0 {
+        let launching = task.tid == rootPid && launchPipe >= 0  // noticed at the launch already
+        if launching {
             try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
         }
         task.pending = nil
         release(process.space, holder: process.space.inFlight ?? task.tid)
         process.liveTids = [task.tid]
         process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
+        if !launching, let notice = PrivilegeLoss.notice(afterExecOf: task.tid, path: process.executable) {
+            options.notice(notice)
+        }
         let maps = ProcFile.read("/proc/\(task.tid)/maps") ?? ""
         let id = writer.eventCount
         let space = newSpace()
@@ -78,20 +82,74 @@ extension Tracer {
         resume(task)
     }
 
-    /// PTRACE_EVENT_EXIT: the thread is about to go. The last thread of a process takes the final
-    /// snapshot here, while /proc/PID/maps still shows the whole address space.
+    /// PTRACE_EVENT_EXIT: the thread is about to go. The process's final snapshot is taken at its
+    /// last thread's exit stop, or earlier at the first exit stop after which no thread of it can
+    /// map anything any more (the group is leaving): threads killed by a group exit may go
+    /// without an exit stop of their own, and waiting for the last thread's would then wait for a
+    /// stop that never comes (the process was reported from the model alone).
     func exitStop(_ task: TaskState) {
         let process = task.process
         process.space.waiting.removeAll { $0 === task }
-        if task.pending != nil { release(process.space, holder: task.tid) }
+        let regs = Ptrace.registers(task.tid)
+        if let pending = task.pending { finishInterruptedCall(task, pending, regs: regs) }
         process.liveTids.remove(task.tid)
-        if process.liveTids.isEmpty {
-            process.leaveSpace()
-            appendSnapshot(pid: process.pid, from: "/proc/\(task.tid)", threads: [task.tid])
-            writer.flush()
+        if process.liveTids.isEmpty { process.leaveSpace() }
+        if !process.hasFinalSnapshot && process.snapshotHolder == nil
+            && (process.liveTids.isEmpty || groupIsLeaving(process, regs: regs)) {
+            process.snapshotHolder = task
         }
+        takeHeldSnapshot(process)
+        if process.snapshotHolder !== task { resume(task) }
+    }
+
+    /// The snapshot of a leaving process, through the thread held at its exit stop (its address
+    /// space lives while that thread does), once no other thread of it has a mapping call in
+    /// flight: the call's exit stop (or the thread's exit stop, where it is recorded), or the
+    /// thread's end, comes first. Not when that thread is the leader, whose end the kernel reports
+    /// only after every other thread's, the held one's too.
+    func takeHeldSnapshot(_ process: ProcessState) {
+        guard let holder = process.snapshotHolder else { return }
+        if let busy = process.space.inFlight, busy != holder.tid, busy != process.pid,
+           tasks[busy]?.process === process { return }
+        process.snapshotHolder = nil
+        process.hasFinalSnapshot = true
+        appendSnapshot(pid: process.pid, from: "/proc/\(holder.tid)", threads: [holder.tid])
+        writer.flush()
+        resume(holder)
+    }
+
+    /// exit and exit_group, in the ABI of the code that made the call (x86_64; i386 while CS is
+    /// the 32-bit code segment).
+    static func exitCalls(_ regs: cshims_regs) -> (exit: UInt64, group: UInt64) {
+        regs.cs == 0x23 ? (1, 252) : (60, 231)
+    }
+
+    /// Whether, at a thread's exit stop, its whole thread group is going: it called exit_group,
+    /// or it did not call exit (it was killed: a fatal signal, a group exit) and every other
+    /// thread of the process is gone or killed too (not so when another thread is in execve,
+    /// which kills the others the same way but goes on).
+    func groupIsLeaving(_ process: ProcessState, regs: cshims_regs?) -> Bool {
+        guard let regs else { return process.liveTids.allSatisfy(ThreadDeparture.isLeaving) }
+        switch regs.orig_rax {
+        case Tracer.exitCalls(regs).group: return true
+        case Tracer.exitCalls(regs).exit: return false
+        default: return process.liveTids.allSatisfy(ThreadDeparture.isLeaving)
+        }
+    }
+
+    /// A thread killed between the entry and the exit stop of its mapping call: recorded with the
+    /// result register, which still holds the entry's -ENOSYS if the kill came at the seccomp
+    /// stop and the call was skipped (a failed call: the replay applies nothing, not even the
+    /// munmap the live model applied at the entry).
+    private func finishInterruptedCall(_ task: TaskState, _ pending: PendingCall, regs: cshims_regs?) {
         task.pending = nil
-        resume(task)
+        guard let call = pending.syscall, let regs, TracedSyscall.lookup(regs.orig_rax, abi: pending.abi) != nil else {
+            release(task.process.space, holder: task.tid)
+            return
+        }
+        let result = SyscallDecoder.completedResult(rax: regs.rax, abi: pending.abi, resultPointer: pending.resultPointer,
+                                                    tid: task.tid)
+        record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
     }
 
     func reap(_ tid: Int32, _ status: ExitStatus) {
@@ -101,6 +159,8 @@ extension Tracer {
         if task.process.liveTids.isEmpty { task.process.leaveSpace() }
         task.process.space.waiting.removeAll { $0 === task }
         if task.pending != nil { release(task.process.space, holder: tid) }
+        if task.process.snapshotHolder === task { task.process.snapshotHolder = nil }  // killed while held
+        takeHeldSnapshot(task.process)
         guard tid == task.process.pid, !task.departed else { return }
         writer.append(.exit(pid: task.process.pid, status: status))
         writer.flush()

@@ -41,6 +41,7 @@ public final class Tracer {
         throws(LaunchError) -> (status: ExitStatus, pid: Int32) {
         guard let program = command.first else { throw .emptyCommand }
         let path = try ProgramLocator.locate(program)
+        if let notice = PrivilegeLoss.notice(path: path, uid: getuid(), gid: getgid()) { options.notice(notice) }
         let tracer = Tracer(writer: writer, options: options)
         if let cpu = options.cpu, cshims_pin_self(cpu) != 0 {  // the program inherits it at fork
             throw .systemCall("sched_setaffinity(CPU \(cpu))", errno: errno)
@@ -207,12 +208,20 @@ public final class Tracer {
             return
         }
         guard cshims_wifstopped(status) != 0 else { return }
-        guard let task = tasks[tid] else {
-            unclaimedStops.insert(tid)  // a new task whose creation event has not arrived yet
-            return
-        }
         let signal = cshims_wstopsig(status)
         let event = cshims_wptrace_event(status)
+        guard let task = tasks[tid] else {
+            if event == cshims_PTRACE_EVENT_EXIT {
+                // A task whose creator was killed in its clone/fork event stop (a group exit came
+                // meanwhile): that event never arrives, and the task, killed too, is leaving.
+                // Held here it would keep its process, and mapblame, from ever ending.
+                unclaimedStops.remove(tid)
+                Ptrace.cont(tid)
+            } else {
+                unclaimedStops.insert(tid)  // a new task whose creation event has not arrived yet
+            }
+            return
+        }
         if task.departed {
             resume(task)
             return
@@ -356,7 +365,7 @@ public final class Tracer {
 
     /// Writes a completed call, applies it to the model and lets the next call of the address
     /// space through.
-    private func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
+    func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
                         filePath: String?) {
         let process = task.process
         var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
@@ -410,14 +419,20 @@ public final class Tracer {
         }
     }
 
-    /// The model's mapping containing an address, for the unwinder's per-module tables (the
-    /// context is the SpaceState being unwound).
-    private static let mappingOf: cshims_mapping_lookup = { context, ip, start, end in
+    /// The model's file mapping containing an address, and its path when asked, for the
+    /// unwinder's per-module tables (the context is the SpaceState being unwound).
+    private static let mappingOf: cshims_mapping_lookup = { context, ip, start, end, path, pathSize in
         guard let context else { return -1 }
         let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
-        guard let segment = space.model.map.segment(containing: ip) else { return -1 }
+        guard let segment = space.model.map.segment(containing: ip), segment.value.isFile,
+              let name = segment.value.name, name.hasPrefix("/") else { return -1 }
         start.pointee = segment.range.lowerBound
         end.pointee = segment.range.upperBound
+        guard let path else { return 0 }
+        let bytes = Array(name.utf8)
+        guard bytes.count < pathSize else { return -1 }
+        bytes.withUnsafeBufferPointer { UnsafeMutableRawPointer(path).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        path[bytes.count] = 0
         return 0
     }
 
