@@ -82,6 +82,21 @@ struct AttachTests {
         return (String(field("State").prefix(1)), Int(field("TracerPid")) ?? -1)
     }
 
+    /// Waits (10 s at most) until `tracer` has seized the served process and the process has made
+    /// `mappings` more mappings since: instead of a fixed sleep that a loaded machine outlasts.
+    static func waitUntilTraced(_ served: Served, by tracer: pid_t, mappings: Int = 20) {
+        for _ in 0..<1000 where status(served.pid).tracer != Int(tracer) { usleep(10_000) }
+        waitForMappings(served, mappings)
+    }
+
+    /// Waits (10 s at most) until the served process logs `count` more mappings; whether it did.
+    @discardableResult
+    static func waitForMappings(_ served: Served, _ count: Int) -> Bool {
+        let start = served.logLines
+        for _ in 0..<1000 where served.logLines < start + count { usleep(10_000) }
+        return served.logLines >= start + count
+    }
+
     /// Runs `mapblame attach` with a JSON report; returns the run and the report.
     static func attach(_ pid: pid_t, _ options: [String]) throws -> (Finished, ReportJSON?, String) {
         let dir = NSTemporaryDirectory() + "mapblame-attach-report-\(UUID().uuidString)"
@@ -100,7 +115,7 @@ struct AttachTests {
     @Test func attributesEveryMappingMadeWhileAttachedAndLetsTheProcessGoOn() throws {
         let served = try Served.start()
         defer { served.finish() }
-        usleep(200_000)
+        Self.waitForMappings(served, 20)  // its workers are mapping before the attach
         let (run, report, text) = try Self.attach(served.pid, ["--duration", "1.5", "--verify", "--all-events"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.isEmpty, "\(run.stderr)")
@@ -108,9 +123,7 @@ struct AttachTests {
         // Detached: not stopped, not traced, still mapping.
         let after = Self.status(served.pid)
         #expect(after.tracer == 0 && (after.state == "S" || after.state == "R"), "\(after)")
-        let lines = served.logLines
-        usleep(200_000)
-        #expect(served.logLines > lines, "the process stopped mapping after the detach")
+        #expect(Self.waitForMappings(served, 1), "the process stopped mapping after the detach")
         let logged = served.logged()
         let end = served.finish()
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
@@ -201,7 +214,7 @@ struct AttachTests {
         let dir = served.dir
         let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q", "--json", dir + "/r.json"],
                                     stdout: dir + "/r.txt", stderr: dir + "/r.err")
-        usleep(600_000)
+        Self.waitUntilTraced(served, by: tracer)
         let report = dir + "/r.json", err = dir + "/r.err"
         kill(served.pid, SIGUSR1)
         var status: Int32 = 0
@@ -222,7 +235,7 @@ struct AttachTests {
         defer { served.finish() }
         let dir = served.dir
         let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q"], stdout: dir + "/r.txt", stderr: dir + "/r.err")
-        usleep(800_000)
+        Self.waitUntilTraced(served, by: tracer)
         kill(tracer, SIGINT)
         var status: Int32 = 0
         while waitpid(tracer, &status, 0) < 0 && errno == EINTR {}
@@ -241,7 +254,7 @@ struct AttachTests {
         defer { served.finish() }
         let trace = served.dir + "/kept.trace"
         let tracer = try spawnClean([Build.mapblame, "attach", "\(served.pid)", "-q", "--trace", trace])
-        usleep(500_000)
+        Self.waitUntilTraced(served, by: tracer)
         kill(tracer, SIGKILL)
         waitpid(tracer, nil, 0)
         // What was recorded until then reports (the trace is flushed whenever the tracer waits).
@@ -254,9 +267,7 @@ struct AttachTests {
             after = Self.status(served.pid)
         }
         #expect(after.tracer == 0 && after.state != "t", "\(after)")
-        let lines = served.logLines
-        usleep(200_000)
-        #expect(served.logLines > lines, "the process no longer maps after its tracer died")
+        #expect(Self.waitForMappings(served, 1), "the process no longer maps after its tracer died")
         let end = served.finish()
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
     }
@@ -275,8 +286,7 @@ struct AttachTests {
         usleep(100_000)
         #expect(served.logLines == lines, "a stopped process mapped")
         kill(served.pid, SIGCONT)
-        usleep(200_000)
-        #expect(served.logLines > lines, "SIGCONT did not wake the process")
+        #expect(Self.waitForMappings(served, 1), "SIGCONT did not wake the process")
         let end = served.finish()
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
     }
@@ -289,9 +299,7 @@ struct AttachTests {
             #expect(r.status == 0, "\(r.stderr)")
         }
         #expect(Self.status(served.pid).tracer == 0)
-        let lines = served.logLines
-        usleep(100_000)
-        #expect(served.logLines > lines)
+        #expect(Self.waitForMappings(served, 1), "the process stopped mapping after explain")
         let end = served.finish()
         #expect(end.status == 0 && end.values["ok"] == "1", "\(end)")
     }

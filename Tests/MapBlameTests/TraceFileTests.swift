@@ -197,6 +197,12 @@ struct TraceFileTests {
             .process(pid: 7, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/bin/x"),
             .process(pid: 8, parentPid: 7, space: 1, parentSpace: 0, shares: true, executable: "/bin/x"),
             .exec(pid: 8, tid: 8, space: 2, executable: "/bin/y", maps: "maps"),
+            .attach(pid: 11, tid: 12, space: 3, executable: "/usr/sbin/daemon", maps: "maps of 11",
+                    seeds: [SeedRegion(range: 0x7f00_0000_0000..<0x7f00_0000_4000, category: .bss, label: "bss of /x",
+                                       evidence: "PT_LOAD", confidence: "certain"),
+                            SeedRegion(range: 0x1000..<0x2000, category: .unknown, label: "ü", evidence: "", confidence: "likely")]),
+            .attach(pid: 13, tid: 13, space: 4, executable: "", maps: "", seeds: []),
+            .detach(pid: 11),
             .event(event),
             .thread(pid: 7, tid: 9, stackLow: nil, stackTop: 0x7000),
             .thread(pid: 7, tid: 10, stackLow: 0, stackTop: 0x7000),
@@ -210,6 +216,25 @@ struct TraceFileTests {
             .exit(pid: 8, status: .code(-1)),
             .end(events: 2),
         ]
+        // Every kind of record is in the list (a new kind fails to compile here until it is).
+        func kind(_ record: TraceRecord) -> String {
+            switch record {
+            case .header: "header"
+            case .module: "module"
+            case .stack: "stack"
+            case .process: "process"
+            case .exec: "exec"
+            case .attach: "attach"
+            case .detach: "detach"
+            case .event: "event"
+            case .thread: "thread"
+            case .snapshot: "snapshot"
+            case .evidence: "evidence"
+            case .exit: "exit"
+            case .end: "end"
+            }
+        }
+        #expect(Set(records.map(kind)).count == 13)
         for record in records {
             var w = ByteWriter()
             TraceCodec.encode(record, into: &w)
