@@ -221,9 +221,9 @@ pid_t cshims_gettid(void);
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
 /// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
 /// a blocking waitpid (no SA_RESTART), so the tracer notices the flag or its deadline promptly.
-/// Returns 0, or -1 with errno set.
+/// The flag starts cleared. Returns 0, or -1 with errno set (nothing changed).
 int cshims_stop_signals_install(int tick_milliseconds);
-/// Stops the timer and restores the default actions of the four signals.
+/// Puts back the four signals' actions and the interval timer as they were before install.
 void cshims_stop_signals_remove(void);
 /// 1 once SIGINT, SIGTERM or SIGHUP arrived after cshims_stop_signals_install.
 int cshims_stop_requested(void);

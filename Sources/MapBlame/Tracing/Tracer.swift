@@ -14,6 +14,8 @@ public final class Tracer {
     var unclaimedStops: Set<Int32> = []
     var rootPid: Int32 = 0
     var launchPipe: Int32 = -1
+    /// SIGINT and SIGQUIT as they were before the launch ignored them (`shieldInterrupts`).
+    var shieldedInterrupts: (sigaction, sigaction)?
     var rootExit: ExitStatus?
     /// `mapblame attach`: no seccomp filter, every syscall stops (PTRACE_SYSCALL) at entry and exit.
     var attached = false
@@ -47,6 +49,7 @@ public final class Tracer {
             throw .systemCall("sched_setaffinity(CPU \(cpu))", errno: errno)
         }
         try tracer.launch(path: path, command: command)
+        defer { tracer.restoreInterrupts() }
         tracer.loop()
         try tracer.checkLaunch(path: program)
         return (tracer.rootExit ?? .code(0), tracer.rootPid)
@@ -64,7 +67,10 @@ public final class Tracer {
         var flags: Int32 = options.disableASLR ? Int32(cshims_spawn_no_aslr) : 0
         if options.ownProcessGroup { flags |= Int32(cshims_spawn_own_group) }
         if options.programStdoutToStderr { flags |= Int32(cshims_spawn_stdout_to_stderr) }
-        if options.shieldInterrupts, Tracer.ignoreInterrupts() { flags |= Int32(cshims_spawn_default_sigint) }
+        if options.shieldInterrupts, let previous = Tracer.ignoreInterrupts() {
+            flags |= Int32(cshims_spawn_default_sigint)
+            shieldedInterrupts = previous
+        }
         let rc = withCStrings(command) { argv in
             cshims_spawn_traced(path, argv, environ, flags, SeccompFilter.program, Int32(SeccompFilter.program.count),
                                 &pid, &pipe, &stage)
@@ -79,13 +85,23 @@ public final class Tracer {
         tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
     }
 
-    /// Sets SIGINT and SIGQUIT to SIG_IGN if they had their default action; returns whether it did.
-    private static func ignoreInterrupts() -> Bool {
-        var old = sigaction()
-        guard sigaction(SIGINT, nil, &old) == 0, old.__sigaction_handler.sa_handler == nil else { return false }
+    /// Sets SIGINT and SIGQUIT to SIG_IGN if they had their default action; returns their actions
+    /// before, for `restoreInterrupts` (nil if it changed nothing).
+    private static func ignoreInterrupts() -> (sigaction, sigaction)? {
+        var interrupt = sigaction(), quit = sigaction()
+        guard sigaction(SIGINT, nil, &interrupt) == 0, interrupt.__sigaction_handler.sa_handler == nil,
+              sigaction(SIGQUIT, nil, &quit) == 0 else { return nil }
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
-        return true
+        return (interrupt, quit)
+    }
+
+    /// Puts back what `ignoreInterrupts` changed, once tracing is over.
+    private func restoreInterrupts() {
+        guard var (interrupt, quit) = shieldedInterrupts else { return }
+        sigaction(SIGINT, &interrupt, nil)
+        sigaction(SIGQUIT, &quit, nil)
+        shieldedInterrupts = nil
     }
 
     /// Reads the launch pipe once: an error there means the child never reached the program.
