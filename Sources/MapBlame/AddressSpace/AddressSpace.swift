@@ -34,19 +34,40 @@ public struct AddressSpace: Sendable {
     /// kernel would merge them. Used when the kernel's own snapshot is missing.
     public func mapsView() -> [MapsEntry] {
         var entries: [MapsEntry] = []
-        for s in map.segments {
-            let v = s.value
-            let perms = F.perms(prot: v.prot, shared: v.shared)
-            if var last = entries.last, last.end == s.range.lowerBound, last.perms == perms, last.path == (v.name ?? ""),
-               !v.isFile || last.offset + last.size == v.fileOffset {
-                last.end = s.range.upperBound
-                entries[entries.count - 1] = last
-            } else {
-                entries.append(MapsEntry(start: s.range.lowerBound, end: s.range.upperBound, perms: perms,
-                                         offset: v.isFile ? v.fileOffset : 0, device: "00:00", inode: 0, path: v.name ?? ""))
-            }
+        forEachLine { first, end in
+            let v = first.value
+            entries.append(MapsEntry(start: first.range.lowerBound, end: end, perms: F.perms(prot: v.prot, shared: v.shared),
+                                     offset: v.isFile ? v.fileOffset : 0, device: "00:00", inode: 0, path: v.name ?? ""))
         }
         return entries
+    }
+
+    /// How many lines `mapsView` would have, without building them (PeakMappings counts after
+    /// every event).
+    public var mapsLineCount: Int {
+        var count = 0
+        forEachLine { _, _ in count += 1 }
+        return count
+    }
+
+    /// The segments grouped as the kernel would merge them into maps lines: adjacent, with the same
+    /// protection, sharing, name and kind, and for files the next offset. `body` gets each line's
+    /// first segment and its end.
+    private func forEachLine(_ body: (IntervalMap<Mapping>.Segment, UInt64) -> Void) {
+        var first: IntervalMap<Mapping>.Segment?
+        var last: IntervalMap<Mapping>.Segment?
+        for s in map.segments {
+            if let p = last, p.range.upperBound == s.range.lowerBound, p.value.prot == s.value.prot,
+               p.value.shared == s.value.shared, p.value.name == s.value.name, p.value.isFile == s.value.isFile,
+               !s.value.isFile || p.value.fileOffset &+ UInt64(p.range.count) == s.value.fileOffset {
+                last = s
+                continue
+            }
+            if let first, let last { body(first, last.range.upperBound) }
+            first = s
+            last = s
+        }
+        if let first, let last { body(first, last.range.upperBound) }
     }
 
     /// munmap: applied at syscall entry, before another thread can reuse the range.

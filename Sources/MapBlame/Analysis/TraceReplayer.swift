@@ -3,8 +3,7 @@
 /// never reads /proc: everything comes from the trace.
 public struct TraceReplayer {
     private var recording = Recording(command: [])
-    private var spaces: [Int: AddressSpace] = [:]
-    private var spaceOfPid: [Int32: Int] = [:]
+    private var replay = SpaceReplay()
     private var indexOfPid: [Int32: Int] = [:]
     private var threads: [Int32: [ThreadStack]] = [:]
     private var modulePaths: [Int: String] = [:]
@@ -29,18 +28,10 @@ public struct TraceReplayer {
     /// A process the trace left without a final snapshot (cut short) is reported from its model.
     private mutating func modelViewsForMissingSnapshots() {
         for (pid, i) in indexOfPid where recording.processes[i].snapshot == nil {
-            guard let space = spaceOfPid[pid], let model = spaces[space] else { continue }
+            guard let model = replay.model(of: pid) else { continue }
             recording.processes[i].snapshot = FinalSnapshot(maps: model.mapsView(), usage: [:], model: model,
                                                             threadStacks: threads[pid] ?? [], fromModel: true)
         }
-    }
-
-    /// A model for replay: only calls the kernel accepted are applied, so the widest user address
-    /// space is the right bound.
-    private static func emptySpace() -> AddressSpace {
-        var space = AddressSpace()
-        space.taskSize = 0x00ff_ffff_ffff_f000
-        return space
     }
 
     /// A new address space seeded from /proc/PID/maps (exec, attach), made by a pseudo-event whose
@@ -51,10 +42,7 @@ public struct TraceReplayer {
         nextEventID += 1
         recording.events[id] = MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
                                             stack: 0, filePath: executable)
-        var model = TraceReplayer.emptySpace()
-        model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: id)
-        spaces[space] = model
-        spaceOfPid[pid] = space
+        replay.seed(pid: pid, space: space, maps: maps, event: id)
         threads[pid] = []
         if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
         return id
@@ -74,7 +62,7 @@ public struct TraceReplayer {
     private mutating func collect() {
         guard !recording.keepsAllEvents else { return }
         var live = Set<Int>()
-        for space in spaces.values {
+        for space in replay.spaces.values {
             for s in space.map.segments { live.insert(s.value.creator) }
         }
         for p in recording.processes {
@@ -95,12 +83,7 @@ public struct TraceReplayer {
             let resolved = frames.map { Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset) }
             if id == 0 { recording.stacks[0] = resolved } else { recording.stacks.append(resolved) }
         case let .process(pid, parentPid, space, parentSpace, shares, executable):
-            if let parentSpace, shares {
-                spaceOfPid[pid] = parentSpace
-            } else {
-                spaces[space] = parentSpace.flatMap { spaces[$0] } ?? TraceReplayer.emptySpace()
-                spaceOfPid[pid] = space
-            }
+            replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)
             indexOfPid[pid] = recording.processes.count
             threads[pid] = []
             recording.processes.append(ProcessRecord(pid: pid, parentPid: parentPid, executable: executable))
@@ -113,23 +96,17 @@ public struct TraceReplayer {
         case .event(let e):
             nextEventID += 1
             recording.eventCounts[e.pid, default: 0] += 1
-            if let space = spaceOfPid[e.pid] {
-                if e.syscall == .munmap {
-                    if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
-                } else {
-                    spaces[space]?.apply(e)
-                }
-            }
+            replay.apply(e)
             // munmap, mprotect and failed calls create nothing: only --all-events lists them.
             if recording.keepsAllEvents || TraceReplayer.mayCreate(e) {
                 recording.events[e.id] = e
                 if recording.events.count >= nextCollection { collect() }
             }
         case let .thread(pid, tid, low, top):
-            let holder = spaceOfPid[pid].flatMap { spaces[$0]?.map.segment(containing: top &- 1) }
+            let holder = replay.model(of: pid)?.map.segment(containing: top &- 1)
             threads[pid, default: []].append(ThreadStack(tid: tid, lowest: low, top: top, creator: holder?.value.creator))
         case let .snapshot(pid, maps, smaps):
-            guard let i = indexOfPid[pid], let space = spaceOfPid[pid], let model = spaces[space] else { return }
+            guard let i = indexOfPid[pid], let model = replay.model(of: pid) else { return }
             recording.processes[i].snapshot = FinalSnapshot(
                 maps: (try? MapsEntry.parseMaps(maps)) ?? [], usage: (try? SmapsUsage.parseSmaps(smaps)) ?? [:],
                 model: model, threadStacks: threads[pid] ?? [])

@@ -15,34 +15,21 @@ public enum PeakMappings {
         return state.peak
     }
 
+    /// The replay (`SpaceReplay`, as the report's) and the highest count seen per pid.
     struct State {
-        var spaces: [Int: AddressSpace] = [:]
-        var spaceOfPid: [Int32: Int] = [:]
+        var replay = SpaceReplay()
         var peak: [Int32: Int] = [:]
 
         mutating func apply(_ record: TraceRecord) {
             switch record {
             case let .process(pid, _, space, parentSpace, shares, _):
-                if let parentSpace, shares {
-                    spaceOfPid[pid] = parentSpace
-                } else {
-                    spaces[space] = parentSpace.flatMap { spaces[$0] } ?? PeakMappings.emptySpace()
-                    spaceOfPid[pid] = space
-                }
+                replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)
                 note(pid)
-            case let .exec(pid, _, space, _, maps):
-                var model = PeakMappings.emptySpace()
-                model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: 0)
-                spaces[space] = model
-                spaceOfPid[pid] = space
+            case let .exec(pid, _, space, _, maps), let .attach(pid, _, space, _, maps, _):
+                replay.seed(pid: pid, space: space, maps: maps, event: 0)
                 note(pid)
             case .event(let e):
-                guard let space = spaceOfPid[e.pid] else { return }
-                if e.syscall == .munmap {
-                    if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
-                } else {
-                    spaces[space]?.apply(e)
-                }
+                replay.apply(e)
                 note(e.pid)
             default:
                 break
@@ -50,38 +37,10 @@ public enum PeakMappings {
         }
 
         mutating func note(_ pid: Int32) {
-            guard let space = spaceOfPid[pid], let model = spaces[space] else { return }
+            guard let model = replay.model(of: pid) else { return }
             // A merged count never exceeds the segment count: skip the walk when it cannot win.
             if model.map.segments.count <= peak[pid] ?? 0 { return }
-            peak[pid] = max(peak[pid] ?? 0, PeakMappings.lines(model))
+            peak[pid] = max(peak[pid] ?? 0, model.mapsLineCount)
         }
-    }
-
-    static func emptySpace() -> AddressSpace {
-        var space = AddressSpace()
-        space.taskSize = 0x00ff_ffff_ffff_f000
-        return space
-    }
-
-    /// What `mapsView().count` would be, without building the entries.
-    static func lines(_ model: AddressSpace) -> Int {
-        var count = 0
-        var previous: Mapping?
-        var previousEnd: UInt64 = 0
-        var previousFileEnd: UInt64 = 0
-        for s in model.map.segments {
-            let v = s.value
-            let size = UInt64(s.range.count)
-            if let p = previous, previousEnd == s.range.lowerBound, p.prot == v.prot, p.shared == v.shared,
-               p.name == v.name, p.isFile == v.isFile, !v.isFile || previousFileEnd == v.fileOffset {
-                // same line
-            } else {
-                count += 1
-            }
-            previous = v
-            previousEnd = s.range.upperBound
-            previousFileEnd = v.fileOffset &+ size
-        }
-        return count
     }
 }
