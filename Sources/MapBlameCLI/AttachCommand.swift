@@ -45,13 +45,13 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        let (recorded, temporary) = outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
+        let (recorded, temporary) = try outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
             try tracing.tracing(configure(TraceOptions())) { (options) throws(RecordError) in
                 try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file)
             }
         }
-        outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
-            do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { Diagnostics.fail(error.description, status: 1) }
+        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
+            do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { throw CommandFailure(error.description, status: 1) }
         }
     }
 }

@@ -29,12 +29,12 @@ struct BaselineCommand: ParsableCommand {
     }
 
     func run() throws {
-        var baseline = input.measure(programStdoutToStderr: output == "-")
+        var baseline = try input.measure(programStdoutToStderr: output == "-")
         baseline.tolerances.file = try tolerance.rule()
         do {
             try OutputFile.write(BaselineFile.render(baseline), to: output)
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
         let keys = baseline.processes.reduce(0) { $0 + $1.keys.count }
         Diagnostics.writeStderr("mapblame: baseline written to \(output) (\(baseline.processes.count) process\(baseline.processes.count == 1 ? "" : "es"), \(keys) keys)\n")

@@ -32,11 +32,11 @@ struct BaselineInputOptions: ParsableArguments {
     /// Measures `from`, the program, or (`fallbackCommand`) the baseline's own command. Exits 1 with
     /// one line on stderr when the input cannot be read or the program cannot be traced.
     /// `programStdoutToStderr`: an output of mapblame's goes to standard output.
-    func measure(fallbackCommand: [String] = [], programStdoutToStderr: Bool = false) -> Baseline {
-        if let from { return BaselineLoader.measure(path: from, debugDirs: debugDirs, allocators: allocators.validated) }
+    func measure(fallbackCommand: [String] = [], programStdoutToStderr: Bool = false) throws -> Baseline {
+        if let from { return try BaselineLoader.measure(path: from, debugDirs: debugDirs, allocators: allocators.validated) }
         let program = command.isEmpty ? fallbackCommand : command
         guard !program.isEmpty else {
-            Diagnostics.fail("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE", status: 2)
+            throw CommandFailure("nothing to measure: give -- PROGRAM [ARGS...] or --from FILE", status: 2)
         }
         var options = TraceOptions(maxFrames: frames, disableASLR: noASLR, shieldInterrupts: true)
         options.programStdoutToStderr = programStdoutToStderr
@@ -45,38 +45,38 @@ struct BaselineInputOptions: ParsableArguments {
             let trace = try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-", suffix: ".trace")
             recorded = try Recorder.record(command: program, options: options, to: trace)
         } catch let error as RecordError {
-            Diagnostics.fail(error.description, status: error.exitStatus == 1 ? 1 : error.exitStatus)
+            throw CommandFailure(error.description, status: error.exitStatus == 1 ? 1 : error.exitStatus)
         } catch {
-            Diagnostics.fail("\(error)", status: 1)
+            throw CommandFailure("\(error)", status: 1)
         }
         defer { unlink(recorded.path) }
-        if let failure = recorded.writeFailure { Diagnostics.fail(failure.description, status: 1) }
+        if let failure = recorded.writeFailure { throw CommandFailure(failure.description, status: 1) }
         if recorded.status != .code(0) {
             Diagnostics.writeStderr("mapblame: note: the program exited with status \(recorded.status.shellStatus)\n")
         }
-        return BaselineLoader.fromTrace(recorded.path, debugDirs: debugDirs, allocators: allocators.validated)
+        return try BaselineLoader.fromTrace(recorded.path, debugDirs: debugDirs, allocators: allocators.validated)
     }
 }
 
 enum BaselineLoader {
     /// A trace, JSON report or baseline, told apart by their first bytes.
-    static func measure(path: String, debugDirs: [String], allocators: AllocatorFrames) -> Baseline {
-        if isTrace(path) { return fromTrace(path, debugDirs: debugDirs, allocators: allocators) }
+    static func measure(path: String, debugDirs: [String], allocators: AllocatorFrames) throws -> Baseline {
+        if isTrace(path) { return try fromTrace(path, debugDirs: debugDirs, allocators: allocators) }
         let text: String
-        do { text = try readText(path) } catch { Diagnostics.fail(error.description, status: 1) }
+        do { text = try readText(path) } catch { throw CommandFailure(error.description, status: 1) }
         let root: JSONValue
         do { root = try BaselineJSONParser.parse(text) } catch {
-            Diagnostics.fail("\(path): neither a trace nor JSON (\(error.description))", status: 1)
+            throw CommandFailure("\(path): neither a trace nor JSON (\(error.description))", status: 1)
         }
-        if BaselineFile.isBaseline(root) { return readBaseline(path, root: root) }
+        if BaselineFile.isBaseline(root) { return try readBaseline(path, root: root) }
         do {
             return Baseline(report: try ReportJSONReader.read(root))
         } catch {
-            Diagnostics.fail("\(path): \(error.description)", status: 1)
+            throw CommandFailure("\(path): \(error.description)", status: 1)
         }
     }
 
-    static func fromTrace(_ path: String, debugDirs: [String], allocators: AllocatorFrames) -> Baseline {
+    static func fromTrace(_ path: String, debugDirs: [String], allocators: AllocatorFrames) throws -> Baseline {
         do {
             let recording = try TraceReplayer.replay(path: path)
             var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs),
@@ -84,23 +84,23 @@ enum BaselineLoader {
             let report = builder.build()
             return Baseline(report: report, peakMappings: try PeakMappings.compute(trace: path))
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
     }
 
     /// A baseline file; exits 1 with one line if it cannot be read.
     /// Reads a baseline or exits with one line and `status` (2 when the baseline is what `check`
     /// compares against: a bad baseline is a usage error, distinct from a regression's 1).
-    static func readBaseline(_ path: String, root: JSONValue? = nil, status: Int32 = 1) -> Baseline {
+    static func readBaseline(_ path: String, root: JSONValue? = nil, status: Int32 = 1) throws -> Baseline {
         do {
             let value = try root ?? BaselineJSONParser.parse(readText(path))
             return try BaselineFile.parse(value)
         } catch let error as OutputError {
-            Diagnostics.fail(error.description, status: status)
+            throw CommandFailure(error.description, status: status)
         } catch let error as BaselineJSONParser.ParseError {
-            Diagnostics.fail("\(path): not valid JSON: \(error.description)", status: status)
+            throw CommandFailure("\(path): not valid JSON: \(error.description)", status: status)
         } catch {
-            Diagnostics.fail("\(path): \(error)", status: status)
+            throw CommandFailure("\(path): \(error)", status: status)
         }
     }
 

@@ -40,15 +40,15 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        var expected = BaselineLoader.readBaseline(baseline, status: 2)
+        var expected = try BaselineLoader.readBaseline(baseline, status: 2)
         // Another program altogether is a usage error; the same program with other arguments is
         // compared, and the difference reported as a mismatch (a regression).
         let wanted = BaselineComparison.comparableCommand(expected.command).first
         if !input.command.isEmpty, !update, BaselineComparison.comparableCommand(input.command).first != wanted {
-            Diagnostics.fail("\(baseline): a baseline for another command (\(expected.command.joined(separator: " "))); "
+            throw CommandFailure("\(baseline): a baseline for another command (\(expected.command.joined(separator: " "))); "
                 + "record one for this command or use --update", status: 2)
         }
-        let current = input.measure(fallbackCommand: expected.command, programStdoutToStderr: true)
+        let current = try input.measure(fallbackCommand: expected.command, programStdoutToStderr: true)
         var tolerances = expected.tolerances
         tolerances.commandLine = try tolerance.rule()
         let comparison = BaselineComparison(baseline: expected, current: current, tolerances: tolerances)
@@ -68,7 +68,7 @@ struct CheckCommand: ParsableCommand {
                 return
             }
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
         print("mapblame check: \(ComparisonRenderer.summary(comparison)) against \(baseline)")
         if comparison.failed { throw ExitCode(1) }

@@ -27,8 +27,8 @@ struct DiffCommand: ParsableCommand {
     @OptionGroup var allocators: AllocatorFramesOption
 
     func run() throws {
-        let before = BaselineLoader.measure(path: a, debugDirs: debugDirs, allocators: allocators.validated)
-        let after = BaselineLoader.measure(path: b, debugDirs: debugDirs, allocators: allocators.validated)
+        let before = try BaselineLoader.measure(path: a, debugDirs: debugDirs, allocators: allocators.validated)
+        let after = try BaselineLoader.measure(path: b, debugDirs: debugDirs, allocators: allocators.validated)
         let comparison = BaselineComparison(baseline: before, current: after, tolerances: ToleranceSet())
         print(ComparisonRenderer.table(comparison, all: all, marks: false), terminator: "")
     }

@@ -43,14 +43,14 @@ struct ExplainCommand: ParsableCommand {
         do {
             result = try Explainer.explain(pid: Int32(pid)!)
         } catch {
-            Diagnostics.fail(error.description, status: error.exitStatus)
+            throw CommandFailure(error.description, status: error.exitStatus)
         }
         let text = format == .json ? JSONReporter.render(result.report)
             : ExplainTextReporter.render(result.report, stoppedMicroseconds: result.stoppedMicroseconds)
         do {
             try OutputFile.write(text, to: output ?? "-")
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
     }
 }

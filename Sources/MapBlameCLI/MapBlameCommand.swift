@@ -22,6 +22,8 @@ struct MapBlameCommand: ParsableCommand {
             try command.run()
         } catch let exit as ExitCode {
             Diagnostics.exitNow(exit.rawValue)
+        } catch let failure as CommandFailure {
+            Diagnostics.fail(failure.message, status: failure.status)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

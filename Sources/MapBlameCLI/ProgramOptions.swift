@@ -103,7 +103,7 @@ struct AnalysisOptions: ParsableArguments {
 
     /// Exits 3 when --verify found a real mismatch, a label disagreement or a process without a
     /// final snapshot (nothing to compare its model with), after the report was written.
-    func checkVerification(_ report: Report, programStatus: Int32?) {
+    func checkVerification(_ report: Report, programStatus: Int32?) throws {
         let verifications = report.processes.compactMap(\.verification)
         let mismatched = verifications.reduce(0) { $0 + $1.mismatchedPages }
         let labels = verifications.reduce(0) { $0 + ($1.labelDisagreements?.count ?? 0) }
@@ -116,6 +116,6 @@ struct AnalysisOptions: ParsableArguments {
             problems.append("no final snapshot of process\(unchecked.count == 1 ? "" : "es") \(unchecked.joined(separator: ", "))")
         }
         let program = programStatus.map { " (the program itself exited with status \($0))" } ?? ""
-        Diagnostics.fail("verify: \(problems.joined(separator: "; "))\(program)", status: 3)
+        throw CommandFailure("verify: \(problems.joined(separator: "; "))\(program)", status: 3)
     }
 }

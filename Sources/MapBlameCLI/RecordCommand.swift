@@ -33,12 +33,12 @@ struct RecordCommand: ParsableCommand {
                 return options
             }
         } catch let error as RecordError {
-            Diagnostics.fail(error.description, status: error.exitStatus)
+            throw CommandFailure(error.description, status: error.exitStatus)
         } catch {
-            Diagnostics.fail("\(error)", status: 1)
+            throw CommandFailure("\(error)", status: 1)
         }
         if let failure = recorded.writeFailure {
-            Diagnostics.fail("\(failure.description) (what was written before is readable)", status: 1)
+            throw CommandFailure("\(failure.description) (what was written before is readable)", status: 1)
         }
         let readable = output.map(OutputFile.isRegularFile) ?? true
         Diagnostics.writeStderr("mapblame: trace written to \(output == "-" ? "standard output" : recorded.path) (\(recorded.events) events, "

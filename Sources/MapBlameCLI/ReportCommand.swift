@@ -42,7 +42,7 @@ struct ReportCommand: ParsableCommand {
         do {
             report = try analysis.analyse(trace: trace)
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
         let text: String
         switch format {
@@ -54,8 +54,8 @@ struct ReportCommand: ParsableCommand {
         do {
             try OutputFile.write(text, to: output ?? "-")
         } catch {
-            Diagnostics.fail(error.description, status: 1)
+            throw CommandFailure(error.description, status: 1)
         }
-        analysis.checkVerification(report, programStatus: nil)
+        try analysis.checkVerification(report, programStatus: nil)
     }
 }

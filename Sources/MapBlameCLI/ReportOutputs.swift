@@ -41,15 +41,15 @@ struct ReportOutputs: ParsableArguments {
     /// result and whether the trace is temporary.
     func record(prefetcher: SymbolPrefetcher,
                 _ record: (OutputFile, (TraceOptions) -> TraceOptions) throws(RecordError) -> RecordResult)
-        -> (recorded: RecordResult, temporary: Bool) {
+        throws -> (recorded: RecordResult, temporary: Bool) {
         do {
             let trace = try traceFile()
             let recorded = try record(trace.file) { recording($0, prefetcher: prefetcher, temporary: trace.temporary) }
             return (recorded, trace.temporary)
         } catch let error as RecordError {
-            Diagnostics.fail(error.description, status: error.exitStatus)
+            throw CommandFailure(error.description, status: error.exitStatus)
         } catch {
-            Diagnostics.fail("\(error)", status: 1)
+            throw CommandFailure("\(error)", status: 1)
         }
     }
 
@@ -69,7 +69,7 @@ struct ReportOutputs: ParsableArguments {
     /// copied to --trace if given, and deleted once read. Exits 1 (after the reports) if the trace
     /// could not be written completely.
     func report(_ recorded: RecordResult, temporary: Bool, analysis: AnalysisOptions, symbolizer: Symbolizer,
-                programStatus: Int32?, text: (String) -> Void) {
+                programStatus: Int32?, text: (String) throws -> Void) throws {
         if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
         let report: Report
         do {
@@ -77,23 +77,23 @@ struct ReportOutputs: ParsableArguments {
             if temporary, let trace { try OutputFile.copy(recorded.path, to: trace) }
             report = try analysis.analyse(trace: recorded.path, symbolizer: symbolizer)
         } catch {
-            Diagnostics.fail("\(error)", status: 1)
+            throw CommandFailure("\(error)", status: 1)
         }
-        write(report, text: text)
-        analysis.checkVerification(report, programStatus: programStatus)
-        if recorded.writeFailure != nil { Diagnostics.exitNow(1) }
+        try write(report, text: text)
+        try analysis.checkVerification(report, programStatus: programStatus)
+        if recorded.writeFailure != nil { throw ExitCode(1) }
     }
 
     /// Writes every report asked for; the text one to --output, else through `text`.
-    func write(_ report: Report, text: (String) -> Void) {
+    func write(_ report: Report, text: (String) throws -> Void) throws {
         do {
             if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
             if let html { try OutputFile.write(HTMLReporter.render(report), to: html) }
             if let folded { try OutputFile.write(FoldedReporter.render(report), to: folded) }
             let rendered = TextReporter.render(report)
-            if let output { try OutputFile.write(rendered, to: output) } else { text(rendered) }
-        } catch {
-            Diagnostics.fail(error.description, status: 1)
+            if let output { try OutputFile.write(rendered, to: output) } else { try text(rendered) }
+        } catch let error as OutputError {
+            throw CommandFailure(error.description, status: 1)
         }
     }
 }

@@ -23,10 +23,10 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
-        let (recorded, temporary) = outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
+        let (recorded, temporary) = try outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
             try program.record(to: file, configure: configure)
         }
-        outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(),
+        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(),
                        programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
         throw ExitCode(recorded.status.shellStatus)
     }
