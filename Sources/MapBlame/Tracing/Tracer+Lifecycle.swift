@@ -6,13 +6,13 @@ extension Tracer {
     static let cloneVM: UInt64 = 0x100
     static let cloneThread: UInt64 = 0x10000
 
-    func newTask(parent: TaskState) {
+    func newTask(parent: TaskState, event: Int32) {
         guard let message = Ptrace.eventMessage(parent.tid) else {
             resume(parent)
             return
         }
         let tid = Int32(truncatingIfNeeded: message)
-        let clone = cloneArguments(parent)
+        let clone = cloneArguments(parent) ?? Tracer.undecodedClone(tid: tid, event: event)
         let process: ProcessState
         if clone.flags & Tracer.cloneThread != 0 {
             process = parent.process
@@ -37,10 +37,23 @@ extension Tracer {
         resume(parent)
     }
 
-    /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork.
-    func cloneArguments(_ parent: TaskState) -> CloneArguments {
-        guard case .creation(let clone)? = decodeStop(parent)?.call else { return CloneArguments(flags: 0) }
+    /// Clone flags and the new thread's stack, read from the parent stopped in clone/clone3/fork/vfork;
+    /// nil when they cannot be read (a parent a group exit is killing).
+    func cloneArguments(_ parent: TaskState) -> CloneArguments? {
+        guard case .creation(let clone)? = decodeStop(parent)?.call else { return nil }
         return clone
+    }
+
+    /// What the kernel says of a new task whose creating call could not be read: a thread if its
+    /// thread group is another task's (/proc/TID/status), else as the event says (a clone event
+    /// without one is a thread: a process made by clone has its own exit signal, reported as fork).
+    /// Taking a thread for a process listed it as one more process, without a snapshot.
+    static func undecodedClone(tid: Int32, event: Int32) -> CloneArguments {
+        let status = ProcFile.read("/proc/\(tid)/status") ?? ""
+        let tgid = status.split(separator: "\n").first { $0.hasPrefix("Tgid:") }
+            .flatMap { Int32($0.dropFirst(5).trimmingWhitespace) }
+        let thread = tgid.map { $0 != tid } ?? (event == cshims_PTRACE_EVENT_CLONE)
+        return CloneArguments(flags: thread ? cloneThread | cloneVM : 0)
     }
 
     /// The program's and ld.so's files, mapped by the kernel at exec (no mmap to see them by):

@@ -244,7 +244,7 @@ public final class Tracer {
         }
         switch event {
         case cshims_PTRACE_EVENT_SECCOMP: syscallEntry(task)
-        case cshims_PTRACE_EVENT_CLONE, cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK: newTask(parent: task)
+        case cshims_PTRACE_EVENT_CLONE, cshims_PTRACE_EVENT_FORK, cshims_PTRACE_EVENT_VFORK: newTask(parent: task, event: event)
         case cshims_PTRACE_EVENT_EXEC: exec(task)
         case cshims_PTRACE_EVENT_EXIT: exitStop(task)
         case cshims_PTRACE_EVENT_STOP:
