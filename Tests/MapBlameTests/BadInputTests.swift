@@ -9,9 +9,7 @@ enum BadInputFiles {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-bad-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func file(_ name: String, _ bytes: [UInt8], mode: Int = 0o644) {
-            let path = dir + "/" + name
-            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            chmod(path, mode_t(mode))
+            try? writeExecutable(dir + "/" + name, bytes, mode: mode_t(mode))  // some are executed
         }
         var rng = SplitMix64(seed: 42)
         let garbage = (0..<4096).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

@@ -22,10 +22,10 @@ struct LaunchErrorTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let plain = dir.appendingPathComponent("plain").path
-        _ = FileManager.default.createFile(atPath: plain, contents: Data("hello\n".utf8), attributes: [.posixPermissions: 0o644])
+        try writeExecutable(plain, Array("hello\n".utf8), mode: 0o644)
         expectOneLine(try runCommand([Build.mapblame, "run", "--", plain]), status: 126, mentioning: "Permission denied")
         let garbage = dir.appendingPathComponent("garbage").path
-        _ = FileManager.default.createFile(atPath: garbage, contents: Data([0x7f, 0x45, 0x00, 0x01, 0xff]), attributes: [.posixPermissions: 0o755])
+        try writeExecutable(garbage, [0x7f, 0x45, 0x00, 0x01, 0xff])
         expectOneLine(try runCommand([Build.mapblame, "run", "--", garbage]), status: 126, mentioning: "Exec format error")
         expectOneLine(try runCommand([Build.mapblame, "run", "--", dir.path]), status: 126, mentioning: "Is a directory")
     }

@@ -175,3 +175,15 @@ enum DevNullGuard {
         }
     }
 }
+
+/// Writes a file that a test then executes, through a close-on-exec descriptor: FileManager's
+/// descriptor can be inherited by a program another test spawns at that moment, and exec of a
+/// file open for writing anywhere fails with ETXTBSY ("Text file busy").
+func writeExecutable(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o755) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw SpawnError(errno: errno) }
+    defer { close(fd) }
+    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard n == bytes.count else { throw SpawnError(errno: errno) }
+    fchmod(fd, mode)
+}
