@@ -34,7 +34,7 @@ struct NamespaceTests {
             switch place {
             case .mountNamespace:
                 // Here the path names /bin/true; in the program's namespace, the real program.
-                try FileManager.default.copyItem(atPath: "/bin/true", toPath: decoy + "/layout")
+                try copyExecutable(from: "/bin/true", to: decoy + "/layout")
                 programPath = decoy + "/layout"
             case .chroot:
                 try Self.populate(root: root, with: real + "/layout")
@@ -55,7 +55,7 @@ struct NamespaceTests {
 
         /// The program and the libraries ldd names, at their paths under `root`.
         static func populate(root: String, with program: String) throws {
-            try FileManager.default.copyItem(atPath: program, toPath: root + "/layout")
+            try copyExecutable(from: program, to: root + "/layout")
             let libraries = try run("ldd", [program]).split(separator: "\n").compactMap { line in
                 line.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("/") }.map(String.init)
             }
@@ -63,7 +63,7 @@ struct NamespaceTests {
                 let target = root + library
                 try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
-                try FileManager.default.copyItem(atPath: (library as NSString).resolvingSymlinksInPath, toPath: target)
+                try copyExecutable(from: (library as NSString).resolvingSymlinksInPath, to: target)
             }
         }
     }

@@ -140,13 +140,13 @@ struct TraceFileTests {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let copy = dir.appendingPathComponent("fixture-copy").path
-        try FileManager.default.copyItem(atPath: Build.fixture, toPath: copy)
+        try copyExecutable(from: Build.fixture, to: copy)
         let trace = dir.appendingPathComponent("t.trace").path
         _ = try runCommand([Build.mapblame, "record", "-o", trace, "--", copy, "mmap"])
         let before = try runCommand([Build.mapblame, "report", "--format", "json", trace])
         #expect(before.stdout.contains("\"scenario_mmap\""))
         try FileManager.default.removeItem(atPath: copy)
-        try FileManager.default.copyItem(atPath: "/bin/true", toPath: copy)
+        try copyExecutable(from: "/bin/true", to: copy)
         let after = try runCommand([Build.mapblame, "report", "--format", "json", trace])
         #expect(after.status == 0)
         #expect(!after.stdout.contains("\"scenario_mmap\""))

@@ -187,3 +187,11 @@ func writeExecutable(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o755) thr
     guard n == bytes.count else { throw SpawnError(errno: errno) }
     fchmod(fd, mode)
 }
+
+/// Copies a program (or a library a program's exec loads) with `writeExecutable`, keeping its mode.
+func copyExecutable(from source: String, to destination: String) throws {
+    var st = stat()
+    guard stat(source, &st) == 0 else { throw SpawnError(errno: errno) }
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
+    try writeExecutable(destination, bytes, mode: st.st_mode & 0o7777)
+}
