@@ -34,16 +34,10 @@ extension Tracer {
             space.model.taskSize = UserSpace.taskSize32
         case .x32:
             space.model.taskSize = UserSpace.taskSize32
-            warn("\(ProcFile.readLink("/proc/\(tid)/exe") ?? "pid \(tid)") is an x32 program: its memory-mapping calls are not traced (x32 is not supported)")
+            options.notice("\(ProcFile.readLink("/proc/\(tid)/exe") ?? "pid \(tid)") is an x32 program: its memory-mapping calls are not traced (x32 is not supported)")
         case .x86_64, nil:
             break
         }
-    }
-
-    /// One line on stderr.
-    func warn(_ message: String) {
-        let line = "mapblame: \(message)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }
 

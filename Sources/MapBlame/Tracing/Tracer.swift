@@ -85,25 +85,6 @@ public final class Tracer {
         tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
     }
 
-    /// Sets SIGINT and SIGQUIT to SIG_IGN if they had their default action; returns their actions
-    /// before, for `restoreInterrupts` (nil if it changed nothing).
-    private static func ignoreInterrupts() -> (sigaction, sigaction)? {
-        var interrupt = sigaction(), quit = sigaction()
-        guard sigaction(SIGINT, nil, &interrupt) == 0, interrupt.__sigaction_handler.sa_handler == nil,
-              sigaction(SIGQUIT, nil, &quit) == 0 else { return nil }
-        signal(SIGINT, SIG_IGN)
-        signal(SIGQUIT, SIG_IGN)
-        return (interrupt, quit)
-    }
-
-    /// Puts back what `ignoreInterrupts` changed, once tracing is over.
-    private func restoreInterrupts() {
-        guard var (interrupt, quit) = shieldedInterrupts else { return }
-        sigaction(SIGINT, &interrupt, nil)
-        sigaction(SIGQUIT, &quit, nil)
-        shieldedInterrupts = nil
-    }
-
     /// Reads the launch pipe once: an error there means the child never reached the program.
     func checkLaunch(path: String) throws(LaunchError) {
         guard launchPipe >= 0 else { return }
