@@ -155,15 +155,10 @@ public final class TraceWriter {
             copyToWindow()
             if window != nil || failure != nil { return }
         }
-        var offset = 0
-        while offset < buffer.bytes.count {
-            let n = buffer.bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                failure = TraceWriteError(path: path, errno: n < 0 ? errno : ENOSPC)
-                return
-            }
-            offset += n
+        let e = FileIO.writeAll(fd, buffer.bytes[...])
+        guard e == 0 else {
+            failure = TraceWriteError(path: path, errno: e)
+            return
         }
         bytesWritten += buffer.bytes.count
     }

@@ -48,10 +48,8 @@ struct ExplainSnapshot: Sendable {
         guard pid > 0 else { throw ExplainError(description: "no such process: \(pid)") }
         var exists = stat()
         guard stat("/proc/\(pid)", &exists) == 0 else { throw ExplainError(description: "no such process: \(pid)") }
-        if let status = ProcFile.read("/proc/\(pid)/status"),
-           let tgid = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") })?.split(separator: "\t").last,
-           Int32(tgid.trimmingWhitespace) != pid {
-            throw ExplainError(description: "\(pid) is a thread of process \(tgid.trimmingWhitespace), not a process: use \(tgid.trimmingWhitespace)")
+        if let tgid = ProcFile.read("/proc/\(pid)/status").flatMap({ ProcFile.statusField($0, "Tgid") }), Int32(tgid) != pid {
+            throw ExplainError(description: "\(pid) is a thread of process \(tgid), not a process: use \(tgid)")
         }
     }
 

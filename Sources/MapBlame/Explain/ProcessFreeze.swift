@@ -100,9 +100,8 @@ struct ProcessFreeze {
     static func refusal(pid: Int32, tid: Int32, errno e: Int32) -> String {
         let base = "cannot attach to \(pid): \(String(cString: strerror(e)))"
         guard e == EPERM else { return base }
-        let status = ProcFile.read("/proc/\(pid)/task/\(tid)/status") ?? ""
-        if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("TracerPid:") }),
-           let tracer = Int32(line.dropFirst("TracerPid:".count).trimmingWhitespace), tracer != 0 {
+        if let tracer = ProcFile.read("/proc/\(pid)/task/\(tid)/status").flatMap({ ProcFile.statusField($0, "TracerPid") })
+            .flatMap({ Int32($0) }), tracer != 0 {
             let name = ProcFile.read("/proc/\(tracer)/comm").map { " (\($0.trimmingWhitespace))" } ?? ""
             return base + ": it is already traced by process \(tracer)\(name); only one tracer at a time"
         }

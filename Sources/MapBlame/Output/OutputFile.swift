@@ -275,11 +275,7 @@ public final class OutputFile {
 
     /// The process's umask, read without changing it (umask() would, for every thread).
     private static func currentUmask() -> mode_t {
-        let status = ProcFile.read("/proc/self/status") ?? ""
-        for line in status.split(separator: "\n") where line.hasPrefix("Umask:") {
-            if let mask = mode_t(line.dropFirst(6).trimmingSpaces(), radix: 8) { return mask }
-        }
-        return 0o022
+        ProcFile.read("/proc/self/status").flatMap { ProcFile.statusField($0, "Umask") }.flatMap { mode_t($0, radix: 8) } ?? 0o022
     }
 
     // MARK: writing and finishing
@@ -390,14 +386,5 @@ public final class OutputFile {
             output.discard()
             throw error
         }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return s
     }
 }

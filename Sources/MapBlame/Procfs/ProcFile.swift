@@ -14,6 +14,13 @@ public enum ProcFile {
         return FileIO.readAll(fd)
     }
 
+    /// The value of field `key` ("Tgid", "Umask", "Uid"...) of a /proc/PID/status text, trimmed
+    /// ("1234", "0022", "0\t0\t0\t0"); nil if the field is not there.
+    static func statusField(_ status: String, _ key: String) -> String? {
+        let prefix = key + ":"
+        return status.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).trimmingWhitespace }
+    }
+
     public static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4097)
         let n = readlink(path, &buffer, 4096)

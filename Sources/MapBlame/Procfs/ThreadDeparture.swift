@@ -19,11 +19,7 @@ enum ThreadDeparture {
 
     /// SigPnd (the thread's own pending signals) holds SIGKILL.
     static func hasPendingKill(status: String) -> Bool {
-        for line in status.split(separator: "\n") where line.hasPrefix("SigPnd:") {
-            let hex = line.dropFirst(7).drop { $0 == " " || $0 == "\t" }
-            return UInt64(hex, radix: 16).map { $0 & sigkill != 0 } ?? false
-        }
-        return false
+        ProcFile.statusField(status, "SigPnd").flatMap { UInt64($0, radix: 16) }.map { $0 & sigkill != 0 } ?? false
     }
 
     /// State Z or X, or PF_EXITING in the flags (the fields after the command, which is in

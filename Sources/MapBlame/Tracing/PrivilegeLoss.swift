@@ -29,14 +29,13 @@ public enum PrivilegeLoss {
     /// The notice for the program thread `tid` just exec'd, for its real ids (from /proc).
     static func notice(afterExecOf tid: Int32, path: String) -> String? {
         guard let status = ProcFile.read("/proc/\(tid)/status"),
-              let uid = firstID(status, "Uid:"), let gid = firstID(status, "Gid:") else { return nil }
+              let uid = firstID(status, "Uid"), let gid = firstID(status, "Gid") else { return nil }
         return notice(path: path, uid: uid, gid: gid)
     }
 
     /// The first (real) id of a Uid:/Gid: line of /proc/PID/status.
     private static func firstID(_ status: String, _ key: String) -> UInt32? {
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return nil }
-        return line.dropFirst(key.count).split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { UInt32($0) }
+        ProcFile.statusField(status, key)?.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { UInt32($0) }
     }
 
     private static func isScript(_ path: String) -> Bool {

@@ -49,9 +49,7 @@ extension Tracer {
     /// without one is a thread: a process made by clone has its own exit signal, reported as fork).
     /// Taking a thread for a process listed it as one more process, without a snapshot.
     static func undecodedClone(tid: Int32, event: Int32) -> CloneArguments {
-        let status = ProcFile.read("/proc/\(tid)/status") ?? ""
-        let tgid = status.split(separator: "\n").first { $0.hasPrefix("Tgid:") }
-            .flatMap { Int32($0.dropFirst(5).trimmingWhitespace) }
+        let tgid = ProcFile.read("/proc/\(tid)/status").flatMap { ProcFile.statusField($0, "Tgid") }.flatMap { Int32($0) }
         let thread = tgid.map { $0 != tid } ?? (event == cshims_PTRACE_EVENT_CLONE)
         return CloneArguments(flags: thread ? cloneThread | cloneVM : 0)
     }
