@@ -7,7 +7,21 @@ public struct TraceWriteError: Error, CustomStringConvertible {
     public var errno: Int32
     /// Said instead of strerror(errno) when set.
     public var reason: String? = nil
-    public var description: String { "cannot write trace \(path): \(reason ?? String(cString: strerror(errno)))" }
+    /// The whole message, when the failure was an output's (`OutputError` already names the file).
+    var message: String? = nil
+    public var description: String { message ?? "cannot write trace \(path): \(reason ?? String(cString: strerror(errno)))" }
+
+    public init(path: String, errno: Int32, reason: String? = nil) {
+        self.path = path
+        self.errno = errno
+        self.reason = reason
+    }
+
+    /// The trace's output could not be opened or put in place.
+    init(output error: OutputError, path: String) {
+        self.init(path: path, errno: 0)
+        message = error.description
+    }
 }
 
 /// Streams records to a trace file as the tracer produces them: memory stays flat however many

@@ -32,7 +32,7 @@ public struct MappingTrace: Sendable {
         do {
             trace = try OutputFile.temporary(directory: OutputFile.temporaryDirectory, prefix: "mapblame-api-", suffix: ".trace")
         } catch {
-            throw .record(.write(TraceWriteError(path: OutputFile.temporaryDirectory, errno: 0, reason: error.description)))
+            throw .record(.write(TraceWriteError(output: error, path: OutputFile.temporaryDirectory)))
         }
         let path = trace.path ?? trace.name
         defer { unlink(path) }

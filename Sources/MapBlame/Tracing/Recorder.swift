@@ -70,7 +70,7 @@ public enum Recorder {
         } catch let error as LaunchError {
             throw .launch(error)
         } catch {
-            throw .write(TraceWriteError(path: output?.name ?? directory, errno: 0, reason: "\(error)"))
+            throw .write(TraceWriteError(output: error as? OutputError ?? OutputError(description: "\(error)"), path: output?.name ?? directory))
         }
         let writer = openWriter(working, command: command, options: options)
         let outcome: (status: ExitStatus, pid: Int32)
@@ -97,7 +97,7 @@ public enum Recorder {
         // In place once the process is known to exist (a killed tracer leaves what it wrote; a
         // mistyped PID leaves a file already at that name alone).
         if kill(pid, 0) == 0 {
-            do { try output.publish() } catch { throw .write(TraceWriteError(path: output.name, errno: 0, reason: error.description)) }
+            do { try output.publish() } catch { throw .write(TraceWriteError(output: error, path: output.name)) }
         }
         let writer = openWriter(output, command: argv.isEmpty ? ["pid \(pid)"] : argv, options: options)
         let exit: ExitStatus?
@@ -114,7 +114,7 @@ public enum Recorder {
         } catch let error as TraceWriteError {
             failure = error
         } catch {
-            failure = TraceWriteError(path: output.name, errno: 0, reason: "\(error)")
+            failure = TraceWriteError(output: error as? OutputError ?? OutputError(description: "\(error)"), path: output.name)
         }
         return RecordResult(status: exit ?? .code(0), pid: pid, path: output.path ?? output.name, events: writer.eventCount,
                             bytes: writer.bytesWritten, writeFailure: failure)
