@@ -45,7 +45,7 @@ import Testing
     /// The script and stylesheet are real files (Resources/), embedded as they are: node parses
     /// the script, and the page carries both byte for byte.
     @Test func scriptIsValidJavaScriptAndEmbeddedAsIs() throws {
-        let resources = Build.packageRoot + "/Sources/MapBlame/Reporting/Resources/"
+        let resources = Build.packageRoot + "/Sources/MapBlameAnalysis/Reporting/Resources/"
         guard let node = Chromium.onPath("node") else {
             if getuid() != 0 { try Test.cancel("node is not installed (make test installs it as root)") }
             Issue.record("node is not installed (make test installs it: apt-get install nodejs)")

@@ -32,7 +32,7 @@ package final class SnapshotVerdicts {
               region.confidence == "certain",
               let verdict = region.origins.first(where: { $0.range.contains(range.lowerBound) && $0.range.upperBound >= range.upperBound }),
               verdict.category == .bss || verdict.category == .mallocArena else { return nil }
-        return Classification(category: verdict.category, label: verdict.label, site: nil,
+        return Classification(category: verdict.category, verdict.attribution.kind, site: nil,
                               allocator: verdict.category == .mallocArena ? Allocator.glibcMalloc.name : nil)
     }
 }

@@ -47,8 +47,11 @@ public struct Origin: Sendable {
     /// The allocator that mapped the bytes ("glibc malloc", "ld.so", "jemalloc", "Go runtime",
     /// a function named with --allocator-frames), nil when none did.
     public var allocator: String? = nil
+    /// What the origin is, as data (`label` is its words); baseline keys are built from it.
+    public var attribution: Attribution
 
-    package init(range: Range<UInt64>, event: Int? = nil, syscall: MappingSyscall? = nil, category: Category, label: String, site: SymbolizedFrame? = nil, allocator: String? = nil) {
+    package init(range: Range<UInt64>, event: Int? = nil, syscall: MappingSyscall? = nil, category: Category, label: String,
+                 site: SymbolizedFrame? = nil, allocator: String? = nil, attribution: Attribution? = nil) {
         self.range = range
         self.event = event
         self.syscall = syscall
@@ -56,6 +59,7 @@ public struct Origin: Sendable {
         self.label = label
         self.site = site
         self.allocator = allocator
+        self.attribution = attribution ?? Attribution(.described(label))
     }
 }
 
