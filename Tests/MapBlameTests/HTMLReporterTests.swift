@@ -24,7 +24,7 @@ import Testing
                                  usage: SmapsUsage(rss: 4096), category: .shm, label: "shared " + odd,
                                  origins: [Origin(range: 0x7f0000002000..<0x7f0000003000, event: nil, syscall: nil,
                                                   category: .shm, label: "shared " + odd, site: nil)],
-                                 evidence: evil, confidence: "likely")
+                                 evidence: evil, confidence: .likely)
         let process = ProcessReport(pid: 42, parentPid: nil, executable: "/bin/" + evil, exit: .code(0), hasSnapshot: true,
                                     regions: [RegionReport(entry: MapsEntry(start: 0x7f0000000000, end: 0x7f0000002000, perms: "rw-p",
                                                                             offset: 0, device: "00:00", inode: 0, path: ""),

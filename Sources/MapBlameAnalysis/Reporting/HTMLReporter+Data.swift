@@ -104,7 +104,7 @@ package struct HTMLReportData {
             }),
         ]
         if r.evidence != nil || r.confidence != nil {
-            fields += [string(r.evidence), string(r.confidence)]
+            fields += [string(r.evidence), string(r.confidence?.rawValue)]
         }
         return .array(fields)
     }

@@ -77,7 +77,7 @@ public enum JSONReporter {
             ("category", .string(r.category.rawValue)), ("label", .string(r.label)),
             ("origins", .array(r.origins.map(origin))),
         ] + (r.evidence.map { [("evidence", JSONValue.string($0))] } ?? [])
-          + (r.confidence.map { [("confidence", JSONValue.string($0))] } ?? []))
+          + (r.confidence.map { [("confidence", JSONValue.string($0.rawValue))] } ?? []))
     }
 
     package static func origin(_ o: Origin) -> JSONValue {

@@ -64,7 +64,7 @@ package enum TraceCodec {
             w.varint(UInt64(seeds.count))
             for s in seeds {
                 w.varint(s.range.lowerBound); w.varint(s.range.upperBound)
-                w.string(s.category.rawValue); w.string(s.label); w.string(s.evidence); w.string(s.confidence)
+                w.string(s.category.rawValue); w.string(s.label); w.string(s.evidence); w.string(s.confidence.rawValue)
             }
         case let .detach(pid):
             w.byte(12)
@@ -133,7 +133,8 @@ package enum TraceCodec {
             var seeds: [SeedRegion] = []
             for _ in 0..<n {
                 guard let low = r.varint(), let high = r.varint(), low < high, let category = r.string(),
-                      let label = r.string(), let evidence = r.string(), let confidence = r.string() else { return nil }
+                      let label = r.string(), let evidence = r.string(), let confidenceWord = r.string(),
+                      let confidence = Confidence(rawValue: confidenceWord) else { return nil }
                 seeds.append(SeedRegion(range: low..<high, category: Category(rawValue: category) ?? .unknown, label: label,
                                         evidence: evidence, confidence: confidence))
             }

@@ -73,9 +73,9 @@ public struct RegionReport: Sendable {
     /// For regions classified from evidence rather than traced events (`mapblame explain`): what
     /// was seen, and how sure the classification is ("certain", "likely").
     public var evidence: String? = nil
-    public var confidence: String? = nil
+    public var confidence: Confidence? = nil
 
-    package init(entry: MapsEntry, usage: SmapsUsage, category: Category, label: String, origins: [Origin], evidence: String? = nil, confidence: String? = nil) {
+    package init(entry: MapsEntry, usage: SmapsUsage, category: Category, label: String, origins: [Origin], evidence: String? = nil, confidence: Confidence? = nil) {
         self.entry = entry
         self.usage = usage
         self.category = category
