@@ -433,7 +433,7 @@ public final class Tracer {
         return 0
     }
 
-    /// The unwind table of a module libunwind found none for (the context is the SpaceState).
+    /// The unwind table of the module at `ip` (the context is the SpaceState).
     private static let indexOf: cshims_index_lookup = { context, ip, table in
         guard let context else { return -1 }
         let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
