@@ -51,6 +51,8 @@ typedef struct {
     cshims_page_cache memory;  // for one walk
     module_slot modules[MODULE_SLOTS];  // kept across walks, like `upt`
     int next_module;                    // the slot reused next when all are taken
+    uint64_t eh_low, eh_high;           // the span of the slots' local .eh_frame copies (eh_low > eh_high: none)
+    int last_eh;                        // the slot whose .eh_frame served the last such read
     cshims_mapping_lookup lookup;       // for the walk in progress
     cshims_index_lookup index_lookup;
     void *lookup_context;
@@ -109,11 +111,44 @@ static int read_index_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     return 0;
 }
 
+static int eh_frame_covers(const module_slot *s, unw_word_t addr) {
+    return s->used && s->index_state == 1 && s->index.eh_frame && s->index.eh_frame_size >= sizeof(unw_word_t)
+        && addr >= s->index.eh_frame_start && addr - s->index.eh_frame_start <= s->index.eh_frame_size - sizeof(unw_word_t);
+}
+
+// A word of a module's .eh_frame from the tracer's copy of its file (the FDEs and CIEs every
+// frame's step parses: one tracee page per frame otherwise): 1 if served, 0 if not there.
+static int read_eh_frame_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
+    if (addr < c->eh_low || addr >= c->eh_high) return 0;  // the stack and everything else
+    if (!eh_frame_covers(&c->modules[c->last_eh], addr)) {
+        int i = 0;
+        while (i < MODULE_SLOTS && !eh_frame_covers(&c->modules[i], addr)) i++;
+        if (i == MODULE_SLOTS) return 0;
+        c->last_eh = i;
+    }
+    const module_slot *s = &c->modules[c->last_eh];
+    memcpy(val, s->index.eh_frame + (addr - s->index.eh_frame_start), sizeof *val);
+    return 1;
+}
+
+// Recomputes the span of the local .eh_frame copies after a slot changed.
+static void update_eh_span(walk_context *c) {
+    c->eh_low = UINT64_MAX;
+    c->eh_high = 0;
+    for (int i = 0; i < MODULE_SLOTS; i++) {
+        const module_slot *s = &c->modules[i];
+        if (!s->used || s->index_state != 1 || !s->index.eh_frame) continue;
+        if (s->index.eh_frame_start < c->eh_low) c->eh_low = s->index.eh_frame_start;
+        if (s->index.eh_frame_start + s->index.eh_frame_size > c->eh_high) c->eh_high = s->index.eh_frame_start + s->index.eh_frame_size;
+    }
+}
+
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
     (void)as;
     (void)arg;
     if (write) return -UNW_EINVAL;  // unwinding never writes tracee memory
     if (addr >= INDEX_BASE) return read_index_word(current, addr, val);
+    if (read_eh_frame_word(current, addr, val)) return 0;
     return read_word(current, addr, val);
 }
 
@@ -124,6 +159,7 @@ static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, 
     if (slot->index_state == 0) {
         int found = c->index_lookup && c->index_lookup(c->lookup_context, ip, &slot->index) == 0;
         slot->index_state = found && (slot->index.entries || slot->index.remote_table) && slot->index.count > 0 ? 1 : -1;
+        update_eh_span(c);
     }
     if (slot->index_state != 1 || ip < slot->index.start_ip || ip >= slot->index.end_ip) return -UNW_ENOINFO;
     unw_dyn_info_t di;
@@ -148,7 +184,9 @@ static module_slot *module_for(walk_context *c, unw_word_t ip) {
     }
     module_slot *slot = &c->modules[c->next_module];
     c->next_module = (c->next_module + 1) % MODULE_SLOTS;
+    int had_eh_frame = slot->used && slot->index_state == 1 && slot->index.eh_frame;
     *slot = (module_slot){.start = start, .end = end, .used = 1};
+    if (had_eh_frame) update_eh_span(c);
     return slot;
 }
 
@@ -238,6 +276,7 @@ static void forget_modules(walk_context *c) {
         c->modules[i] = (module_slot){0};
     }
     c->next_module = 0;
+    update_eh_span(c);
 }
 
 void cshims_unwinder_destroy(cshims_unwinder *u) {

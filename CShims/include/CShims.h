@@ -157,6 +157,10 @@ typedef struct {
     uint64_t count;
     uint64_t segbase;
     uint64_t start_ip, end_ip;  // the code the table covers
+    /// The module's .eh_frame as its file holds it (NULL: read the tracee's), at eh_frame_start in
+    /// the tracee; same lifetime as `entries`.
+    const uint8_t *_Nullable eh_frame;
+    uint64_t eh_frame_start, eh_frame_size;
 } cshims_eh_index;
 
 /// The table of the module containing `ip`, asked once per module mapping the unwinder meets: 0

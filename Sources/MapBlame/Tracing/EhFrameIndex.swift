@@ -35,8 +35,12 @@ final class EhFrameIndex {
             // The table as the file holds it (it is never relocated), mapped here: a binary search
             // then reads no tracee memory (Chromium's is 1.6 MB, ~18 pages per search, each page
             // a process_vm_readv again at every backtrace); the process's copy if it cannot be.
-            fileTable = TableMapping(fd: fd, offset: header.p_offset + 12, count: table)
-            entries = fileTable?.entries
+            fileTable = FileMapping(fd: fd, offset: header.p_offset + 12, length: table * 8)
+            entries = fileTable.map {
+                UnsafeMutableBufferPointer(start: UnsafeMutablePointer(mutating: $0.bytes.assumingMemoryBound(to: Int32.self)),
+                                           count: Int(table * 2))
+            }
+            ehFrame = EhFrameBytes(elf, fd: fd, bias: bias)
             remoteTable = fileTable == nil ? header.p_vaddr &+ bias &+ 12 : 0
             count = table
             segbase = header.p_vaddr &+ bias
@@ -59,6 +63,7 @@ final class EhFrameIndex {
         _ = built.initialize(from: pairs)
         entries = built
         fileTable = nil
+        ehFrame = EhFrameBytes(elf, fd: fd, bias: bias)
         remoteTable = 0
         count = UInt64(pairs.count / 2)
         segbase = runtime
@@ -66,7 +71,9 @@ final class EhFrameIndex {
     }
 
     /// The file's `.eh_frame_hdr` table mapped read-only (`entries` then points into it).
-    private let fileTable: TableMapping?
+    private let fileTable: FileMapping?
+    /// The module's `.eh_frame` (FDEs and CIEs) as its file holds it, when it can be read so.
+    let ehFrame: EhFrameBytes?
 
     deinit { if fileTable == nil { entries?.deallocate() } }
 
