@@ -150,20 +150,23 @@ typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint6
 
 /// A binary-search table of a module's unwind information (.eh_frame_hdr's layout: `count` pairs
 /// of (function start - segbase, FDE address - segbase), sorted by start, addresses as mapped in
-/// the tracee), for code libunwind's ptrace accessors found none for: a file they could not open
-/// as the mapped one (a chroot), or one without .eh_frame_hdr (static non-PIE executables). Either
-/// the tracee's own table at `remote_table`, or `entries` in the tracer, which belong to the caller
-/// and must stay valid until cshims_unwinder_flush (or destroy).
+/// the tracee): the module's .eh_frame_hdr table, or one built from .eh_frame for modules without
+/// (static non-PIE executables). Either the tracee's own table at `remote_table`, or `entries` in
+/// the tracer, which belong to the caller and must stay valid until cshims_unwinder_flush (or destroy).
 typedef struct {
     const int32_t *_Nullable entries;
     uint64_t remote_table;  // 0: `entries` is the table
     uint64_t count;
     uint64_t segbase;
     uint64_t start_ip, end_ip;  // the code the table covers
+    /// The module's .eh_frame as its file holds it (NULL: read the tracee's), at eh_frame_start in
+    /// the tracee; same lifetime as `entries`.
+    const uint8_t *_Nullable eh_frame;
+    uint64_t eh_frame_start, eh_frame_size;
 } cshims_eh_index;
 
-/// The table of the module containing `ip`, asked only when libunwind found no unwind table for
-/// it: 0 with *index filled, or -1 when there is none. `context` is the one given to
+/// The table of the module containing `ip`, asked once per module mapping the unwinder meets: 0
+/// with *index filled, or -1 when there is none. `context` is the one given to
 /// cshims_backtrace.
 typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_eh_index *_Nonnull index);
 
@@ -171,10 +174,9 @@ typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_
 /// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
 /// instruction pointers (the first is the current IP, later ones return addresses). Returns the
 /// number stored, or a negative libunwind error if not even the first frame could be read.
-/// `lookup` names the file mapping of an address, so that each module keeps its own unwind table
-/// across backtraces instead of one table for the whole address space; libunwind is only shown
-/// addresses inside a mapping of an ELF file (see unwind.c). `index` (may be NULL) supplies the
-/// table of a module that has no .eh_frame_hdr.
+/// `lookup` names the file mapping of an address and `index` (may be NULL: no tables) supplies its
+/// module's unwind table: libunwind's own lookup, which reads /proc/PID/maps, is never used (see
+/// unwind.c). Code outside any file mapping (JIT) is walked by its frame pointer.
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
                      uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nonnull lookup,
                      cshims_index_lookup _Nullable index, void *_Nullable context);

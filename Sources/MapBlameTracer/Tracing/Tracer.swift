@@ -432,14 +432,17 @@ public final class Tracer {
         return 0
     }
 
-    /// The unwind table of a module libunwind found none for (the context is the SpaceState).
+    /// The unwind table of the module at `ip` (the context is the SpaceState).
     private static let indexOf: cshims_index_lookup = { context, ip, table in
         guard let context else { return -1 }
         let space = Unmanaged<SpaceState>.fromOpaque(context).takeUnretainedValue()
         guard let index = space.ehIndex(at: ip) else { return -1 }
         table.pointee = cshims_eh_index(entries: index.entries.flatMap { UnsafePointer($0.baseAddress) },
                                         remote_table: index.remoteTable, count: index.count, segbase: index.segbase,
-                                        start_ip: index.code.lowerBound, end_ip: index.code.upperBound)
+                                        start_ip: index.code.lowerBound, end_ip: index.code.upperBound,
+                                        eh_frame: index.ehFrame?.mapping.bytes.assumingMemoryBound(to: UInt8.self),
+                                        eh_frame_start: index.ehFrame?.start ?? 0,
+                                        eh_frame_size: UInt64(index.ehFrame?.mapping.length ?? 0))
         return 0
     }
 
