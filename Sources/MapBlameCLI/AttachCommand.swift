@@ -25,8 +25,8 @@ struct AttachCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The process to attach to.", valueName: "PID"))
     var pid: String
 
-    @Option(name: .customLong("duration"), help: ArgumentHelp("End the session after SECONDS (default: until Ctrl-C or the process exits).", valueName: "SECONDS"))
-    var duration: Double?
+    @Option(name: .customLong("duration"), help: ArgumentHelp("End the session after DURATION: seconds (30, 2.5) or with a unit (500ms, 2s, 5m, 1h); default: until Ctrl-C or the process exits.", valueName: "DURATION"), transform: SessionDuration.parse)
+    var duration: SessionDuration?
 
     @Flag(name: .customLong("no-follow"), help: "Trace only PID's own threads, not the children it forks while attached.")
     var noFollow = false
@@ -37,22 +37,16 @@ struct AttachCommand: ParsableCommand {
 
     mutating func validate() throws {
         guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
-        try OutputChecks.validate(outputs.named, standardOutput: outputs.output == nil ? "the text report" : nil)
-        if let duration, !(duration > 0 && duration <= 1e9) {
-            throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
-        }
     }
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let (recorded, temporary) = try outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
             try tracing.tracing(configure(TraceOptions())) { (options) throws(RecordError) in
-                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file,
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration?.seconds, to: file,
                                     seeds: Explainer.seeds)
             }
         }
-        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
-            do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { throw CommandFailure(error.description, status: 1) }
-        }
+        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil)
     }
 }

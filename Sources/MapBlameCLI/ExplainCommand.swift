@@ -20,22 +20,22 @@ struct ExplainCommand: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
-
     @Argument(help: ArgumentHelp("The process to explain.", valueName: "PID"))
     var pid: String
 
-    @Option(name: .customLong("format"), help: "Output format: text or json (docs/json-report.md).")
-    var format: Format = .text
+    @Argument(help: ArgumentHelp("Addresses to explain (as --address): only the regions holding them.", valueName: "ADDR"))
+    var addressArguments: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
-    var output: String?
+    @OptionGroup var outputs: OutputOptions
+    @OptionGroup var view: ViewOptions
 
     mutating func validate() throws {
         guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
-        try OutputChecks.validate([("--output", output)])
+        for text in addressArguments where AddressFocus.parse(text) == nil {
+            throw ValidationError("\(text): not a hexadecimal address (like 0x7faa0461f000 or 7faa0461f000)")
+        }
+        view.addressTexts += addressArguments
+        try outputs.validate(command: "explain", textOnStandardError: false)
     }
 
     func run() throws {
@@ -45,12 +45,11 @@ struct ExplainCommand: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, status: error.exitStatus)
         }
-        let text = format == .json ? JSONReporter.render(result.report)
-            : ExplainTextReporter.render(result.report, stoppedMicroseconds: result.stoppedMicroseconds)
-        do {
-            try OutputFile.write(text, to: output ?? "-")
-        } catch {
-            throw CommandFailure(error.description, status: 1)
+        let report = try view.select(result.report)
+        try outputs.write(textOnStandardError: false) { format in
+            view.render(report, format: format, weight: outputs.weight, title: "mapblame explain") {
+                ExplainTextReporter.render($0, stoppedMicroseconds: result.stoppedMicroseconds, options: view.text)
+            }
         }
     }
 }

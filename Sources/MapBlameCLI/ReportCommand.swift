@@ -1,8 +1,6 @@
 import ArgumentParser
 import MapBlame
 
-extension FoldedReporter.Weight: ExpressibleByArgument {}
-
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -15,26 +13,15 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, html, folded
-    }
-
     @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
     var trace: String
 
-    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
-    var format: Format = .text
-
-    @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")
-    var weight: FoldedReporter.Weight = .bytes
-
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
-    var output: String?
-
+    @OptionGroup var outputs: OutputOptions
+    @OptionGroup var view: ViewOptions
     @OptionGroup var analysis: AnalysisOptions
 
     mutating func validate() throws {
-        try OutputChecks.validate([("--output", output)])
+        try outputs.validate(command: "report", textOnStandardError: false)
     }
 
     func run() throws {
@@ -44,17 +31,9 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, status: 1)
         }
-        let text: String
-        switch format {
-        case .text: text = TextReporter.render(report)
-        case .json: text = JSONReporter.render(report)
-        case .html: text = HTMLReporter.render(report)
-        case .folded: text = FoldedReporter.render(report, weight: weight)
-        }
-        do {
-            try OutputFile.write(text, to: output ?? "-")
-        } catch {
-            throw CommandFailure(error.description, status: 1)
+        let selected = try view.select(report)
+        try outputs.write(textOnStandardError: false) { format in
+            view.render(selected, format: format, weight: outputs.weight) { TextReporter.render($0, options: view.text) }
         }
         try analysis.checkVerification(report, programStatus: nil)
     }

@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
             try program.record(to: file, configure: configure)
         }
         try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(),
-                       programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
+                           programStatus: recorded.status.shellStatus)
         throw ExitCode(recorded.status.shellStatus)
     }
 }

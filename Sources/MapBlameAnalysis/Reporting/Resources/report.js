@@ -102,7 +102,7 @@ function renderProcess(P) {
   sec.append(h("h2", null, "pid " + p.pid + " ", h("code", null, exe ?? "?")));
   let mapped = 0, rss = 0, anon = 0;
   for (const r of P.regions) { mapped += r.size; rss += r.rss; anon += r.anon; }
-  const facts = [p.ppid != null ? "child of " + p.ppid : "the launched program", p.exit,
+  const facts = [p.ppid != null ? "child of " + p.ppid : (D.attached ? "attached" : "the launched program"), p.exit,
                  [P.regions.length, " regions"], [bytes(mapped), " mapped"], [bytes(rss), " resident"],
                  [bytes(anon), " anonymous"], [p.recorded, " mapping calls recorded"]];
   if (p.verify) facts.push(["verify: " + p.verify.mismatched, " mismatched pages of " + p.verify.mapped_pages]);
@@ -303,8 +303,9 @@ function renderTimeline(P) {
     mapped[k * nc + c] += o.size;
     if (r.inode === 0) anon[k * nc + c] += o.size;
   }
-  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (made by the kernel, or " +
-                                      "unexplained) are left out of the curve.");
+  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (" +
+                                      (D.attached ? "mapped before the attach, " : "") +
+                                      "made by the kernel, or unexplained) are left out of the curve.");
   const select = h("select", { "aria-label": "quantity" }, h("option", { value: "mapped" }, "mapped bytes"),
                    h("option", { value: "anon" }, "anonymous bytes (regions without a file)"));
   const holder = h("div");
@@ -498,6 +499,8 @@ function main() {
     sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
   }
   tabs.hidden = sections.length < 2;
+  // Processes with nothing of their own (a wrapper's shells and helpers): one line, not a tab each.
+  if (D.folded) main.append(h("p", { class: "note", id: "folded" }, D.folded));
   if (sections.length) select(0); else main.append(h("p", { class: "muted" }, "No process was traced."));
   document.body.setAttribute("data-process-count", sections.length);
   document.body.setAttribute("data-rendered", "true");
