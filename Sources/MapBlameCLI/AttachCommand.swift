@@ -16,9 +16,10 @@ struct AttachCommand: ParsableCommand {
             when the process exits. mapblame then stops every thread, reads maps and smaps, and detaches: \
             the process runs on as before, with its signals and exit status untouched. Regions created \
             while attached get traced origins with backtraces; older ones get explain's evidence. \
-            The text report goes to stdout (or --output). Needs permission to ptrace PID (same user and \
-            kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be traced or a report cannot \
-            be written, 2 for a usage error, 3 if --verify found the model disagreeing with the kernel or a label disagreeing with explain's evidence.
+            The text report goes to standard error (or -o), like run's; the HTML and folded outputs mark \
+            regions older than the attach as such. Unknown regions end with the command that would \
+            name their code. Needs permission to ptrace PID (same user and \
+            kernel.yama.ptrace_scope 0, or root). \(ExitStatuses.attach)
             """
     )
 
@@ -36,7 +37,7 @@ struct AttachCommand: ParsableCommand {
     @OptionGroup var analysis: AnalysisOptions
 
     mutating func validate() throws {
-        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
+        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID \(pid): not a process id (a positive number)") }
     }
 
     func run() throws {

@@ -16,7 +16,9 @@ struct ExplainCommand: ParsableCommand {
             mmapped chunk header, [heap]/[stack]/[vdso], shared memory and files by name; the rest is \
             `unknown` with the reason. Unlike `mapblame run`, there are no backtraces: explain does not \
             know which code made a region. Needs permission to ptrace PID (same user and \
-            kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be examined, 2 for a usage error.
+            kernel.yama.ptrace_scope 0, or root). `mapblame explain PID ADDR...` (or --address) shows only \
+            the regions holding those addresses. Regions left unknown end with the command that would \
+            name their code. \(ExitStatuses.explain)
             """
     )
 
@@ -30,7 +32,7 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var view: ViewOptions
 
     mutating func validate() throws {
-        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
+        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID \(pid): not a process id (a positive number)") }
         for text in addressArguments where AddressFocus.parse(text) == nil {
             throw ValidationError("\(text): not a hexadecimal address (like 0x7faa0461f000 or 7faa0461f000)")
         }

@@ -8,8 +8,7 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Produces exactly the reports `run` produces, from the trace alone (no /proc access). A trace \
             cut short (the recorder was killed, the disk filled) is reported up to its last complete \
-            record, with a note saying where it stops. Exits 0, 1 if the trace cannot be read (one line \
-            naming the file and byte offset), 3 if --verify found a mismatch or a label disagreement.
+            record, with a note saying where it stops. \(ExitStatuses.report)
             """
     )
 
