@@ -49,7 +49,7 @@ struct ExplainCommand: ParsableCommand {
         }
         let report = try view.select(result.report)
         try outputs.write(textOnStandardError: false) { format in
-            view.render(report, format: format, weight: outputs.weight, title: "mapblame explain") {
+            view.render(report, format: format, weight: outputs.weight, explain: true) {
                 ExplainTextReporter.render($0, stoppedMicroseconds: result.stoppedMicroseconds, options: view.text)
             }
         }

@@ -49,12 +49,12 @@ struct ViewOptions: ParsableArguments {
 
     /// Renders `report` (already selected) in `format`; `text` renders the text of a report with
     /// no --address (explain's differs from the others').
-    func render(_ report: Report, format: OutputFormat, weight: FoldedReporter.Weight, title: String = "mapblame",
+    func render(_ report: Report, format: OutputFormat, weight: FoldedReporter.Weight, explain: Bool = false,
                 text: (Report) -> String) -> String {
         let focus = addresses.isEmpty ? nil : AddressFocus(addresses: addresses)
         switch format {
         case .text:
-            if let focus { return AddressReporter.render(report, focus: focus, title: title) }
+            if let focus { return AddressReporter.render(report, focus: focus, explain: explain) }
             return text(report)
         case .json: return focus.map { $0.json(report) } ?? JSONReporter.render(report)
         case .html: return HTMLReporter.render(focus.map { $0.focused(report) } ?? report, foldShortProcesses: selection.isEmpty)

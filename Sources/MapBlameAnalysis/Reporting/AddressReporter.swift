@@ -7,7 +7,9 @@ public enum AddressReporter {
     /// Most frames shown per backtrace (the JSON report has them all).
     static let frames = 16
 
-    public static func render(_ report: Report, focus: AddressFocus, title: String = "mapblame") -> String {
+    /// `explain`: the report is explain's (running processes, no history).
+    public static func render(_ report: Report, focus: AddressFocus, explain: Bool = false) -> String {
+        let title = explain ? "mapblame explain" : report.attached ? "mapblame attach" : "mapblame"
         var out = TextLayout.fit("\(title): \(report.command.joined(separator: " "))", indent: 4)
         for answer in focus.answers(report) {
             out += "\n"
@@ -16,8 +18,13 @@ public enum AddressReporter {
                 let process = report.processes[p], region = process.regions[r]
                 let offset = answer.address - region.entry.start
                 out += TextLayout.fit("\(address) is \(ByteCount.text(offset)) into a region of process \(process.pid) "
-                    + "\(process.executable ?? "?") (\(TextReporter.exitText(process))):", indent: 4)
-                out += detail(region, process: process, address: answer.address, attached: report.attached)
+                    + "\(process.executable ?? "?") (\(explain ? "running" : TextReporter.exitText(process))):", indent: 4)
+                out += detail(region, process: process, address: answer.address, attached: report.attached, explain: explain)
+                if region.category == .unknown {
+                    var one = process
+                    one.regions = [region]
+                    out += TextReporter.unknownHint(one, report: report, explain: explain)
+                }
             }
             if answer.hits.isEmpty { out += missing(answer, report: report, address: address) }
         }
@@ -25,7 +32,7 @@ public enum AddressReporter {
     }
 
     /// The region line, then every origin with its backtrace, then the evidence.
-    static func detail(_ region: RegionReport, process: ProcessReport, address: UInt64, attached: Bool) -> String {
+    static func detail(_ region: RegionReport, process: ProcessReport, address: UInt64, attached: Bool, explain: Bool) -> String {
         var out = TextReporter.regionLine(region)
         let events = Dictionary(process.events.map { ($0.event.id, $0) }, uniquingKeysWith: { a, _ in a })
         for o in region.origins {
@@ -35,7 +42,7 @@ public enum AddressReporter {
                 + TextReporter.hex(o.range.upperBound, width: 8) + " " + ByteCount.text(UInt64(o.range.count))
                 + "  \(o.category.rawValue): \(o.label)\(call)")
             guard let event = o.event.flatMap({ events[$0] }) else {
-                out += "        " + (o.event == nil ? untraced(o, region: region, attached: attached) : "(no backtrace recorded)") + "\n"
+                out += "        " + (o.event == nil ? untraced(o, region: region, attached: attached, explain: explain) : "(no backtrace recorded)") + "\n"
                 continue
             }
             if event.stack.isEmpty {
@@ -53,7 +60,8 @@ public enum AddressReporter {
     }
 
     /// What bytes with no creating call are.
-    static func untraced(_ o: Origin, region: RegionReport, attached: Bool) -> String {
+    static func untraced(_ o: Origin, region: RegionReport, attached: Bool, explain: Bool) -> String {
+        if explain { return "(explain sees no history: classified from evidence, no backtrace)" }
         if region.evidence != nil || (attached && o.category == .unknown) { return "(mapped before the attach: no backtrace exists)" }
         if o.category == .unknown { return "(no traced call made these bytes)" }
         return "(made by the kernel: no call)"
