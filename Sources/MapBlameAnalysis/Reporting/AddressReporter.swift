@@ -17,7 +17,8 @@ public enum AddressReporter {
             for (p, r) in answer.hits {
                 let process = report.processes[p], region = process.regions[r]
                 let offset = answer.address - region.entry.start
-                out += TextLayout.fit("\(address) is \(ByteCount.text(offset)) into a region of process \(process.pid) "
+                let place = offset == 0 ? "is the start of" : "is \(ByteCount.text(offset)) into"
+                out += TextLayout.fit("\(address) \(place) a region of process \(process.pid) "
                     + "\(process.executable ?? "?") (\(explain ? "running" : TextReporter.exitText(process))):", indent: 4)
                 out += detail(region, process: process, address: answer.address, attached: report.attached, explain: explain)
                 if region.category == .unknown {

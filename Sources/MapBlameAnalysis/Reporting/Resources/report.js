@@ -303,8 +303,7 @@ function renderTimeline(P) {
     mapped[k * nc + c] += o.size;
     if (r.inode === 0) anon[k * nc + c] += o.size;
   }
-  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (" +
-                                      (D.attached ? "mapped before the attach, " : "") +
+  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (" + (D.attached ? "mapped before the attach, " : "") +
                                       "made by the kernel, or unexplained) are left out of the curve.");
   const select = h("select", { "aria-label": "quantity" }, h("option", { value: "mapped" }, "mapped bytes"),
                    h("option", { value: "anon" }, "anonymous bytes (regions without a file)"));
@@ -499,8 +498,7 @@ function main() {
     sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
   }
   tabs.hidden = sections.length < 2;
-  // Processes with nothing of their own (a wrapper's shells and helpers): one line, not a tab each.
-  if (D.folded) main.append(h("p", { class: "note", id: "folded" }, D.folded));
+  if (D.folded) main.append(h("p", { class: "note", id: "folded" }, D.folded));  // short processes: one line, no tabs
   if (sections.length) select(0); else main.append(h("p", { class: "muted" }, "No process was traced."));
   document.body.setAttribute("data-process-count", sections.length);
   document.body.setAttribute("data-rendered", "true");
