@@ -12,8 +12,8 @@ enum UsageMessage {
             where text.hasPrefix(prefix) {
             text = replacement + text.dropFirst(prefix.count)
         }
-        // "'<FILE>'" reads as the help's FILE.
-        text = String(text.filter { $0 != "<" && $0 != ">" && $0 != "'" || !text.contains("'<") })
+        // "'--top <N>'" and "'<FILE>'" read as the help's --top N and FILE.
+        if text.contains("<") { text = String(text.filter { $0 != "<" && $0 != ">" && $0 != "'" }) }
         if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true {
             text = first.lowercased() + text.dropFirst()
         }

@@ -64,7 +64,7 @@ struct ReportFocusTests {
         #expect(r.stdout.contains("\(bss) is ") && r.stdout.contains("(running):"), "\(r.stdout)")
         #expect(r.stdout.contains("bss: bss of ") && r.stdout.contains("evidence (certain): PT_LOAD memsz"), "\(r.stdout)")
         #expect(r.stdout.contains("explain sees no history"), "\(r.stdout)")
-        #expect(r.stdout.split(separator: "\n").filter { $0.hasPrefix("7") }.count == 1, "one region: \(r.stdout)")
+        #expect(r.stdout.split(separator: "\n").filter { $0.contains(" rss ") }.count == 1, "one region: \(r.stdout)")
     }
 
     /// A program behind a shell wrapper: the readlinks the wrapper runs fold into one line, the
@@ -121,13 +121,15 @@ struct ReportFocusTests {
         try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
         let program = deep + "/mbfixture"
         try copyExecutable(from: Build.fixture, to: program)
+        try copyExecutable(from: Build.fixtureDirectory + "/libmbfixturelib.so", to: deep + "/libmbfixturelib.so")
         let json = dir + "/r.json", text = dir + "/r.txt"
         let run = try runCommand([Build.mapblame, "run", "--files", "--verify", "--json", json, "-o", text, "--", program, "all"])
         #expect(run.status == 0, "\(run.stderr)")
         let report = try String(contentsOfFile: text, encoding: .utf8)
         let long = report.split(separator: "\n").filter { $0.count > 120 }
         #expect(long.isEmpty, "\(long.count) lines over 120 columns: \(long.prefix(3))")
-        #expect(report.contains("bss: bss of …/" + String(repeating: "b", count: 50) + "/mbfixture"), "\(report.prefix(1500))")
+        #expect(report.contains("bss: bss of …/"), "\(report.prefix(1500))")
+        #expect(!report.contains(String(repeating: "a", count: 60)), "the long directory is shortened away")
         #expect(try ReportJSON(path: json).rootProcess?["executable"] as? String == program)
         // --files lists the file-backed lines too (code is always file-backed, [vdso] aside).
         #expect(report.contains(" r-xp ") && report.contains("  file "), "\(report.prefix(800))")

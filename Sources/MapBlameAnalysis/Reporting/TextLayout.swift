@@ -34,7 +34,8 @@ package enum TextLayout {
     /// `(`) is returned unchanged.
     package static func shortPath(_ word: String, keeping: Int) -> String {
         guard let slash = word.firstIndex(of: "/") else { return word }
-        let lead = word[..<slash]
+        var lead = word[..<slash]
+        if lead.hasSuffix("…") { lead = lead.dropLast() }  // already shortened once: shorten again
         guard lead.allSatisfy({ "([{'\"`=".contains($0) }) else { return word }
         let parts = word[slash...].split(separator: "/", omittingEmptySubsequences: true)
         guard parts.count > keeping else { return word }
