@@ -12,11 +12,12 @@ package enum ShortProcesses {
     static let startupHeap: UInt64 = 256 << 10
 
     /// Splits `processes` into those shown in full and those folded, keeping order. The launched
-    /// program (no traced parent) is never folded.
+    /// program (no traced parent) is never folded, nor a process without a final snapshot (that
+    /// there is none is worth its line).
     package static func split(_ processes: [ProcessReport]) -> (shown: [ProcessReport], folded: [ProcessReport]) {
         var shown: [ProcessReport] = [], folded: [ProcessReport] = []
         for p in processes {
-            if p.parentPid != nil && !hasOwnMemory(p) { folded.append(p) } else { shown.append(p) }
+            if p.parentPid != nil && p.hasSnapshot && !hasOwnMemory(p) { folded.append(p) } else { shown.append(p) }
         }
         return (shown, folded)
     }
