@@ -55,7 +55,7 @@ public enum AddressReporter {
             if event.stack.count > frames { out += "        … \(event.stack.count - frames) more frames (in the JSON report)\n" }
         }
         if let evidence = region.evidence {
-            out += TextLayout.fit("    evidence (\(region.confidence ?? "?")): \(evidence)")
+            out += TextLayout.fit("    evidence (\(region.confidence?.rawValue ?? "?")): \(evidence)")
         }
         return out
     }
