@@ -498,7 +498,7 @@ function main() {
     sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
   }
   tabs.hidden = sections.length < 2;
-  if (D.folded) main.append(h("p", { class: "note", id: "folded" }, D.folded));  // short processes: one line, no tabs
+  if (D.folded) main.prepend(h("p", { class: "note", id: "folded" }, D.folded));  // short processes: one line, no tabs
   if (sections.length) select(0); else main.append(h("p", { class: "muted" }, "No process was traced."));
   document.body.setAttribute("data-process-count", sections.length);
   document.body.setAttribute("data-rendered", "true");
