@@ -71,7 +71,7 @@ public enum AddressReporter {
     /// "in no region": per process the nearest regions (only the launched program's when many
     /// processes hold none).
     static func missing(_ answer: AddressFocus.Answer, report: Report, address: String) -> String {
-        guard let first = answer.nearest.first else { return "\(address): the report has no process\n" }
+        guard !answer.nearest.isEmpty else { return "\(address): the report has no process\n" }
         var out = ""
         for near in answer.nearest.prefix(1) {
             let process = report.processes[near.process]
@@ -90,7 +90,6 @@ public enum AddressReporter {
         if answer.nearest.count > 1 {
             out += "  (nor in any region of the \(answer.nearest.count - 1) other process\(answer.nearest.count == 2 ? "" : "es"); --pid N asks one)\n"
         }
-        _ = first
         return out
     }
 }
