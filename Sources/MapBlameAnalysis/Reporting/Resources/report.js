@@ -237,7 +237,9 @@ function originBlock(P, r, o) {
   const ev = o.event == null ? null : P.eventById.get(o.event);
   if (!ev) {
     div.append(h("p", { class: "muted" }, o.event != null ? "event #" + o.event + " is not in the report"
-      : o.cat === "unknown" ? "no traced call explains these bytes" : "made by the kernel itself: no call, no backtrace"));
+      : o.syscall == null ? (D.attached ? "[before attach] mapped before the attach: named from evidence, no backtrace exists"
+        : o.cat !== "unknown" ? "named from evidence: explain sees no history, no backtrace" : "no traced call explains these bytes")
+      : "made by the kernel itself: no call, no backtrace"));
     return div;
   }
   div.append(h("p", { class: "muted" }, "#" + ev.id + " " + callText(ev) + (ev.syscall === "execve" ? "" : " in thread " + ev.tid)));
