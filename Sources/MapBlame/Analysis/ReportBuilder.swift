@@ -83,6 +83,9 @@ public struct ReportBuilder {
             report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
                                                category: origins[main].category, label: origins[main].label, origins: origins,
                                                evidence: evidence[main]?.evidence, confidence: evidence[main]?.confidence))
+            report.regions[report.regions.count - 1].resident = snapshot.residency[entry.start].flatMap {
+                OriginResidency.exact($0, entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(), origins: origins)
+            }
         }
         if verify && !snapshot.fromModel {
             report.verification = Verifier.verify(snapshot, regions: report.regions)

@@ -51,6 +51,9 @@ public struct RegionReport: Sendable {
     /// was seen, and how sure the classification is ("certain", "likely").
     public var evidence: String? = nil
     public var confidence: String? = nil
+    /// Each origin's exact resident and swapped bytes (parallel to `origins`), from
+    /// /proc/PID/pagemap; nil where it was not read (a file, shared memory, an older trace).
+    public var resident: [ResidentBytes]? = nil
 }
 
 public struct EventReport: Sendable {

@@ -186,6 +186,8 @@ extension Tracer {
         let maps = ProcFile.read("\(dir)/maps") ?? ""
         writer.append(.snapshot(pid: pid, maps: maps, smaps: ProcFile.read("\(dir)/smaps") ?? ""))
         guard let reader = threads.first, let entries = try? MapsEntry.parseMaps(maps) else { return }
+        // Right after smaps, while the process is still stopped: the pages it counted.
+        writer.append(.residency(pid: pid, PagemapReader.read(dir: dir, maps: entries)))
         let registers = threads.compactMap { tid in
             Ptrace.registers(tid).map { SnapshotEvidence.Thread(tid: tid, rsp: $0.rsp, rip: $0.rip) }
         }
