@@ -30,6 +30,8 @@ struct ExplainSnapshot: Sendable {
     var loader = LoaderEvidence()
     /// How long the threads were stopped, in microseconds.
     var stoppedMicroseconds: UInt64
+    /// Which pages of each private anonymous region were resident or swapped (pagemap), by start.
+    var residency: [UInt64: PageResidency] = [:]
 
     /// Stops the process, captures it, lets it go on exactly as it was.
     static func take(pid: Int32) throws(ExplainError) -> ExplainSnapshot {
@@ -66,13 +68,17 @@ struct ExplainSnapshot: Sendable {
               let maps = try? MapsEntry.parseMaps(mapsText) else {
             throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
+        let smapsText = ProcFile.read("\(task)/smaps")
+        // Right after smaps and before the malloc probe reads memory: the pages smaps counted.
+        let residency = Dictionary(PagemapReader.read(dir: task, maps: maps).map { ($0.start, $0) }) { a, _ in a }
         let malloc = MallocEvidence.probeAll(maps: maps, tid: reader)
         let loader = LoaderEvidence.probe(auxv: ProcFile.readBytes("/proc/\(pid)/auxv") ?? [], threads: threads,
                                           mainPid: pid, read: MallocEvidence.memoryReader(tid: reader))
         let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
         return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
-                               smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc, loader: loader,
-                               stoppedMicroseconds: monotonicMicroseconds() - began)
+                               smapsText: smapsText, usage: [:], malloc: malloc, loader: loader,
+                               stoppedMicroseconds: monotonicMicroseconds() - began,
+                               residency: residency)
     }
 
     mutating func parseUsage() {
