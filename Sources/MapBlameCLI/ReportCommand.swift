@@ -16,16 +16,16 @@ struct ReportCommand: ParsableCommand {
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, html, folded
+        case text, json, html, folded, pprof
     }
 
     @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
     var trace: String
 
-    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
+    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page), folded (collapsed stacks for flamegraph.pl, inferno, speedscope) or pprof (gzipped profile.proto for go tool pprof, Pyroscope, Grafana; not to a terminal).")
     var format: Format = .text
 
-    @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")
+    @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, resident bytes (rss), swapped bytes or count.")
     var weight: FoldedReporter.Weight = .bytes
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
@@ -35,6 +35,9 @@ struct ReportCommand: ParsableCommand {
 
     mutating func validate() throws {
         try OutputChecks.validate([("--output", output)])
+        if format == .pprof && OutputFile.isTerminal(output ?? "-") {
+            throw ValidationError("--format pprof writes a binary profile: not to a terminal (use -o FILE)")
+        }
     }
 
     func run() throws {
@@ -44,12 +47,22 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, status: 1)
         }
+        if format == .pprof {
+            do {
+                try OutputFile.write(bytes: PprofReporter.render(report), to: output ?? "-")
+            } catch {
+                throw CommandFailure("\(error)", status: 1)
+            }
+            try analysis.checkVerification(report, programStatus: nil)
+            return
+        }
         let text: String
         switch format {
         case .text: text = TextReporter.render(report)
         case .json: text = JSONReporter.render(report)
         case .html: text = HTMLReporter.render(report)
         case .folded: text = FoldedReporter.render(report, weight: weight)
+        case .pprof: return  // written above
         }
         do {
             try OutputFile.write(text, to: output ?? "-")

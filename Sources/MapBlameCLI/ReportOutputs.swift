@@ -17,15 +17,21 @@ struct ReportOutputs: ParsableArguments {
     @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks weighted by mapped bytes to FILE (flamegraph.pl, inferno, speedscope).", valueName: "FILE"))
     var folded: String?
 
+    @Option(name: .customLong("pprof"), help: ArgumentHelp("Also write a gzipped pprof profile (mapped, rss and swap bytes, count) to FILE (go tool pprof, Pyroscope, Grafana).", valueName: "FILE"))
+    var pprof: String?
+
     @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
     var named: [(option: String, value: String?)] {
-        [("--output", output), ("--json", json), ("--html", html), ("--folded", folded), ("--trace", trace)]
+        [("--output", output), ("--json", json), ("--html", html), ("--folded", folded), ("--pprof", pprof), ("--trace", trace)]
     }
 
     mutating func validate() throws {
         try OutputChecks.validate(named)
+        if let pprof, OutputFile.isTerminal(pprof) {
+            throw ValidationError("--pprof writes a binary profile: not to a terminal")
+        }
     }
 
     /// Where the trace is recorded: the --trace file itself when it is a regular file (the reports
@@ -90,9 +96,12 @@ struct ReportOutputs: ParsableArguments {
             if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
             if let html { try OutputFile.write(HTMLReporter.render(report), to: html) }
             if let folded { try OutputFile.write(FoldedReporter.render(report), to: folded) }
+            if let pprof { try OutputFile.write(bytes: PprofReporter.render(report), to: pprof) }
             let rendered = TextReporter.render(report)
             if let output { try OutputFile.write(rendered, to: output) } else { try text(rendered) }
         } catch let error as OutputError {
+            throw CommandFailure(error.description, status: 1)
+        } catch let error as PprofReporter.GzipError {
             throw CommandFailure(error.description, status: 1)
         }
     }

@@ -41,6 +41,7 @@ public struct ReportBuilder {
         var report = Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
                             complete: recording.complete)
         report.attached = recording.attached
+        for m in recording.modules where !m.buildID.isEmpty && report.buildIDs[m.path] == nil { report.buildIDs[m.path] = m.buildID }
         return report
     }
 

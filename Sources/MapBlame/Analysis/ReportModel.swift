@@ -90,6 +90,9 @@ public struct Report: Sendable {
     public var complete = true
     /// Recorded by `mapblame attach`: regions older than the attach carry explain's evidence.
     public var attached = false
+    /// The build-id of each module file the backtraces point into, by path (hex; from the trace's
+    /// module records), for the profiles that name them (`--format pprof`).
+    public var buildIDs: [String: String] = [:]
 
     public init(command: [String], processes: [ProcessReport], truncatedAt: Int? = nil, complete: Bool = true) {
         self.command = command
