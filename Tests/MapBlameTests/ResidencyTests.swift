@@ -30,6 +30,10 @@ import Testing
         // The text report's top sites name the malloc with its 300 KiB, not a share of them.
         let line = run.textReport.split(separator: "\n").first { $0.contains("  malloc: scenario_resident (") }
         #expect(line?.trimmingCharacters(in: .whitespaces).hasPrefix("300 KiB") == true, "\(line ?? "no line")")
+        // And the region's sub-lines give each range its own resident bytes.
+        let sub = run.textReport.split(separator: "\n").filter { $0.hasPrefix("    ") && $0.contains("scenario_resident") }
+        #expect(sub.contains { $0.contains("2.0 MiB   rss 0 B ") && $0.contains("mmap: mmap(2097152)") }, "\(sub)")
+        #expect(sub.contains { $0.contains("300 KiB   rss 300 KiB ") && $0.contains("malloc: malloc of 300 KiB") }, "\(sub)")
     }
 
     /// Per region, the origins' resident and swapped bytes add up to smaps' Rss and Swap, in every
