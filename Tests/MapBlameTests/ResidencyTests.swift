@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 @testable import MapBlame
 
@@ -70,6 +71,36 @@ import Testing
         #expect(region.rssShares == region.origins.map { $0.category == .malloc ? 300 * 1024 : 0 })
         let baseline = Baseline.measure(process, peaks: nil)
         #expect(baseline.categories["mmap"]?.rssBytes ?? 0 < 300 * 1024)
+    }
+
+    /// Our own memory, read through /proc/self: written pages present, read-only ones (the zero
+    /// page) and untouched ones absent; smaps' all-absent and all-resident regions are not read.
+    @Test func readsWhatThisProcessTouched() throws {
+        let p = Int(Self.page)
+        let memory = try #require(mmap(nil, 64 * p, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        defer { munmap(memory, 64 * p) }
+        let bytes = memory.assumingMemoryBound(to: UInt8.self)
+        for page in 0..<10 { bytes[page * p] = 1 }
+        bytes[20 * p] = 1
+        var sink = [UInt8](repeating: 0, count: 1)
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        #expect(write(ends[1], bytes + 30 * p, 1) == 1)  // the kernel reads page 30: the zero page
+        #expect(read(ends[0], &sink, 1) == 1)
+        close(ends[0]); close(ends[1])
+        let start = UInt64(UInt(bitPattern: memory))
+        let entry = MapsEntry(start: start, end: start + 64 * Self.page, perms: "rw-p", offset: 0, device: "00:00", inode: 0, path: "")
+        let read = PagemapReader.read(dir: "/proc/self", maps: [entry], usage: [:])
+        let ambiguousOrAbsent: PageResidency.State = PagemapReader.zeroPageFrame == nil ? .ambiguous : .absent
+        var expected = PageResidency(start: start, runs: [])
+        expected.append(.present, pages: 10); expected.append(.absent, pages: 10); expected.append(.present)
+        expected.append(.absent, pages: 9); expected.append(ambiguousOrAbsent); expected.append(.absent, pages: 33)
+        #expect(read == [expected])
+        let settled = PagemapReader.read(dir: "/proc/self", maps: [entry], usage: [start: SmapsUsage(rss: 0)])
+        #expect(settled == [PageResidency(start: start, runs: [.init(pages: 64, state: .absent)])])
+        let full = PagemapReader.read(dir: "/proc/self", maps: [entry], usage: [start: SmapsUsage(rss: 64 * Self.page)])
+        #expect(full == [PageResidency(start: start, runs: [.init(pages: 64, state: .present)])])
+        #expect(PagemapReader.read(dir: "/proc/no-such-process", maps: [entry], usage: [:]).isEmpty)
     }
 
     @Test func tallyCountsEachRangeInOnePass() {

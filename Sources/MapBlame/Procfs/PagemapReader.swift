@@ -12,9 +12,16 @@ public enum PagemapReader {
         !entry.isFile && !entry.isShared && !["[vdso]", "[vvar]", "[vvar_vclock]", "[vsyscall]"].contains(entry.path)
     }
 
+    /// Regions of more pages than this (64 GiB) are read only when smaps settles them without
+    /// pagemap: reading costs 8 bytes per page, resident or not, and sanitizer shadows or runtime
+    /// reservations reach terabytes. Beyond it, the report shares the region's RSS out by size.
+    public static let maxPages: UInt64 = 1 << 24
+
     /// Each covered region's pages, through `dir` (the /proc directory of a stopped thread of the
-    /// process). Regions pagemap cannot be read for (the process is gone) are left out.
-    public static func read(dir: String, maps: [MapsEntry]) -> [PageResidency] {
+    /// process). `usage` (smaps of the same stop, by region start) settles regions that are all
+    /// resident or all absent without reading them. Regions pagemap cannot be read for (the process
+    /// is gone) are left out.
+    public static func read(dir: String, maps: [MapsEntry], usage: [UInt64: SmapsUsage]) -> [PageResidency] {
         let fd = open("\(dir)/pagemap", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         defer { close(fd) }
@@ -27,6 +34,12 @@ public enum PagemapReader {
             var residency = PageResidency(start: entry.start, runs: [])
             var page = entry.start / MemoryFlags.pageSize
             let end = entry.end / MemoryFlags.pageSize
+            if let u = usage[entry.start], u.swap == 0, u.rss == 0 || u.rss == entry.size {
+                residency.append(u.rss == 0 ? .absent : .present, pages: end - page)
+                result.append(residency)
+                continue
+            }
+            guard end - page <= maxPages else { continue }
             while page < end {
                 let want = Int(min(UInt64(chunk), end - page))
                 guard let got = readEntries(fd, buffer, count: want, page: page), got > 0 else { continue regions }
