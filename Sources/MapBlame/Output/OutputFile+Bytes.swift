@@ -15,8 +15,12 @@ extension OutputFile {
     }
 
     /// Whether `name` is a terminal (`-` when standard output is one): no place for binary output.
+    /// Only a character device is opened to ask (opening and closing a FIFO would end its
+    /// reader's input).
     public static func isTerminal(_ name: String) -> Bool {
         if name == "-" { return isatty(STDOUT_FILENO) == 1 }
+        var st = stat()
+        guard stat(name, &st) == 0, st.st_mode & S_IFMT == S_IFCHR else { return false }
         let fd = Glibc.open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
