@@ -38,12 +38,34 @@ let package = Package(
         .systemLibrary(name: "CElfUtils", path: "Sources/CElfUtils"),
         // Rust (libiberty) and C++ (libstdc++) demanglers, imported directly by Swift.
         .systemLibrary(name: "CDemangle", path: "Sources/CDemangle"),
+        // The library, in layers whose dependencies run one way (README "Source layout"):
+        // Model <- Tracer, Model <- Analysis, and the umbrella over all three.
+        // The data: address spaces, mapping events, the trace format, procfs parsers, the report
+        // model, output files. Knows nothing of ptrace loops, symbols or words.
         .target(
-            name: "MapBlame",
-            dependencies: ["CShims", "CElfUtils", "CDemangle"],
+            name: "MapBlameModel",
+            dependencies: ["CShims", "CElfUtils"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Recording: the ptrace loop, seccomp, seizing and freezing processes, unwinding.
+        .target(
+            name: "MapBlameTracer",
+            dependencies: ["MapBlameModel", "CShims"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Understanding: replay, classification, evidence, verification, symbols, reporters, baselines.
+        .target(
+            name: "MapBlameAnalysis",
+            dependencies: ["MapBlameModel", "CElfUtils", "CDemangle"],
             // The HTML report's script and stylesheet, as real files (checked by node --check in
             // the tests), embedded in the library: the page stays one self-contained file.
             resources: [.embedInCode("Reporting/Resources/report.js"), .embedInCode("Reporting/Resources/report.css")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The public API: record -> trace -> report pipelines, MappingTrace, Explainer; re-exports the layers.
+        .target(
+            name: "MapBlame",
+            dependencies: ["MapBlameModel", "MapBlameTracer", "MapBlameAnalysis"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(

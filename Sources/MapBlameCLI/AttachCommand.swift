@@ -47,7 +47,8 @@ struct AttachCommand: ParsableCommand {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let (recorded, temporary) = try outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
             try tracing.tracing(configure(TraceOptions())) { (options) throws(RecordError) in
-                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file)
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file,
+                                    seeds: Explainer.seeds)
             }
         }
         try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in

@@ -91,10 +91,8 @@ struct AnalysisOptions: ParsableArguments {
     /// Replays `trace` and joins it: the one path from a trace file to a report.
     /// `symbolizer`: one that already holds symbols (`SymbolPrefetcher.finish`), else a new one.
     func analyse(trace: String, symbolizer: Symbolizer? = nil) throws(TraceReadError) -> Report {
-        let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
-        var builder = ReportBuilder(recording: recording, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify,
-                                    allEvents: allEvents, allocators: allocators.validated)
-        return builder.build()
+        try Pipeline.report(trace: trace, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify, allEvents: allEvents,
+                            allocators: allocators.validated)
     }
 
     func makeSymbolizer() -> Symbolizer {

@@ -2,7 +2,8 @@
 // CRC of its payload), so mutations reach TraceCodec.decode, TraceReplayer and PeakMappings
 // instead of stopping at "checksum mismatch".
 import FuzzSupport
-@testable import MapBlame
+@testable import MapBlameModel
+import MapBlame
 
 InputFile.removeAtExit()
 fuzzMain { input in

@@ -1,0 +1,142 @@
+import MapBlameModel
+
+/// A measurement compared with a baseline, key by key (docs/baseline.md).
+public struct BaselineComparison: Sendable {
+    public enum Status: String, Sendable {
+        case same, grew, shrank, changed, new, vanished
+    }
+
+    /// One compared key, or one process total ("@regions", "@anonymous_regions", "@peak_mappings").
+    public struct Row: Sendable {
+        public var key: String
+        public var isTotal: Bool
+        public var status: Status
+        public var baseline: BaselineCounts?
+        public var current: BaselineCounts?
+        public var site: String
+        public var backtrace: [String]
+        /// Why it is a regression ("regions 1 → 3 (+2), allowed +0"); empty when within tolerance.
+        public var failures: [String]
+        public var isRegression: Bool { !failures.isEmpty }
+    }
+
+    public struct ProcessComparison: Sendable {
+        /// "mbfixture" for the first process, "mbfixture#2" for the third.
+        public var name: String
+        public var baselineIndex: Int?
+        public var currentIndex: Int?
+        public var rows: [Row]
+    }
+
+    public var processes: [ProcessComparison]
+    /// Command or process mismatches: each is also a regression.
+    public var mismatches: [String]
+
+    public var regressions: [(process: String, row: Row)] {
+        processes.flatMap { p in p.rows.filter(\.isRegression).map { (p.name, $0) } }
+    }
+    public var failed: Bool { !mismatches.isEmpty || !regressions.isEmpty }
+
+    public init(baseline: Baseline, current: Baseline, tolerances: ToleranceSet) {
+        mismatches = []
+        processes = []
+        let commandA = BaselineComparison.comparableCommand(baseline.command)
+        let commandB = BaselineComparison.comparableCommand(current.command)
+        if commandA != commandB {
+            mismatches.append("command differs: baseline ran \(baseline.command.joined(separator: " ")), this run \(current.command.joined(separator: " "))")
+        }
+        // Match by order and executable base name: each baseline process takes the first unmatched
+        // current process with the same name, in order.
+        var used = Set<Int>()
+        var pairs: [(Int?, Int?)] = []
+        for (i, p) in baseline.processes.enumerated() {
+            if let j = current.processes.indices.first(where: { !used.contains($0) && current.processes[$0].executableName == p.executableName }) {
+                used.insert(j)
+                pairs.append((i, j))
+            } else {
+                pairs.append((i, nil))
+            }
+        }
+        for j in current.processes.indices where !used.contains(j) { pairs.append((nil, j)) }
+        if baseline.processes.count != current.processes.count {
+            mismatches.append("process count differs: baseline \(baseline.processes.count), this run \(current.processes.count)")
+        }
+        for (i, j) in pairs {
+            let a = i.map { baseline.processes[$0] }, b = j.map { current.processes[$0] }
+            let name = BaselineComparison.processName(a ?? b!, index: i ?? j!)
+            if a == nil { mismatches.append("new process \(name) (\(b!.executable))") }
+            if b == nil { mismatches.append("process \(name) (\(a!.executable)) did not run") }
+            processes.append(ProcessComparison(name: name, baselineIndex: i, currentIndex: j,
+                                               rows: BaselineComparison.rows(a, b, tolerances)))
+        }
+    }
+
+    package static func processName(_ p: BaselineProcess, index: Int) -> String {
+        index == 0 ? p.executableName : "\(p.executableName)#\(index)"
+    }
+
+    /// argv with the program reduced to its base name: a baseline made in another checkout or on
+    /// another machine still matches.
+    public static func comparableCommand(_ command: [String]) -> [String] {
+        guard let first = command.first else { return [] }
+        return [BaselineKey.basename(first)] + command.dropFirst()
+    }
+
+    package static func rows(_ a: BaselineProcess?, _ b: BaselineProcess?, _ t: ToleranceSet) -> [Row] {
+        var rows: [Row] = []
+        let totals: [(String, Int?, Int?)] = [
+            ("@regions", a?.regions, b?.regions),
+            ("@anonymous_regions", a?.anonymousRegions, b?.anonymousRegions),
+            ("@peak_mappings", a?.peakMappings, b?.peakMappings),
+        ]
+        for (key, x, y) in totals {
+            // A total known on one side only (peak of a JSON report) is not compared.
+            guard a == nil || b == nil || (x != nil && y != nil) else { continue }
+            guard x != nil || y != nil else { continue }
+            rows.append(row(key: key, isTotal: true, x.map { BaselineCounts(regions: $0) }, y.map { BaselineCounts(regions: $0) },
+                            site: "process total", backtrace: [], t, kinds: [.count]))
+        }
+        // A process on one side only is a mismatch already: its totals are shown, not judged.
+        if a == nil || b == nil {
+            return rows.map { var r = $0; r.failures = []; return r }
+        }
+        let keys = Set((a?.keys.keys).map(Array.init) ?? []).union((b?.keys.keys).map(Array.init) ?? []).sorted()
+        for key in keys {
+            let x = a?.keys[key], y = b?.keys[key]
+            rows.append(row(key: key, isTotal: false, x?.counts, y?.counts, site: y?.site ?? x?.site ?? "",
+                            backtrace: y?.backtrace ?? [], t, kinds: ToleranceKind.allCases))
+        }
+        return rows
+    }
+
+    package static func row(key: String, isTotal: Bool, _ x: BaselineCounts?, _ y: BaselineCounts?, site: String,
+                    backtrace: [String], _ t: ToleranceSet, kinds: [ToleranceKind]) -> Row {
+        let base = x ?? BaselineCounts(), now = y ?? BaselineCounts()
+        var failures: [String] = []
+        for kind in kinds {
+            let tolerance = t.tolerance(kind, key: key)
+            let (old, new): (UInt64, UInt64)
+            switch kind {
+            case .count: (old, new) = (UInt64(base.regions), UInt64(now.regions))
+            case .bytes: (old, new) = (base.mappedBytes, now.mappedBytes)
+            case .rss: (old, new) = (base.rssBytes, now.rssBytes)
+            }
+            guard !tolerance.allows(baseline: old, current: new) else { continue }
+            let name = isTotal ? String(key.dropFirst()).replacingUnderscores : (kind == .count ? "regions" : kind == .bytes ? "mapped" : "rss")
+            let show: (UInt64) -> String = kind == .count ? { String($0) } : { ByteCount.text($0) }
+            failures.append("\(name) \(show(old)) → \(show(new)) (+\(show(new - old))), allowed \(tolerance.description == "+0" ? "no growth" : "up to \(show(tolerance.limit(baseline: old)))") [\(kind.rawValue)=\(tolerance)]")
+        }
+        let status: Status
+        if x == nil { status = .new } else if y == nil { status = .vanished } else {
+            let up = now.regions > base.regions || now.mappedBytes > base.mappedBytes
+            let down = now.regions < base.regions || now.mappedBytes < base.mappedBytes
+            status = up && down ? .changed : up ? .grew : down ? .shrank : .same
+        }
+        return Row(key: key, isTotal: isTotal, status: status, baseline: x, current: y, site: site,
+                   backtrace: backtrace, failures: failures)
+    }
+}
+
+extension String {
+    fileprivate var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+}
