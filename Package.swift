@@ -68,10 +68,18 @@ let package = Package(
             dependencies: ["MapBlameModel", "MapBlameTracer", "MapBlameAnalysis"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The executable's own sigprocmask, quiet inside backtraces (see its source): linked into
+        // mapblame only, never into programs that use the library.
+        .target(
+            name: "CQuietSigmask",
+            dependencies: ["CShims"],
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         .executableTarget(
             name: "MapBlameCLI",
             dependencies: [
                 "MapBlame",
+                "CQuietSigmask",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
