@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build in release mode, run mapblame on the demo program
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace
+DEBIAN_PACKAGES := libunwind-dev libdw-dev zlib1g-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace
 
 .PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
 

@@ -30,6 +30,8 @@ let package = Package(
                 // elfutils: unwinding 32-bit code (unwind32.c).
                 .linkedLibrary("dw"),
                 .linkedLibrary("elf"),
+                // zlib: gzip of pprof profiles (gzip.c).
+                .linkedLibrary("z"),
             ]
         ),
         // elfutils (libdw/libdwfl/libelf) headers, imported directly by Swift.

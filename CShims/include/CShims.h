@@ -253,4 +253,10 @@ const char *_Nullable cshims_errno_name(int err);
 // Nonzero on a thread that is inside cshims_backtrace (for the executable's quiet sigprocmask).
 int cshims_backtrace_in_progress(void);
 
+// MARK: gzip (zlib)
+/// gzip of `length` bytes (zlib, best compression) into a malloc'ed `*output` of `*output_length`
+/// bytes, which the caller frees. 0, or -1 if zlib failed (out of memory; input over 4 GiB).
+int cshims_gzip(const uint8_t *_Nonnull input, size_t length, uint8_t *_Nullable *_Nonnull output,
+                size_t *_Nonnull output_length);
+
 #endif

@@ -11,7 +11,13 @@ public enum Explainer {
     /// `evidence` and `confidence` set. `stoppedMicroseconds`: how long the threads were held.
     public static func explain(pid: Int32) throws(ExplainError) -> (report: Report, stoppedMicroseconds: UInt64) {
         let snapshot = try ExplainSnapshot.take(pid: pid)
-        let regions = classify(snapshot)
+        var regions = classify(snapshot)
+        for i in regions.indices {
+            let r = regions[i]
+            regions[i].resident = snapshot.residency[r.entry.start].flatMap {
+                OriginResidency.exact($0, entry: r.entry, usage: r.usage, origins: r.origins)
+            }
+        }
         let process = ProcessReport(pid: pid, parentPid: nil, executable: snapshot.executable, exit: nil, hasSnapshot: true,
                                     regions: regions, events: [], verification: nil)
         let argv = ProcFile.commandLine(pid)

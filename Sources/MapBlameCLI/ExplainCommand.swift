@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
             throw CommandFailure(error.description, status: error.exitStatus)
         }
         let report = try view.select(result.report)
-        try outputs.write(textOnStandardError: false) { format in
+        try outputs.write(textOnStandardError: false, profile: { () throws(PprofReporter.GzipError) in try view.profile(report) }) { format in
             view.render(report, format: format, weight: outputs.weight, explain: true) {
                 ExplainTextReporter.render($0, stoppedMicroseconds: result.stoppedMicroseconds, options: view.text)
             }

@@ -4,7 +4,7 @@ import MapBlame
 extension FoldedReporter.Weight: ExpressibleByArgument {}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, html, folded
+    case text, json, html, folded, pprof
 }
 
 /// The one output convention of every reporting command (run, attach, report, explain, check,
@@ -13,7 +13,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// and defaults everywhere; what a command cannot write (check and diff: html, folded) is a usage
 /// error. README "Output files".
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("format"), help: ArgumentHelp("The main output: text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope); check and diff: text or json (docs/comparison-json.md).", valueName: "FORMAT"))
+    @Option(name: .customLong("format"), help: ArgumentHelp("The main output: text, json (docs/json-report.md), html (one self-contained page), folded (collapsed stacks for flamegraph.pl, inferno, speedscope) or pprof (gzipped profile.proto, not to a terminal); check and diff: text or json (docs/comparison-json.md).", valueName: "FORMAT"))
     var format: OutputFormat = .text
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the main output to FILE (- for standard output). Default: standard output, but text goes to standard error for run, attach and check (the program's own output stays apart).", valueName: "FILE"))
@@ -27,6 +27,9 @@ struct OutputOptions: ParsableArguments {
 
     @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks to FILE.", valueName: "FILE"))
     var folded: String?
+
+    @Option(name: .customLong("pprof"), help: ArgumentHelp("Also write a gzipped pprof profile (profile.proto: go tool pprof, Pyroscope, Grafana; docs/pprof.md) to FILE, not to a terminal.", valueName: "FILE"))
+    var pprof: String?
 
     @Option(name: .customLong("weight"), help: ArgumentHelp("Weigh the stacks of every folded output by mapped bytes, RSS or count.", valueName: "WEIGHT"))
     var weight: FoldedReporter.Weight = .bytes
@@ -48,6 +51,7 @@ struct OutputOptions: ParsableArguments {
         if let json { list.append(("--json", .json, json)) }
         if let html { list.append(("--html", .html, html)) }
         if let folded { list.append(("--folded", .folded, folded)) }
+        if let pprof { list.append(("--pprof", .pprof, pprof)) }
         return list
     }
 
@@ -62,8 +66,13 @@ struct OutputOptions: ParsableArguments {
         }
         let main = outputs(textOnStandardError: textOnStandardError)[0]
         let implicit = output == nil && main.path == "-" ? "the \(format.rawValue) output" : nil
-        try OutputChecks.validate([("--output", output), ("--json", json), ("--html", html), ("--folded", folded)] + others,
+        try OutputChecks.validate([("--output", output), ("--json", json), ("--html", html), ("--folded", folded),
+                                   ("--pprof", pprof)] + others,
                                   standardOutput: implicit)
+        for (option, format, path) in outputs(textOnStandardError: textOnStandardError)
+        where format == .pprof && OutputFile.isTerminal(path ?? "/dev/stderr") {
+            throw ValidationError("\(option == "the pprof output" ? "--format pprof" : option): a binary profile is not written to a terminal (use -o FILE)")
+        }
     }
 
     /// Whether any output goes to standard output (the traced program's own stdout then goes to stderr).
@@ -71,18 +80,26 @@ struct OutputOptions: ParsableArguments {
         outputs(textOnStandardError: textOnStandardError).contains { $0.path == "-" }
     }
 
-    /// Writes every output asked for, each rendered once by `render`. Exits 1 with one line if a
-    /// file cannot be written.
-    func write(textOnStandardError: Bool, _ render: (OutputFormat) -> String) throws {
+    /// Writes every output asked for, each rendered once: the textual formats by `render`, pprof
+    /// by `profile` (commands that cannot write it refuse it in `validate`). Exits 1 with one line
+    /// if a file cannot be written.
+    func write(textOnStandardError: Bool, profile: (() throws(PprofReporter.GzipError) -> [UInt8])? = nil,
+               _ render: (OutputFormat) -> String) throws {
         var rendered: [OutputFormat: String] = [:]
         do {
             for (_, format, path) in outputs(textOnStandardError: textOnStandardError) {
+                if format == .pprof, let profile {
+                    try OutputFile.write(bytes: try profile(), to: path ?? "-")
+                    continue
+                }
                 let text = rendered[format] ?? render(format)
                 rendered[format] = text
                 if let path { try OutputFile.write(text, to: path) } else { Diagnostics.writeStderr(text) }
             }
-        } catch {
+        } catch let error as PprofReporter.GzipError {
             throw CommandFailure(error.description, status: 1)
+        } catch {
+            throw CommandFailure("\(error)", status: 1)
         }
     }
 }

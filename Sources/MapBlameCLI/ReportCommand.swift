@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
             throw CommandFailure(error.description, status: 1)
         }
         let selected = try view.select(report)
-        try outputs.write(textOnStandardError: false) { format in
+        try outputs.write(textOnStandardError: false, profile: { () throws(PprofReporter.GzipError) in try view.profile(selected) }) { format in
             view.render(selected, format: format, weight: outputs.weight) { TextReporter.render($0, options: view.text) }
         }
         try analysis.checkVerification(report, programStatus: nil)

@@ -73,7 +73,7 @@ struct ReportOutputs: ParsableArguments {
 
     /// Writes every output asked for; the text one to --output, else to standard error.
     func write(_ report: Report) throws {
-        try outputs.write(textOnStandardError: true) { format in
+        try outputs.write(textOnStandardError: true, profile: { () throws(PprofReporter.GzipError) in try view.profile(report) }) { format in
             view.render(report, format: format, weight: outputs.weight) { TextReporter.render($0, options: view.text) }
         }
     }

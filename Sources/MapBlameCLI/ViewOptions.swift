@@ -59,6 +59,13 @@ struct ViewOptions: ParsableArguments {
         case .json: return focus.map { $0.json(report) } ?? JSONReporter.render(report)
         case .html: return HTMLReporter.render(focus.map { $0.focused(report) } ?? report, foldShortProcesses: selection.isEmpty)
         case .folded: return FoldedReporter.render(focus.map { $0.focused(report) } ?? report, weight: weight)
+        case .pprof: preconditionFailure("pprof is written by profile(_:)")
         }
+    }
+
+    /// The pprof profile of what the options select (`--address` narrows it like the other formats).
+    func profile(_ report: Report) throws(PprofReporter.GzipError) -> [UInt8] {
+        let focus = addresses.isEmpty ? nil : AddressFocus(addresses: addresses)
+        return try PprofReporter.render(focus.map { $0.focused(report) } ?? report)
     }
 }

@@ -151,6 +151,14 @@ struct AttachTests {
             #expect(arena["category"] as? String == "malloc-arena", "\(key): \(arena)")
         }
         let regions = ReportJSON.regions(process)
+        // The snapshot at detach read pagemap: per anonymous region, the origins' exact resident
+        // bytes are smaps' Rss.
+        let anonymous = regions.filter { $0["origin_residency"] as? String == "pagemap" }
+        #expect(anonymous.count > 3)
+        for r in anonymous {
+            let origins = r["origins"] as? [[String: Any]] ?? []
+            #expect(origins.reduce(0) { $0 + ($1["rss_bytes"] as? Int ?? -1) } == r["rss_bytes"] as? Int, "\(r)")
+        }
         for tid in served.workers {
             #expect(regions.contains { $0["category"] as? String == "thread-stack"
                 && ($0["label"] as? String)?.contains("stack of thread \(tid)") == true }, "no stack for thread \(tid)")

@@ -175,6 +175,9 @@ struct ExplainTests {
             let origins = r["origins"] as? [[String: Any]] ?? []
             #expect(!origins.isEmpty)
             #expect(origins.allSatisfy { $0["event"] is NSNull && $0["syscall"] is NSNull })
+            // Per region, the origins' resident bytes (pagemap for anonymous regions) are smaps' Rss.
+            #expect(origins.reduce(0) { $0 + ($1["rss_bytes"] as? Int ?? -1) } == r["rss_bytes"] as? Int, "\(r)")
+            if r["inode"] as? Int == 0 && r["path"] as? String == "[heap]" { #expect(r["origin_residency"] as? String == "pagemap") }
         }
         func region(_ address: UInt64) throws -> [String: Any] {
             try #require(ReportJSON.region(process, containing: address), "no region holds 0x\(String(address, radix: 16))")

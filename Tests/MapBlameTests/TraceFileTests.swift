@@ -212,6 +212,10 @@ struct TraceFileTests {
                                                                                  chunkSizes: []),
                                                          SnapshotEvidence.Region(start: 0x7f00_1000_0000, head: [], chunkSizes: [0x101000, 0x2000])])),
             .evidence(pid: 8, SnapshotEvidence(threads: [], regions: [])),
+            .residency(pid: 7, [PageResidency(start: 0x7f00_0000_0000, runs: [.init(pages: 75, state: .present), .init(pages: 1 << 40, state: .absent),
+                                                                        .init(pages: 2, state: .swapped), .init(pages: 3, state: .ambiguous)]),
+                                PageResidency(start: 0x1000, runs: [])]),
+            .residency(pid: 8, []),
             .exit(pid: 7, status: .signal(11)),
             .exit(pid: 8, status: .code(-1)),
             .end(events: 2),
@@ -230,11 +234,12 @@ struct TraceFileTests {
             case .thread: "thread"
             case .snapshot: "snapshot"
             case .evidence: "evidence"
+            case .residency: "residency"
             case .exit: "exit"
             case .end: "end"
             }
         }
-        #expect(Set(records.map(kind)).count == 13)
+        #expect(Set(records.map(kind)).count == 14)
         for record in records {
             var w = ByteWriter()
             TraceCodec.encode(record, into: &w)

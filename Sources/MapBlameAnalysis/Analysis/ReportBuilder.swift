@@ -43,6 +43,7 @@ public struct ReportBuilder {
         var report = Report(command: recording.command, processes: processes, truncatedAt: recording.truncatedAt,
                             complete: recording.complete)
         report.attached = recording.attached
+        for m in recording.modules where !m.buildID.isEmpty && report.buildIDs[m.path] == nil { report.buildIDs[m.path] = m.buildID }
         return report
     }
 
@@ -86,6 +87,9 @@ public struct ReportBuilder {
             report.regions.append(RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(),
                                                category: origins[main].category, label: origins[main].label, origins: origins,
                                                evidence: evidence[main]?.evidence, confidence: evidence[main]?.confidence))
+            report.regions[report.regions.count - 1].resident = snapshot.residency[entry.start].flatMap {
+                OriginResidency.exact($0, entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(), origins: origins)
+            }
         }
         if verify && !snapshot.fromModel {
             report.verification = Verifier.verify(snapshot, regions: report.regions)

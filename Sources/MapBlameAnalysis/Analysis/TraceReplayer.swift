@@ -114,6 +114,9 @@ public struct TraceReplayer {
                 model: model, threadStacks: threads[pid] ?? [])
         case let .evidence(pid, evidence):
             if let i = indexOfPid[pid] { recording.processes[i].snapshot?.evidence = evidence }
+        case let .residency(pid, regions):
+            guard let i = indexOfPid[pid] else { return }
+            for region in regions { recording.processes[i].snapshot?.residency[region.start] = region }
         case let .exit(pid, status):
             if let i = indexOfPid[pid] { recording.processes[i].exit = status }
         case .end:

@@ -49,6 +49,7 @@ public enum ReportJSONReader {
                 }
                 regions.append(RegionReport(entry: entry, usage: usage, category: category(r.member("category")),
                                             label: r.member("label")?.jsonString ?? "", origins: origins))
+                regions[regions.count - 1].resident = exactResidency(r)
             }
             var events: [EventReport] = []
             for e in p.member("events")?.jsonArray ?? [] {
@@ -70,6 +71,17 @@ public enum ReportJSONReader {
             processes.append(process)
         }
         return Report(command: command, processes: processes)
+    }
+
+    /// The origins' own resident and swapped bytes, when the report counted them from pagemap
+    /// (`origin_residency`); nil otherwise (the baseline then shares the region's RSS by size).
+    static func exactResidency(_ r: JSONValue) -> [ResidentBytes]? {
+        guard r.member("origin_residency")?.jsonString == "pagemap", let origins = r.member("origins")?.jsonArray,
+              !origins.isEmpty else { return nil }
+        return origins.map { o in
+            ResidentBytes(rss: UInt64(max(0, o.member("rss_bytes")?.jsonInt ?? 0)),
+                          swap: UInt64(max(0, o.member("swap_bytes")?.jsonInt ?? 0)))
+        }
     }
 
     package static func category(_ v: JSONValue?) -> Category {

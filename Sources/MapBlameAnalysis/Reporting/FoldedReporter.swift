@@ -14,8 +14,11 @@ public enum FoldedReporter {
     public enum Weight: String, Sendable, CaseIterable {
         /// Mapped bytes of each origin.
         case bytes
-        /// Each origin's share of its region's resident bytes (smaps gives RSS per region only).
+        /// Each origin's resident bytes: exact from pagemap for anonymous memory, else its share of
+        /// its region's (smaps gives RSS per region only).
         case rss
+        /// Each origin's bytes in swap, counted as `rss`.
+        case swap
         /// 1 per origin (byte range with one creating event).
         case count
     }
@@ -29,11 +32,12 @@ public enum FoldedReporter {
             for region in process.regions {
                 let older = region.evidence != nil ? (report.attached ? "[before attach]" : "[evidence]")
                     : (report.attached ? "[before attach]" : nil)
-                for (origin, share) in zip(region.origins, region.rssShares) {
+                for (origin, (share, swapped)) in zip(region.origins, zip(region.rssShares, region.swapShares)) {
                     let w: UInt64
                     switch weight {
                     case .bytes: w = UInt64(origin.range.count)
                     case .rss: w = share
+                    case .swap: w = swapped
                     case .count: w = 1
                     }
                     guard w > 0 else { continue }  // a zero line adds nothing to any flame graph

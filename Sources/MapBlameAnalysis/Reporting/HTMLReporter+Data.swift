@@ -15,7 +15,8 @@ import MapBlameModel
 ///         "verify": {"mismatched", "mapped_pages", "anonymous", "attributed"} (only with --verify),
 ///         "regions": [[start, size, perms, offset, device, inode, path s, rss, anonymous, swap,
 ///                      category index, label s, gap before (bytes), origins, evidence s, confidence s]],
-///                     origins: [[offset in region, size, event id, syscall, category index, label s, site f]],
+///                     origins: [[offset in region, size, event id, syscall, category index, label s, site f,
+///                                rss, swap, exact (true: counted from pagemap, false: the region's shared out by size)]],
 ///         "events": [[id, tid, syscall, result, path s, [f innermost first], [args]]] }] }
 ///
 /// `short` is `SymbolizedFrame.shortDescription`, so the page names frames (and groups sites) exactly
@@ -101,11 +102,12 @@ package struct HTMLReportData {
             .int(Int64(clamping: e.inode)), string(e.path),
             size(r.usage.rss), size(r.usage.anonymous), size(r.usage.swap),
             category(r.category), string(r.label), size(gap),
-            .array(r.origins.map { o in
+            .array(zip(r.origins, zip(r.rssShares, r.swapShares)).map { o, resident in
                 .array([size(o.range.lowerBound &- e.start), size(UInt64(o.range.count)),
                         o.event.map { .int(Int64($0)) } ?? .null,
                         o.syscall.map { .string($0.rawValue) } ?? .null,
-                        category(o.category), string(o.label), o.site.map { frame($0) } ?? .null])
+                        category(o.category), string(o.label), o.site.map { frame($0) } ?? .null,
+                        size(resident.0), size(resident.1), .bool(r.resident != nil)])
             }),
         ]
         if r.evidence != nil || r.confidence != nil {

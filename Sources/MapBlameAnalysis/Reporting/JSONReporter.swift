@@ -80,12 +80,14 @@ public enum JSONReporter {
             ("rss_bytes", .int(Int64(r.usage.rss))), ("anonymous_bytes", .int(Int64(r.usage.anonymous))),
             ("swap_bytes", .int(Int64(r.usage.swap))),
             ("category", .string(r.category.rawValue)), ("label", .string(r.label)),
-            ("origins", .array(r.origins.map(origin))),
+            ("origins", .array(zip(r.origins, zip(r.rssShares, r.swapShares)).map { origin($0, rss: $1.0, swap: $1.1) })),
+            ("origin_residency", .string(r.resident == nil ? "estimated" : "pagemap")),
         ] + (r.evidence.map { [("evidence", JSONValue.string($0))] } ?? [])
           + (r.confidence.map { [("confidence", JSONValue.string($0.rawValue))] } ?? []))
     }
 
-    package static func origin(_ o: Origin) -> JSONValue {
+    /// `rss`, `swap`: the origin's resident and swapped bytes (`rssShares`, `swapShares`).
+    package static func origin(_ o: Origin, rss: UInt64, swap: UInt64) -> JSONValue {
         .object([
             ("start", .hex(o.range.lowerBound)), ("end", .hex(o.range.upperBound)),
             ("syscall", .optional(o.syscall?.rawValue)),
@@ -93,6 +95,7 @@ public enum JSONReporter {
             ("category", .string(o.category.rawValue)), ("label", .string(o.label)),
             ("site", o.site.map(frame) ?? .null),
             ("allocator", o.allocator.map { .string($0) } ?? .null),
+            ("rss_bytes", .int(Int64(clamping: rss))), ("swap_bytes", .int(Int64(clamping: swap))),
         ])
     }
 

@@ -117,10 +117,13 @@ public enum TextReporter {
         var out = regionLine(r)
         guard annotated(r) else { return out }
         if r.origins.count > 1 {
-            for o in r.origins {
+            // Each range's own resident bytes where pagemap counted them (a share would mislead).
+            let resident = r.resident?.map { pad("rss " + ByteCount.text($0.rss), 14) + " " }
+            for (i, o) in r.origins.enumerated() {
                 let ev = o.event.map { " [\(o.syscall?.rawValue ?? "") #\($0)]" } ?? ""
                 out += TextLayout.fit("    " + hex(o.range.lowerBound, width: 8) + "-" + hex(o.range.upperBound, width: 8)
-                    + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " \(o.category.rawValue): \(o.label)\(ev)")
+                    + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " " + (resident?[i] ?? "")
+                    + "\(o.category.rawValue): \(o.label)\(ev)")
             }
         }
         if let evidence = r.evidence {  // classified from evidence (explain, or older than an attach)

@@ -33,6 +33,9 @@ public struct FinalSnapshot: Sendable {
     /// What explain's evidence looked like at the snapshot (nil in traces written before it was
     /// recorded, or when the process could not be read).
     public var evidence: SnapshotEvidence? = nil
+    /// Which pages of each private anonymous region were resident or swapped, by region start
+    /// (/proc/PID/pagemap; empty in traces written before it was recorded).
+    public var residency: [UInt64: PageResidency] = [:]
 
     package init(maps: [MapsEntry], usage: [UInt64: SmapsUsage], model: AddressSpace, threadStacks: [ThreadStack], evidence: SnapshotEvidence? = nil,
                  fromModel: Bool = false) {

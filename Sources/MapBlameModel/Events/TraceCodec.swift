@@ -80,6 +80,9 @@ package enum TraceCodec {
                 w.varint(UInt64(r.head.count)); r.head.forEach { w.varint($0) }
                 w.varint(UInt64(r.chunkSizes.count)); r.chunkSizes.forEach { w.varint($0) }
             }
+        case let .residency(pid, regions):
+            w.byte(14)
+            encodeResidency(pid: pid, regions, into: &w)
         }
     }
 
@@ -143,6 +146,8 @@ package enum TraceCodec {
             return r.pid().map { .detach(pid: $0) }
         case 13:
             return decodeEvidence(&r)
+        case 14:
+            return decodeResidency(&r)
         default:
             return nil
         }

@@ -28,6 +28,9 @@ public enum TraceRecord: Equatable, Sendable {
     /// Evidence read with the snapshot before it (threads' registers, malloc's headers): what
     /// `--verify` classifies the snapshot from, as `explain` would.
     case evidence(pid: Int32, SnapshotEvidence)
+    /// Which pages of each private anonymous region of the snapshot before it were resident or
+    /// swapped (/proc/PID/pagemap): every origin's exact resident bytes.
+    case residency(pid: Int32, [PageResidency])
     /// How the process ended.
     case exit(pid: Int32, status: ExitStatus)
     /// Clean end of the recording.

@@ -37,8 +37,10 @@ public struct ExplainSnapshot: Sendable {
     package var loader = LoaderEvidence()
     /// How long the threads were stopped, in microseconds.
     package var stoppedMicroseconds: UInt64
+    /// Which pages of each private anonymous region were resident or swapped (pagemap), by start.
+    package var residency: [UInt64: PageResidency] = [:]
 
-    package init(pid: Int32, executable: String? = nil, threads: [Thread], maps: [MapsEntry], mapsText: String, smapsText: String? = nil, usage: [UInt64: SmapsUsage], malloc: [UInt64: MallocEvidence], loader: LoaderEvidence = LoaderEvidence(), stoppedMicroseconds: UInt64) {
+    package init(pid: Int32, executable: String? = nil, threads: [Thread], maps: [MapsEntry], mapsText: String, smapsText: String? = nil, usage: [UInt64: SmapsUsage], malloc: [UInt64: MallocEvidence], loader: LoaderEvidence = LoaderEvidence(), stoppedMicroseconds: UInt64, residency: [UInt64: PageResidency] = [:]) {
         self.pid = pid
         self.executable = executable
         self.threads = threads
@@ -49,10 +51,12 @@ public struct ExplainSnapshot: Sendable {
         self.malloc = malloc
         self.loader = loader
         self.stoppedMicroseconds = stoppedMicroseconds
+        self.residency = residency
     }
 
     package mutating func parseUsage() {
-        usage = smapsText.flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
+        guard let text = smapsText else { return }  // already parsed while stopped (for pagemap)
+        usage = (try? SmapsUsage.parseSmaps(text)) ?? [:]
         smapsText = nil
     }
 

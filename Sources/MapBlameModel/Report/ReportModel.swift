@@ -74,6 +74,9 @@ public struct RegionReport: Sendable {
     /// was seen, and how sure the classification is ("certain", "likely").
     public var evidence: String? = nil
     public var confidence: Confidence? = nil
+    /// Each origin's exact resident and swapped bytes (parallel to `origins`), from
+    /// /proc/PID/pagemap; nil where it was not read (a file, shared memory, an older trace).
+    public var resident: [ResidentBytes]? = nil
 
     package init(entry: MapsEntry, usage: SmapsUsage, category: Category, label: String, origins: [Origin], evidence: String? = nil, confidence: Confidence? = nil) {
         self.entry = entry
@@ -137,6 +140,9 @@ public struct Report: Sendable {
     public var complete = true
     /// Recorded by `mapblame attach`: regions older than the attach carry explain's evidence.
     public var attached = false
+    /// The build-id of each module file the backtraces point into, by path (hex; from the trace's
+    /// module records), for the profiles that name them (`--format pprof`).
+    public var buildIDs: [String: String] = [:]
 
     public init(command: [String], processes: [ProcessReport], truncatedAt: Int? = nil, complete: Bool = true) {
         self.command = command

@@ -27,8 +27,8 @@ extension ExplainSnapshot {
     }
 
     /// Reads everything from a process whose threads are all `stopped` (main thread first).
-    /// smaps is read now, consistent with maps, and parsed later by `parseUsage` (once the threads
-    /// run again).
+    /// smaps is read now, consistent with maps, and parsed at once: it tells which regions pagemap
+    /// must be read for (those neither all resident nor all absent).
     package static func capture(pid: Int32, stopped: [ProcessFreeze.StoppedThread], began: UInt64) throws(ExplainError) -> ExplainSnapshot {
         let threads = stopped.compactMap { t in t.registers.map { Thread(tid: t.tid, rsp: $0.rsp, rip: $0.rip, fsBase: $0.fs_base) } }
         // Read through a live thread: a main thread that called pthread_exit is a zombie whose
@@ -39,12 +39,17 @@ extension ExplainSnapshot {
               let maps = try? MapsEntry.parseMaps(mapsText) else {
             throw ExplainError(description: "cannot read /proc/\(pid)/maps: \(String(cString: strerror(errno)))")
         }
+        let smapsText = ProcFile.read("\(task)/smaps")
+        // Right after smaps and before the malloc probe reads memory: the pages smaps counted.
+        let usage = smapsText.flatMap { try? SmapsUsage.parseSmaps($0) } ?? [:]
+        let residency = Dictionary(PagemapReader.read(dir: task, maps: maps, usage: usage).map { ($0.start, $0) }) { a, _ in a }
         let malloc = MallocEvidence.probeAll(maps: maps, tid: reader)
         let loader = LoaderEvidence.probe(auxv: ProcFile.readBytes("/proc/\(pid)/auxv") ?? [], threads: threads,
                                           mainPid: pid, read: MallocEvidence.memoryReader(tid: reader))
         let executable = ProcFile.readLink("/proc/\(pid)/exe") ?? ProcFile.readLink("\(task)/exe")
         return ExplainSnapshot(pid: pid, executable: executable, threads: threads, maps: maps, mapsText: mapsText,
-                               smapsText: ProcFile.read("\(task)/smaps"), usage: [:], malloc: malloc, loader: loader,
-                               stoppedMicroseconds: monotonicMicroseconds() - began)
+                               smapsText: nil, usage: usage, malloc: malloc, loader: loader,
+                               stoppedMicroseconds: monotonicMicroseconds() - began,
+                               residency: residency)
     }
 }

@@ -185,8 +185,12 @@ extension Tracer {
     /// still there.
     package func appendSnapshot(pid: Int32, from dir: String, threads: [Int32]) {
         let maps = ProcFile.read("\(dir)/maps") ?? ""
-        writer.append(.snapshot(pid: pid, maps: maps, smaps: ProcFile.read("\(dir)/smaps") ?? ""))
+        let smaps = ProcFile.read("\(dir)/smaps") ?? ""
+        writer.append(.snapshot(pid: pid, maps: maps, smaps: smaps))
         guard let reader = threads.first, let entries = try? MapsEntry.parseMaps(maps) else { return }
+        // Right after smaps, while the process is still stopped: the pages it counted.
+        let usage = (try? SmapsUsage.parseSmaps(smaps)) ?? [:]
+        writer.append(.residency(pid: pid, PagemapReader.read(dir: dir, maps: entries, usage: usage)))
         let registers = threads.compactMap { tid in
             Ptrace.registers(tid).map { SnapshotEvidence.Thread(tid: tid, rsp: $0.rsp, rip: $0.rip) }
         }

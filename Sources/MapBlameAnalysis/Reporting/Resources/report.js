@@ -47,7 +47,8 @@ const str = i => (i == null ? null : S[i]);
 const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
 const base = p => p.slice(p.lastIndexOf("/") + 1);
 const hexAdd = (hex, n) => (BigInt("0x" + hex) + BigInt(n)).toString(16);
-const rssShare = (r, o) => (r.size > 0 ? Math.round((r.rss / PAGE) * o.size / r.size) * PAGE : 0);
+// The origin's resident bytes as the text report counts them (exact from pagemap, or shared by size).
+const rssShare = (r, o) => o.rss;
 
 function bytes(n) {
   if (n < 1024) return n + " B";
@@ -72,7 +73,7 @@ function decode(p) {
     rss: r[7], anon: r[8], swap: r[9], cat: CATS[r[10]], label: str(r[11]), gap: r[12],
     evidence: str(r[14]), confidence: str(r[15]),
     origins: r[13].map(o => ({ off: o[0], size: o[1], event: o[2], syscall: o[3], cat: CATS[o[4]],
-                               label: str(o[5]), site: o[6] })),
+                               label: str(o[5]), site: o[6], rss: o[7], swap: o[8], exact: o[9] })),
   }));
   const events = p.events.map(e => ({ id: e[0], tid: e[1], syscall: e[2], result: e[3], path: str(e[4]),
                                       stack: e[5], call: e[6] }));
@@ -232,7 +233,8 @@ function originBlock(P, r, o) {
   const div = h("div", { class: "origin" },
     h("p", null, h("span", { class: "sw", style: "background:" + COLOR[o.cat] }), " ",
       h("code", null, hexAdd(r.startHex, o.off) + "-" + hexAdd(r.startHex, o.off + o.size)),
-      " " + bytes(o.size) + ", rss \u2248 " + bytes(rssShare(r, o))),
+      " " + bytes(o.size) + (o.exact ? ", rss " : ", rss \u2248 ") + bytes(rssShare(r, o)) +
+      (o.swap ? ", swap " + bytes(o.swap) : "")),
     h("p", null, h("b", null, o.cat), ": " + o.label));
   const ev = o.event == null ? null : P.eventById.get(o.event);
   if (!ev) {
@@ -381,7 +383,7 @@ function renderSites(P, section) {
   }
   const all = [...groups.values()];
   section.setAttribute("data-site-count", all.length);
-  const columns = [["name", "site", false], ["cat", "category", false], ["rss", "rss (share)", true],
+  const columns = [["name", "site", false], ["cat", "category", false], ["rss", "rss", true],
                    ["mapped", "mapped", true], ["count", "ranges", true]];
   const state = { key: "rss", dir: -1, limit: 200, files: false, text: "" };
   const head = h("tr"), body = h("tbody"), more = h("button", { class: "link", type: "button" });
