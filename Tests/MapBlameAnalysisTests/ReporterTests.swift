@@ -24,7 +24,10 @@ struct ReporterTests {
     @Test func textNamesTheRegionItsOriginAndTheSite() {
         let text = TextReporter.render(Self.report)
         #expect(text.contains("7f0000000000-7f0000100000 rw-p"))
-        #expect(text.contains("malloc of 1.0 MiB served by mmap from parse_config (config.c:88)"))
+        // (the line is wrapped at 120 columns)
+        #expect(text.contains("malloc: malloc of 1.0 MiB served by mmap from parse_config"))
+        #expect(text.contains("(config.c:88)"))
+        #expect(text.contains("rss  512 KiB"))
         #expect(text.contains("/app/bin/app"))
     }
 

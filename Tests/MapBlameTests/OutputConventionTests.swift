@@ -138,7 +138,7 @@ struct OutputConventionTests {
     @Test func usageErrorsHaveOneForm() throws {
         let cases: [([String], String)] = [
             (["attach", "1", "--duration", "2x"], "mapblame: --duration 2x: give seconds (30, 2.5) or a number with a unit (500ms, 2s, 5m, 1h), more than 0\n"),
-            (["report", "--format", "xml", "t"], "mapblame: --format xml: give one of text, json, html or folded\n"),
+            (["report", "--format", "xml", "t"], "mapblame: --format xml: give one of text, json, html, folded or pprof\n"),
             (["report"], "mapblame: missing argument FILE\n"),
             (["attach", "abc"], "mapblame: PID abc: not a process id (a positive number)\n"),
             (["report", "t", "--address", "0xzz"], "mapblame: --address 0xzz: not a hexadecimal address (like 0x7faa0461f000 or 7faa0461f000)\n"),
