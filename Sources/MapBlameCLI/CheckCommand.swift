@@ -35,8 +35,8 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("update"), help: "Rewrite the baseline with this run's numbers (its tolerances are kept) and exit 0; numbers that are not gated are kept unless they moved beyond --update-margin.")
     var update = false
 
-    @Option(name: .customLong("update-margin"), help: ArgumentHelp("With --update: rewrite a number that is not gated only when it moved by more than PERCENT% (default 10).", valueName: "PERCENT"))
-    var updateMargin: Double = QuietUpdate.defaultMarginPercent
+    @Option(name: .customLong("update-margin"), help: ArgumentHelp("With --update: rewrite a number that is not gated only when it moved by more than SPEC either way (tolerance syntax; default +64KiB,10%; counts use its percentage).", valueName: "SPEC"))
+    var updateMargin: String = QuietUpdate.defaultMargin.description
 
     @Option(name: .customLong("junit"), help: ArgumentHelp("Write JUnit XML to FILE: one test case per key.", valueName: "FILE"))
     var junit: String?
@@ -49,9 +49,11 @@ struct CheckCommand: ParsableCommand {
     mutating func validate() throws {
         try OutputChecks.validate([("--junit", junit)], standardOutput: "the comparison table")
         if update { try OutputChecks.validate([("--baseline", baseline)]) }
-        guard updateMargin >= 0, updateMargin.isFinite else {
-            throw ValidationError("--update-margin must be a non-negative percentage, got \(updateMargin)")
-        }
+        _ = try margin()
+    }
+
+    func margin() throws -> Tolerance {
+        do { return try Tolerance.parse(updateMargin) } catch { throw ValidationError("--update-margin \(error.description)") }
     }
 
     func run() throws {
@@ -82,7 +84,7 @@ struct CheckCommand: ParsableCommand {
             if let junit { try OutputFile.write(ComparisonRenderer.junit(comparison), to: junit) }
             if update {
                 expected = QuietUpdate.apply(baseline: expected, current: current, tolerances: tolerances, policy: policy,
-                                             marginPercent: updateMargin)
+                                             margin: try margin())
                 try OutputFile.write(BaselineFile.render(expected), to: baseline)
                 say("mapblame check: \(ComparisonRenderer.summary(comparison)); baseline \(baseline) updated\n")
                 return

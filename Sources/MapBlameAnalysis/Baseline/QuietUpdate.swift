@@ -12,11 +12,13 @@ import MapBlameModel
 ///   patterns are kept.
 public enum QuietUpdate {
     /// The default noise margin: a value that is not gated is rewritten when it moved by more than
-    /// this percentage of its old value.
-    public static let defaultMarginPercent = 10.0
+    /// 10% of its old value and, for bytes, by more than 64 KiB (RSS of a small region moves by a
+    /// page or two from run to run). Written as a tolerance spec; on counts only its percentage
+    /// applies.
+    public static let defaultMargin = Tolerance(absolute: 64 << 10, percent: 10)
 
     public static func apply(baseline old: Baseline, current: Baseline, tolerances: ToleranceSet, policy: KeyPolicy,
-                             marginPercent: Double = defaultMarginPercent) -> Baseline {
+                             margin: Tolerance = defaultMargin) -> Baseline {
         var policy = policy
         policy.ignore += old.ignore.compactMap { try? IgnorePattern($0) }
         var updated = current
@@ -28,24 +30,25 @@ public enum QuietUpdate {
         let comparison = BaselineComparison(baseline: old, current: current, tolerances: tolerances, policy: policy)
         for p in comparison.processes {
             guard let i = p.baselineIndex, let j = p.currentIndex else { continue }
-            updated.processes[j] = process(old.processes[i], current.processes[j], rows: p.rows, tolerances, margin: marginPercent)
+            updated.processes[j] = process(old.processes[i], current.processes[j], rows: p.rows, tolerances, margin: margin)
         }
         return updated
     }
 
     package static func process(_ old: BaselineProcess, _ new: BaselineProcess, rows: [BaselineComparison.Row],
-                                _ t: ToleranceSet, margin: Double) -> BaselineProcess {
+                                _ t: ToleranceSet, margin: Tolerance) -> BaselineProcess {
         var p = new
         p.totalLows = [:]
         let gatedRows = Dictionary(rows.map { ($0.key, $0.gated) }, uniquingKeysWith: { a, _ in a })
         func gates(_ key: String, _ kind: ToleranceKind) -> Bool {
             (gatedRows[key] ?? true) && !t.tolerance(kind, key: key).off
         }
+        let countMargin = Tolerance(percent: margin.percent)
         // Process totals: counts only.
         func total(_ key: String, _ oldValue: Int?, _ newValue: Int?) -> Int? {
             guard let o = oldValue, let n = newValue else { return newValue }
             let low = old.totalLows[key] ?? o
-            let (value, keepRange) = choose(old: UInt64(o), low: UInt64(low), new: UInt64(n), gated: gates(key, .count), margin: margin)
+            let (value, keepRange) = choose(old: UInt64(o), low: UInt64(low), new: UInt64(n), gated: gates(key, .count), margin: countMargin)
             if keepRange, low < o { p.totalLows[key] = low }
             return Int(value)
         }
@@ -57,7 +60,7 @@ public enum QuietUpdate {
             var e = entry
             let low = before.low ?? before.counts
             let regions = choose(old: UInt64(before.counts.regions), low: UInt64(low.regions), new: UInt64(entry.counts.regions),
-                                 gated: gates(key, .count), margin: margin)
+                                 gated: gates(key, .count), margin: countMargin)
             let bytes = choose(old: before.counts.mappedBytes, low: low.mappedBytes, new: entry.counts.mappedBytes,
                                gated: gates(key, .bytes), margin: margin)
             let rss = choose(old: before.counts.rssBytes, low: low.rssBytes, new: entry.counts.rssBytes,
@@ -76,7 +79,7 @@ public enum QuietUpdate {
         for (name, counts) in new.categories {
             guard let before = old.categories[name] else { continue }
             p.categories[name] = BaselineCounts(
-                regions: Int(choose(old: UInt64(before.regions), low: UInt64(before.regions), new: UInt64(counts.regions), gated: false, margin: margin).value),
+                regions: Int(choose(old: UInt64(before.regions), low: UInt64(before.regions), new: UInt64(counts.regions), gated: false, margin: countMargin).value),
                 mappedBytes: choose(old: before.mappedBytes, low: before.mappedBytes, new: counts.mappedBytes, gated: false, margin: margin).value,
                 rssBytes: choose(old: before.rssBytes, low: before.rssBytes, new: counts.rssBytes, gated: false, margin: margin).value)
         }
@@ -84,16 +87,18 @@ public enum QuietUpdate {
     }
 
     /// The value to write, and whether the old one (with its range) was kept.
-    package static func choose(old: UInt64, low: UInt64, new: UInt64, gated: Bool, margin: Double) -> (value: UInt64, keptRange: Bool) {
+    package static func choose(old: UInt64, low: UInt64, new: UInt64, gated: Bool, margin: Tolerance) -> (value: UInt64, keptRange: Bool) {
         if gated {
             return (low...old).contains(new) ? (old, true) : (new, false)
         }
-        return withinMargin(old: old, new: new, percent: margin) ? (old, true) : (new, false)
+        return withinMargin(old: old, new: new, margin: margin) ? (old, true) : (new, false)
     }
 
-    /// Whether `new` is within `percent`% of `old`, either way (an old 0 moves with any change).
-    public static func withinMargin(old: UInt64, new: UInt64, percent: Double) -> Bool {
-        let delta = old > new ? old - new : new - old
-        return Double(delta) <= Double(old) * percent / 100
+    /// Whether `new` is within the margin of `old`, either way: the margin's allowance above `old`
+    /// (`Tolerance.limit`) is also how far it may fall.
+    public static func withinMargin(old: UInt64, new: UInt64, margin: Tolerance) -> Bool {
+        if margin.off { return true }
+        let allowance = margin.limit(baseline: old) - old
+        return old > new ? old - new <= allowance : new - old <= allowance
     }
 }
