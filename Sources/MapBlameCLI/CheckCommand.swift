@@ -47,7 +47,8 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var input: BaselineInputOptions
 
     mutating func validate() throws {
-        try OutputChecks.validate([("--junit", junit)], standardOutput: "the comparison table")
+        // The table is on standard output only when no program runs (--from).
+        try OutputChecks.validate([("--junit", junit)], standardOutput: input.from != nil ? "the comparison table" : nil)
         if update { try OutputChecks.validate([("--baseline", baseline)]) }
         _ = try margin()
     }
@@ -67,7 +68,7 @@ struct CheckCommand: ParsableCommand {
         }
         // Running a program, its stdout stays its own: the table goes to stderr.
         let runsProgram = input.from == nil
-        let current = try input.measure(fallbackCommand: expected.command, programStdoutToStderr: false)
+        let current = try input.measure(fallbackCommand: expected.command, programStdoutToStderr: junit == "-")
         var tolerances = expected.tolerances
         let options = try tolerance.set()
         tolerances.commandLine = options.commandLine

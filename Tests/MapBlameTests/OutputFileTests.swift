@@ -154,7 +154,7 @@ import Testing
             ["run", "-o", "-", "--json", "-", "--", "/bin/true"],
             ["run", "--html", "-", "--trace", "-", "--", "/bin/true"],
             ["attach", "1", "--json", "-"],  // attach's text report is on stdout already
-            ["check", "--baseline", "/nonexistent.json", "--junit", "-", "--", "/bin/true"],  // so is check's table
+            ["check", "--baseline", "/nonexistent.json", "--junit", "-", "--from", "/nonexistent.trace"],  // so is check's table from a file
         ]
         for arguments in cases {
             let r = try runCommand([Build.mapblame] + arguments)
