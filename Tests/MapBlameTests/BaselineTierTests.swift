@@ -168,6 +168,7 @@ struct BaselineTierTests {
         now.processes[0].keys["heap:gone@myprog"] = nil
         now.processes[0].keys["mmap:new@myprog"] = Self.entry(1, 4096, tier: .program)
         now.processes[0].regions = 11  // a total (not gated): within 10%
+        now.command = ["myprog", "--fast"]  // the command becomes the one this run ran
         let updated = QuietUpdate.apply(baseline: before, current: now, tolerances: ToleranceSet(), policy: KeyPolicy())
         let keys = updated.processes[0].keys
         #expect(keys["mmap:f@myprog"]!.counts == BaselineCounts(regions: 2, mappedBytes: 8192, rssBytes: 20480))  // rss=off: kept
@@ -176,6 +177,7 @@ struct BaselineTierTests {
         #expect(keys["malloc-arena:w@myprog"]!.counts.regions == 4 && keys["malloc-arena:w@myprog"]!.low?.regions == 2)
         #expect(keys["heap:gone@myprog"] == nil && keys["mmap:new@myprog"] != nil)
         #expect(updated.processes[0].regions == 10)
+        #expect(updated.command == ["myprog", "--fast"])
         // With --gate-system the system's numbers gate, and are rewritten.
         let gated = QuietUpdate.apply(baseline: before, current: now, tolerances: ToleranceSet(), policy: KeyPolicy(gateSystem: true))
         #expect(gated.processes[0].keys["bss:libc.so.6"]!.counts.mappedBytes == 53248)

@@ -8,8 +8,8 @@ import MapBlameModel
 /// - A number that does not gate (RSS without an rss tolerance, a system key without
 ///   `--gate-system`, an ignored key) keeps its old value unless it moved by more than the noise
 ///   margin, in either direction.
-/// - New keys and processes are added, vanished ones removed; the command, tolerances and ignore
-///   patterns are kept.
+/// - New keys and processes are added, vanished ones removed; the command becomes the one this
+///   run ran; tolerances and ignore patterns are kept.
 public enum QuietUpdate {
     /// The default noise margin: a value that is not gated is rewritten when it moved by more than
     /// 10% of its old value and, for bytes, by more than 64 KiB (RSS of a small region moves by a
@@ -26,7 +26,6 @@ public enum QuietUpdate {
         updated.tolerances.commandLine = ToleranceRule()
         updated.tolerances.commandLineCategories = [:]
         updated.ignore = old.ignore
-        updated.command = old.command.isEmpty ? current.command : old.command
         let comparison = BaselineComparison(baseline: old, current: current, tolerances: tolerances, policy: policy)
         for p in comparison.processes {
             guard let i = p.baselineIndex, let j = p.currentIndex else { continue }
