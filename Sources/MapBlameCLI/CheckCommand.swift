@@ -35,8 +35,8 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("update"), help: "Rewrite the baseline with this run's numbers (its tolerances are kept) and exit 0; numbers that are not gated are kept unless they moved beyond --update-margin.")
     var update = false
 
-    @Option(name: .customLong("update-margin"), help: ArgumentHelp("With --update: rewrite a number that is not gated only when it moved by more than SPEC either way (tolerance syntax; default +64KiB,10%; counts use its percentage).", valueName: "SPEC"))
-    var updateMargin: String = QuietUpdate.defaultMargin.description
+    @Option(name: .customLong("update-margin"), help: ArgumentHelp("With --update: rewrite a number that is not gated only when it moved by more than SPEC either way (tolerance syntax; counts use its percentage).", valueName: "SPEC"))
+    var updateMargin: String = QuietUpdate.defaultMarginSpec
 
     @Option(name: .customLong("junit"), help: ArgumentHelp("Write JUnit XML to FILE: one test case per key.", valueName: "FILE"))
     var junit: String?

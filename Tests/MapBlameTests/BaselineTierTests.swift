@@ -153,7 +153,7 @@ struct BaselineTierTests {
         #expect(BaselineComparison(baseline: merged, current: run(3, regions: 50), tolerances: t).regressions.isEmpty)
     }
 
-    @Test func quietUpdateRewritesOnlyWhatGatesOrMovedBeyondTheMargin() {
+    @Test func quietUpdateRewritesOnlyWhatGatesOrMovedBeyondTheMargin() throws {
         let before = Self.baseline(["mmap:f@myprog": Self.entry(1, 4096, rss: 20480, tier: .program),
                                     "bss:libc.so.6": Self.entry(1, 49152, rss: 16384, tier: .system),
                                     "file:libc.so.6": Self.entry(5, 1 << 21, rss: 1 << 20, tier: .system),
@@ -182,6 +182,7 @@ struct BaselineTierTests {
         let gated = QuietUpdate.apply(baseline: before, current: now, tolerances: ToleranceSet(), policy: KeyPolicy(gateSystem: true))
         #expect(gated.processes[0].keys["bss:libc.so.6"]!.counts.mappedBytes == 53248)
         #expect(gated.processes[0].regions == 11)
+        #expect(try Tolerance.parse(QuietUpdate.defaultMarginSpec) == QuietUpdate.defaultMargin)
         #expect(QuietUpdate.withinMargin(old: 16384, new: 20480, margin: QuietUpdate.defaultMargin))
         #expect(!QuietUpdate.withinMargin(old: 1 << 20, new: (1 << 20) + (200 << 10), margin: QuietUpdate.defaultMargin))
         #expect(!QuietUpdate.withinMargin(old: 10, new: 12, margin: Tolerance(percent: 10)))

@@ -16,6 +16,8 @@ public enum QuietUpdate {
     /// page or two from run to run). Written as a tolerance spec; on counts only its percentage
     /// applies.
     public static let defaultMargin = Tolerance(absolute: 64 << 10, percent: 10)
+    /// `defaultMargin` as written on the command line.
+    public static let defaultMarginSpec = "+64KiB,10%"
 
     public static func apply(baseline old: Baseline, current: Baseline, tolerances: ToleranceSet, policy: KeyPolicy,
                              margin: Tolerance = defaultMargin) -> Baseline {
