@@ -84,6 +84,31 @@ struct CIPortabilityTests {
         #expect(summary.contains("| FAIL | new | program | `mmap:extra_mapping@mbfixture` |"))
     }
 
+    /// What `baseline` stores (ignore patterns, per-category tolerances) and the usage errors of
+    /// the new options: one line, exit 2.
+    @Test func storedPatternsAndUsageErrors() throws {
+        let dir = try TempDir()
+        let file = dir.path("b.json")
+        let made = try runCommand([Build.mapblame, "baseline", "-o", file, "--ignore", "vdso", "--ignore", "file:libnss_*",
+                                   "--tolerance", "malloc-arena:count=+2", "--tolerance", "bytes=5%", "--", Build.fixture, "mmap"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let b = try Self.parse(file)
+        #expect(b.ignore == ["vdso", "file:libnss_*"])
+        #expect(b.tolerances.categories["malloc-arena"]?[.count] == Tolerance(absolute: 2))
+        #expect(b.tolerances.file[.bytes] == Tolerance(percent: 5))
+        for arguments in [["baseline", "--runs", "0", "--", Build.fixture, "mmap"],
+                          ["baseline", "--runs", "3", "--from", file],
+                          ["baseline", "--ignore", "file:[x", "--", Build.fixture, "mmap"],
+                          ["check", "--baseline", file, "--ignore", "", "--", Build.fixture, "mmap"],
+                          ["check", "--baseline", file, "--tolerance", "arenas:count=+1", "--", Build.fixture, "mmap"],
+                          ["check", "--baseline", file, "--update-margin", "lots", "--", Build.fixture, "mmap"],
+                          ["check", "--baseline", dir.path("missing.json"), "--", Build.fixture, "mmap"]] {
+            let r = try runCommand([Build.mapblame] + arguments)
+            #expect(r.status == 2, "\(arguments): \(r.status) \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(arguments): \(r.stderr)")
+        }
+    }
+
     /// `baseline --runs 5` of a program whose arena count varies with thread timing: twenty checks
     /// pass with no tolerance at all; the range is in the file and, when seen, in the table.
     @Test func rangesOfFiveRunsGiveNoFalseFailureInTwentyChecks() throws {
