@@ -13,14 +13,17 @@ import Testing
 @Suite("GitHub Action", .serialized)
 struct ActionTests {
     static let user = "mapblame-ci"
-    static var scripts: String { Build.packageRoot + "/ci/action" }
 
-    /// Runs `script` of the action as the runner's user, in `directory`, with only `environment`.
-    static func step(_ script: String, in directory: String, _ environment: [String: String]) throws -> Finished {
-        let env = ["HOME=/home/\(user)", "PATH=/usr/local/bin:/usr/bin:/bin", "GITHUB_ACTION_PATH=\(Build.packageRoot)"]
-            + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+    /// Runs `script` of the action (a copy at `actionPath`, as a runner checks actions out) as the
+    /// runner's user, in `directory`, with only `environment` (and the sanitizers' options).
+    static func step(_ script: String, action actionPath: String, in directory: String, _ environment: [String: String]) throws -> Finished {
+        var env = ["HOME=/home/\(user)", "PATH=/usr/local/bin:/usr/bin:/bin", "GITHUB_ACTION_PATH=\(actionPath)"]
+        for name in ["ASAN_OPTIONS", "TSAN_OPTIONS"] {
+            if let value = ProcessInfo.processInfo.environment[name] { env.append("\(name)=\(value)") }
+        }
+        env += environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return try runCommand(["/usr/bin/sudo", "-n", "-u", user, "--", "/usr/bin/env", "-i"] + env
-            + ["/bin/bash", "-c", "cd \"$0\" && exec bash \"$1\"", directory, scripts + "/" + script])
+            + ["/bin/bash", "-c", "cd \"$0\" && exec bash \"$1\"", directory, actionPath + "/ci/action/" + script])
     }
 
     /// key=value lines of a GITHUB_OUTPUT file.
@@ -46,11 +49,16 @@ struct ActionTests {
             #expect(action.contains("run: bash \"$GITHUB_ACTION_PATH/ci/action/\(script)\""), "\(script)")
         }
 
-        // A clean directory of the user's: the checkout (a committed baseline) and the runner's files.
+        // A clean directory of the user's: the checkout (the program, a committed baseline), the
+        // action as the runner checks it out, and the runner's files. Copies, so that the user
+        // needs no access to this checkout (CI's may sit in a directory only root can enter).
         let root = try TempDir()
-        let work = root.path("workspace"), runner = root.path("runner")
-        for dir in [work, runner] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let work = root.path("workspace"), runner = root.path("runner"), actionPath = root.path("action")
+        for dir in [work, runner, actionPath] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try FileManager.default.copyItem(atPath: Build.packageRoot + "/Tests/action/mapblame-baseline.json", toPath: work + "/mapblame-baseline.json")
+        try FileManager.default.copyItem(atPath: Build.fixture, toPath: work + "/mbfixture")
+        try FileManager.default.copyItem(atPath: Build.packageRoot + "/action.yml", toPath: actionPath + "/action.yml")
+        try FileManager.default.copyItem(atPath: Build.packageRoot + "/ci", toPath: actionPath + "/ci")
         let dist = try runCommand([Build.packageRoot + "/ci/dist.sh", Build.mapblame, root.path("dist")])
         try #require(dist.status == 0, "\(dist.stderr)")
         let tarball = dist.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -59,13 +67,13 @@ struct ActionTests {
         var job = ["GITHUB_OUTPUT": runner + "/output", "GITHUB_PATH": runner + "/path", "GITHUB_STEP_SUMMARY": runner + "/summary.md",
                    "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": Build.packageRoot, "RUNNER_TEMP": runner]
 
-        let install = try Self.step("install.sh", in: work, job)
+        let install = try Self.step("install.sh", action: actionPath, in: work, job)
         #expect(install.status == 0, "\(install.stdout)\(install.stderr)")
         #expect(install.stdout.contains("runtime packages present"), "\(install.stdout)")
 
         var get = job
         get["MAPBLAME_TARBALL"] = tarball
-        let got = try Self.step("get-mapblame.sh", in: work, get)
+        let got = try Self.step("get-mapblame.sh", action: actionPath, in: work, get)
         #expect(got.status == 0, "\(got.stderr)")
         let binary = try #require(Self.outputs(runner + "/output")["mapblame"])
         #expect(binary.hasPrefix(runner + "/mapblame/mapblame-") && binary.hasSuffix("/bin/mapblame"), "\(binary)")
@@ -74,10 +82,10 @@ struct ActionTests {
         // Within the baseline: status 0, a JUnit file without failures.
         var check = job
         check["MAPBLAME"] = binary
-        check["INPUT_COMMAND"] = "'\(Build.fixture)' mmap"
+        check["INPUT_COMMAND"] = "./mbfixture mmap"
         check["INPUT_JUNIT"] = "mapblame-junit.xml"
         check["INPUT_TOLERANCE"] = "bytes=+4KiB\nrss=off"
-        let passed = try Self.step("check.sh", in: work, check)
+        let passed = try Self.step("check.sh", action: actionPath, in: work, check)
         #expect(passed.status == 0, "\(passed.stderr)")
         #expect(Self.outputs(runner + "/output")["status"] == "0", "\(passed.stderr)")
         #expect(passed.stdout.hasPrefix("mmap=0x"), "\(passed.stdout)")  // the program's own stdout
@@ -89,7 +97,7 @@ struct ActionTests {
         // uploaded), an annotation on its line, the summary appended.
         check["MBFIXTURE_EXTRA_SITE"] = "1"
         try FileManager.default.removeItem(atPath: runner + "/output")
-        let failed = try Self.step("check.sh", in: work, check)
+        let failed = try Self.step("check.sh", action: actionPath, in: work, check)
         #expect(failed.status == 0, "\(failed.stderr)")
         #expect(Self.outputs(runner + "/output")["status"] == "1", "\(failed.stderr)")
         let line = try #require(SiteMarkers.lines["extra"])
@@ -102,10 +110,10 @@ struct ActionTests {
         // script's status is mapblame's.
         check["INPUT_IGNORE"] = "mmap:extra_*"
         try FileManager.default.removeItem(atPath: runner + "/output")
-        #expect(try Self.step("check.sh", in: work, check).status == 0)
+        #expect(try Self.step("check.sh", action: actionPath, in: work, check).status == 0)
         #expect(Self.outputs(runner + "/output")["status"] == "0")
         check["INPUT_IGNORE"] = nil
         check["GITHUB_OUTPUT"] = nil
-        #expect(try Self.step("check.sh", in: work, check).status == 1)
+        #expect(try Self.step("check.sh", action: actionPath, in: work, check).status == 1)
     }
 }
