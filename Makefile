@@ -2,9 +2,13 @@
 #   make demo   install what is missing, build in release mode, run mapblame on the demo program
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-DEBIAN_PACKAGES := libunwind-dev libdw-dev zlib1g-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace
+DEBIAN_PACKAGES := libunwind-dev libdw-dev zlib1g-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace sudo
+# The user the GitHub Action's scripts run as in the tests (ci/action/, Tests/.../ActionTests):
+# not root, with passwordless sudo, as on a hosted runner. Created by `make deps` as root, so that
+# no test changes the machine; `make remove-ci-user` takes it away.
+CI_USER := mapblame-ci
 
-.PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
+.PHONY: all deps dist remove-ci-user build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
 
 all: build
 
@@ -22,6 +26,21 @@ deps:
 	  fi; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then \
+	  id $(CI_USER) >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash $(CI_USER) || exit 1; \
+	  [ -f /etc/sudoers.d/$(CI_USER) ] || { echo "$(CI_USER) ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/$(CI_USER).tmp && \
+	    chmod 0440 /etc/sudoers.d/$(CI_USER).tmp && mv /etc/sudoers.d/$(CI_USER).tmp /etc/sudoers.d/$(CI_USER); } || exit 1; \
+	fi
+
+remove-ci-user:
+	rm -f /etc/sudoers.d/$(CI_USER)
+	-userdel --remove $(CI_USER)
+
+# The release tarball the GitHub Action installs (action.yml, input mapblame-tarball): a release
+# build with the Swift runtime linked in statically, in dist/mapblame-VERSION-linux-ARCH.tar.gz.
+dist: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product mapblame --scratch-path .build-dist
+	ci/dist.sh .build-dist/release/mapblame dist
 
 build: deps
 	$(SWIFT) build

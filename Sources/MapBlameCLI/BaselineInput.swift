@@ -83,18 +83,33 @@ enum BaselineLoader {
     }
 }
 
-/// `--tolerance KIND=SPEC`, shared by `check` (and `baseline`, which stores them in the file).
+/// `--tolerance [CATEGORY:]KIND=SPEC`, shared by `check` (and `baseline`, which stores them in the file).
 struct ToleranceOptions: ParsableArguments {
-    @Option(name: .customLong("tolerance"), help: ArgumentHelp("Allowed growth: count=+N, bytes=+N[KiB|MiB|GiB], bytes=N%, rss=..., combined with a comma (bytes=+64KiB,5%), or off. Repeatable.", valueName: "KIND=SPEC"))
+    @Option(name: .customLong("tolerance"), help: ArgumentHelp("Allowed growth: count=+N, bytes=+N[KiB|MiB|GiB], bytes=N%, rss=..., combined with a comma (bytes=+64KiB,5%), or off; CATEGORY:KIND=SPEC for one category's keys (malloc-arena:count=+2). Repeatable.", valueName: "[CATEGORY:]KIND=SPEC"))
     var tolerances: [String] = []
 
-    func rule() throws -> ToleranceRule {
-        var rule = ToleranceRule()
+    /// The options as command-line tolerances (`commandLine`, `commandLineCategories`).
+    func set() throws -> ToleranceSet {
+        var set = ToleranceSet()
         for t in tolerances {
-            do { try rule.apply(option: t) } catch { throw ValidationError("--tolerance \(error.description)") }
+            do { try set.apply(commandLineOption: t) } catch { throw ValidationError("--tolerance \(error.description)") }
         }
-        return rule
+        return set
     }
 
-    mutating func validate() throws { _ = try rule() }
+    mutating func validate() throws { _ = try set() }
+}
+
+/// `--ignore PATTERN`, shared by `check` and `baseline` (which stores them in the file).
+struct IgnoreOptions: ParsableArguments {
+    @Option(name: .customLong("ignore"), help: ArgumentHelp("Never judge keys matching PATTERN: a category (vdso, malloc-arena) or a glob over keys (file:libnss_*). Repeatable.", valueName: "PATTERN"))
+    var patterns: [String] = []
+
+    func parsed() throws -> [IgnorePattern] {
+        do { return try patterns.map { p throws(IgnorePatternError) in try IgnorePattern(p) } } catch {
+            throw ValidationError("--ignore \(error.description)")
+        }
+    }
+
+    mutating func validate() throws { _ = try parsed() }
 }

@@ -157,6 +157,7 @@ import Testing
             ["check", "--baseline", "/nonexistent.json", "--format", "json", "--junit", "-", "--", "/bin/true"],  // so does check's JSON
             ["report", "/nonexistent.trace", "--json", "-"],  // report's text is on stdout already
             ["explain", "1", "--folded", "-"],  // so is explain's
+            ["check", "--baseline", "/nonexistent.json", "--junit", "-", "--from", "/nonexistent.trace"],  // check's table from a file is on stdout
         ]
         for arguments in cases {
             let r = try runCommand([Build.mapblame] + arguments)

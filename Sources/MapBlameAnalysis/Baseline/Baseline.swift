@@ -24,11 +24,22 @@ public struct BaselineKeyEntry: Sendable, Equatable {
     /// The creating event's backtrace (innermost first), when measured from a report or trace:
     /// shown for new keys, never written to the baseline file.
     public var backtrace: [String] = []
+    /// Who made it (KeyTier); nil in a baseline written before tiers existed.
+    public var tier: KeyTier? = nil
+    /// The lowest numbers seen over `baseline --runs N` when they differ from `counts` (the
+    /// highest): the key's range. nil after one run.
+    public var low: BaselineCounts? = nil
+    /// The site's source file (as in the debug info) and line, when measured: where a GitHub
+    /// annotation points. Never written to the baseline file (it holds a directory).
+    public var siteFile: String? = nil
+    public var siteLine: Int? = nil
 
-    package init(counts: BaselineCounts, site: String, backtrace: [String] = []) {
+    package init(counts: BaselineCounts, site: String, backtrace: [String] = [], tier: KeyTier? = nil, low: BaselineCounts? = nil) {
         self.counts = counts
         self.site = site
         self.backtrace = backtrace
+        self.tier = tier
+        self.low = low
     }
 }
 
@@ -44,6 +55,9 @@ public struct BaselineProcess: Sendable, Equatable {
     public var peakMappings: Int?
     public var categories: [String: BaselineCounts]
     public var keys: [String: BaselineKeyEntry]
+    /// The lowest totals seen over `baseline --runs N`, by total key ("@regions",
+    /// "@anonymous_regions", "@peak_mappings"), where they differ from the highest (the fields above).
+    public var totalLows: [String: Int] = [:]
 
     package init(executable: String, regions: Int, anonymousRegions: Int, peakMappings: Int? = nil, categories: [String: BaselineCounts], keys: [String: BaselineKeyEntry]) {
         self.executable = executable
@@ -66,17 +80,21 @@ public struct Baseline: Sendable, Equatable {
     public var command: [String]
     public var processes: [BaselineProcess]
     public var tolerances: ToleranceSet
+    /// Ignore patterns stored in the file (`baseline --ignore`), added to `check --ignore`'s.
+    public var ignore: [String] = []
 
-    public init(command: [String], processes: [BaselineProcess], tolerances: ToleranceSet = ToleranceSet()) {
+    public init(command: [String], processes: [BaselineProcess], tolerances: ToleranceSet = ToleranceSet(), ignore: [String] = []) {
         self.command = command
         self.processes = processes
         self.tolerances = tolerances
+        self.ignore = ignore
     }
 
     /// Measures a report. `peakMappings`: by pid, from `PeakMappings.compute` when the trace is at hand.
     public init(report: Report, peakMappings: [Int32: Int]? = nil) {
         command = report.command
         tolerances = ToleranceSet()
+        ignore = []
         processes = report.processes.map { Baseline.measure($0, peaks: peakMappings) }
     }
 
@@ -95,7 +113,9 @@ public struct Baseline: Sendable, Equatable {
                     let stack = Baseline.backtrace(origin.event.flatMap { events[$0] }?.stack ?? [], site: origin.site)
                     keys[key] = BaselineKeyEntry(counts: BaselineCounts(),
                                                  site: BaselineKey.siteText(label: origin.label, site: origin.site),
-                                                 backtrace: stack)
+                                                 backtrace: stack, tier: KeyTier.of(origin, executable: p.executable))
+                    keys[key]!.siteFile = origin.site?.file
+                    keys[key]!.siteLine = origin.site?.line
                 }
                 keys[key]!.counts.mappedBytes += bytes
                 keys[key]!.counts.rssBytes += rss

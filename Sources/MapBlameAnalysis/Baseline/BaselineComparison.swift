@@ -15,9 +15,23 @@ public struct BaselineComparison: Sendable {
         public var current: BaselineCounts?
         public var site: String
         public var backtrace: [String]
-        /// Why it is a regression ("regions 1 → 3 (+2), allowed +0"); empty when within tolerance.
+        /// Why it is a regression ("regions 1 → 3 (+2), allowed +0"); empty when within tolerance
+        /// or not gated.
         public var failures: [String]
         public var isRegression: Bool { !failures.isEmpty }
+        /// Who made the key (the process totals count everything: `.system`).
+        public var tier: KeyTier = .program
+        /// Whether its numbers can fail the check (KeyPolicy).
+        public var gated = true
+        /// Matched by an ignore pattern: shown, never judged.
+        public var ignored = false
+        /// Beyond tolerance, but not gated: reported, not a regression.
+        public var warnings: [String] = []
+        /// The baseline's lowest numbers (`baseline --runs N`), when they differ from `baseline`.
+        public var baselineLow: BaselineCounts? = nil
+        /// Where the site is in the source (this run's measurement): for annotations.
+        public var siteFile: String? = nil
+        public var siteLine: Int? = nil
     }
 
     public struct ProcessComparison: Sendable {
@@ -37,7 +51,10 @@ public struct BaselineComparison: Sendable {
     }
     public var failed: Bool { !mismatches.isEmpty || !regressions.isEmpty }
 
-    public init(baseline: Baseline, current: Baseline, tolerances: ToleranceSet) {
+    /// `policy`: which keys gate; the baseline's own `ignore` patterns are added to it.
+    public init(baseline: Baseline, current: Baseline, tolerances: ToleranceSet, policy: KeyPolicy = KeyPolicy()) {
+        var policy = policy
+        policy.ignore += baseline.ignore.compactMap { try? IgnorePattern($0) }
         mismatches = []
         processes = []
         let commandA = BaselineComparison.comparableCommand(baseline.command)
@@ -67,7 +84,7 @@ public struct BaselineComparison: Sendable {
             if a == nil { mismatches.append("new process \(name) (\(b!.executable))") }
             if b == nil { mismatches.append("process \(name) (\(a!.executable)) did not run") }
             processes.append(ProcessComparison(name: name, baselineIndex: i, currentIndex: j,
-                                               rows: BaselineComparison.rows(a, b, tolerances)))
+                                               rows: BaselineComparison.rows(a, b, tolerances, policy: policy)))
         }
     }
 
@@ -82,7 +99,7 @@ public struct BaselineComparison: Sendable {
         return [BaselineKey.basename(first)] + command.dropFirst()
     }
 
-    package static func rows(_ a: BaselineProcess?, _ b: BaselineProcess?, _ t: ToleranceSet) -> [Row] {
+    package static func rows(_ a: BaselineProcess?, _ b: BaselineProcess?, _ t: ToleranceSet, policy: KeyPolicy = KeyPolicy()) -> [Row] {
         var rows: [Row] = []
         let totals: [(String, Int?, Int?)] = [
             ("@regions", a?.regions, b?.regions),
@@ -93,8 +110,13 @@ public struct BaselineComparison: Sendable {
             // A total known on one side only (peak of a JSON report) is not compared.
             guard a == nil || b == nil || (x != nil && y != nil) else { continue }
             guard x != nil || y != nil else { continue }
-            rows.append(row(key: key, isTotal: true, x.map { BaselineCounts(regions: $0) }, y.map { BaselineCounts(regions: $0) },
-                            site: "process total", backtrace: [], t, kinds: [.count]))
+            var r = row(key: key, isTotal: true, x.map { BaselineCounts(regions: $0) }, y.map { BaselineCounts(regions: $0) },
+                        site: "process total", backtrace: [], t, kinds: [.count],
+                        low: a?.totalLows[key].map { BaselineCounts(regions: $0) })
+            // Totals count the system's mappings too (another kernel's [vvar_vclock], another
+            // libc's segments): they gate like the system's keys.
+            judge(&r, tier: .system, policy: policy, t)
+            rows.append(r)
         }
         // A process on one side only is a mismatch already: its totals are shown, not judged.
         if a == nil || b == nil {
@@ -103,14 +125,31 @@ public struct BaselineComparison: Sendable {
         let keys = Set((a?.keys.keys).map(Array.init) ?? []).union((b?.keys.keys).map(Array.init) ?? []).sorted()
         for key in keys {
             let x = a?.keys[key], y = b?.keys[key]
-            rows.append(row(key: key, isTotal: false, x?.counts, y?.counts, site: y?.site ?? x?.site ?? "",
-                            backtrace: y?.backtrace ?? [], t, kinds: ToleranceKind.allCases))
+            var r = row(key: key, isTotal: false, x?.counts, y?.counts, site: y?.site ?? x?.site ?? "",
+                        backtrace: y?.backtrace ?? [], t, kinds: ToleranceKind.allCases, low: x?.low)
+            r.siteFile = y?.siteFile
+            r.siteLine = y?.siteLine
+            // This run's tier where the key ran (it is measured here), else the baseline's; a
+            // baseline older than tiers says nothing of a vanished key, which never fails anyway.
+            judge(&r, tier: y?.tier ?? x?.tier ?? .program, policy: policy, t)
+            rows.append(r)
         }
         return rows
     }
 
+    /// Moves the failures of a row that is not gated to its warnings.
+    package static func judge(_ r: inout Row, tier: KeyTier, policy: KeyPolicy, _ t: ToleranceSet) {
+        r.tier = tier
+        r.ignored = policy.isIgnored(r.key)
+        r.gated = policy.isGated(key: r.key, tier: tier, ownTolerance: t.keys[r.key] != nil)
+        if !r.gated {
+            r.warnings = r.ignored ? [] : r.failures
+            r.failures = []
+        }
+    }
+
     package static func row(key: String, isTotal: Bool, _ x: BaselineCounts?, _ y: BaselineCounts?, site: String,
-                    backtrace: [String], _ t: ToleranceSet, kinds: [ToleranceKind]) -> Row {
+                    backtrace: [String], _ t: ToleranceSet, kinds: [ToleranceKind], low: BaselineCounts? = nil) -> Row {
         let base = x ?? BaselineCounts(), now = y ?? BaselineCounts()
         var failures: [String] = []
         for kind in kinds {
@@ -124,16 +163,23 @@ public struct BaselineComparison: Sendable {
             guard !tolerance.allows(baseline: old, current: new) else { continue }
             let name = isTotal ? String(key.dropFirst()).replacingUnderscores : (kind == .count ? "regions" : kind == .bytes ? "mapped" : "rss")
             let show: (UInt64) -> String = kind == .count ? { String($0) } : { ByteCount.text($0) }
-            failures.append("\(name) \(show(old)) → \(show(new)) (+\(show(new - old))), allowed \(tolerance.description == "+0" ? "no growth" : "up to \(show(tolerance.limit(baseline: old)))") [\(kind.rawValue)=\(tolerance)]")
+            let lowest: UInt64? = low.map { kind == .count ? UInt64($0.regions) : kind == .bytes ? $0.mappedBytes : $0.rssBytes }
+            let was = lowest.map { $0 < old ? "\(show($0))..\(show(old))" : show(old) } ?? show(old)
+            failures.append("\(name) \(was) → \(show(new)) (+\(show(new - old))), allowed \(tolerance.description == "+0" ? "no growth" : "up to \(show(tolerance.limit(baseline: old)))") [\(kind.rawValue)=\(tolerance)]")
         }
         let status: Status
         if x == nil { status = .new } else if y == nil { status = .vanished } else {
             let up = now.regions > base.regions || now.mappedBytes > base.mappedBytes
-            let down = now.regions < base.regions || now.mappedBytes < base.mappedBytes
+            // Inside a recorded range is no change: a key that varies run to run is not listed
+            // as shrunk each time it comes in low.
+            let floor = low ?? base
+            let down = now.regions < floor.regions || now.mappedBytes < floor.mappedBytes
             status = up && down ? .changed : up ? .grew : down ? .shrank : .same
         }
-        return Row(key: key, isTotal: isTotal, status: status, baseline: x, current: y, site: site,
-                   backtrace: backtrace, failures: failures)
+        var r = Row(key: key, isTotal: isTotal, status: status, baseline: x, current: y, site: site,
+                    backtrace: backtrace, failures: failures)
+        r.baselineLow = low
+        return r
     }
 }
 

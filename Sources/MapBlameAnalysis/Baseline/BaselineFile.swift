@@ -20,13 +20,20 @@ public enum BaselineFile {
             out += "      \"regions\": \(p.regions),\n"
             out += "      \"anonymous_regions\": \(p.anonymousRegions),\n"
             out += "      \"peak_mappings\": \(p.peakMappings.map(String.init) ?? "null"),\n"
+            if !p.totalLows.isEmpty {
+                // The lowest totals of `baseline --runs N`: "@regions" is written "regions".
+                out += "      \"low\": {" + p.totalLows.sorted { $0.key < $1.key }
+                    .map { "\(quote(String($0.key.dropFirst()))): \($0.value)" }.joined(separator: ", ") + "},\n"
+            }
             out += "      \"categories\": " + lines(p.categories.sorted { $0.key < $1.key }.map { ($0.key, counts($0.value)) }, indent: 6) + ",\n"
             out += "      \"keys\": " + lines(p.keys.sorted { $0.key < $1.key }.map {
-                ($0.key, counts($0.value.counts) + ", \"site\": \(quote($0.value.site))")
+                ($0.key, counts($0.value.counts) + ($0.value.low.map { ", \"low\": {\(counts($0))}" } ?? "")
+                    + ($0.value.tier.map { ", \"tier\": \(quote($0.rawValue))" } ?? "") + ", \"site\": \(quote($0.value.site))")
             }, indent: 6) + "\n"
             out += "    }"
         }
         out += b.processes.isEmpty ? "],\n" : "\n  ],\n"
+        if !b.ignore.isEmpty { out += "  \"ignore\": [" + b.ignore.map(quote).joined(separator: ", ") + "],\n" }
         out += "  \"tolerances\": " + tolerances(b.tolerances) + "\n"
         out += "}\n"
         return out
@@ -51,6 +58,9 @@ public enum BaselineFile {
 
     package static func tolerances(_ t: ToleranceSet) -> String {
         var fields = ToleranceKind.allCases.compactMap { k in t.file[k].map { "    \(quote(k.rawValue)): \(quote($0.description))" } }
+        if !t.categories.isEmpty {
+            fields.append("    \"categories\": " + lines(t.categories.sorted { $0.key < $1.key }.map { ($0.key, rule($0.value)) }, indent: 4))
+        }
         if !t.keys.isEmpty {
             fields.append("    \"keys\": " + lines(t.keys.sorted { $0.key < $1.key }.map { ($0.key, rule($0.value)) }, indent: 4))
         }
@@ -87,22 +97,37 @@ public enum BaselineFile {
             for (name, c) in p.member("categories")?.jsonObject ?? [] { categories[name] = counts(c) }
             var keys: [String: BaselineKeyEntry] = [:]
             for (name, k) in p.member("keys")?.jsonObject ?? [] {
-                keys[name] = BaselineKeyEntry(counts: counts(k), site: k.member("site")?.jsonString ?? "")
+                keys[name] = BaselineKeyEntry(counts: counts(k), site: k.member("site")?.jsonString ?? "",
+                                              tier: k.member("tier")?.jsonString.flatMap(KeyTier.init(rawValue:)),
+                                              low: k.member("low").map(counts))
             }
             processes.append(BaselineProcess(
                 executable: exe, regions: Int(max(0, regions)),
                 anonymousRegions: Int(max(0, p.member("anonymous_regions")?.jsonInt ?? 0)),
                 peakMappings: p.member("peak_mappings")?.jsonInt.map { Int(max(0, $0)) },
                 categories: categories, keys: keys))
+            for (name, v) in p.member("low")?.jsonObject ?? [] {
+                if let n = v.jsonInt { processes[processes.count - 1].totalLows["@" + name] = Int(max(0, n)) }
+            }
         }
         var set = ToleranceSet()
         if let t = root.member("tolerances") {
             set.file = try rule(t, context: "tolerances")
+            for (category, r) in t.member("categories")?.jsonObject ?? [] {
+                set.categories[category] = try rule(r, context: "tolerances for category \(category)")
+            }
             for (key, r) in t.member("keys")?.jsonObject ?? [] {
                 set.keys[key] = try rule(r, context: "tolerances for \(key)")
             }
         }
-        return Baseline(command: command, processes: processes, tolerances: set)
+        var ignore: [String] = []
+        for pattern in root.member("ignore")?.jsonArray ?? [] {
+            guard let text = pattern.jsonString, (try? IgnorePattern(text)) != nil else {
+                throw ReadError(description: "ignore: each pattern must be a key glob or a category name, as a string")
+            }
+            ignore.append(text)
+        }
+        return Baseline(command: command, processes: processes, tolerances: set, ignore: ignore)
     }
 
     package static func counts(_ v: JSONValue) -> BaselineCounts {

@@ -92,8 +92,8 @@ public enum ToleranceKind: String, Sendable, CaseIterable {
     case count, bytes, rss
 }
 
-/// Tolerances for each kind; unset kinds fall back (per key → command line → baseline file →
-/// built-in: count +0, bytes +0, rss off).
+/// Tolerances for each kind; unset kinds fall back (per key → per category → command line →
+/// baseline file → built-in: count +0, bytes +0, rss off).
 public struct ToleranceRule: Sendable, Equatable {
     public var values: [ToleranceKind: Tolerance] = [:]
     public init(_ values: [ToleranceKind: Tolerance] = [:]) { self.values = values }
@@ -125,6 +125,10 @@ public struct ToleranceSet: Sendable, Equatable {
     public var keys: [String: ToleranceRule] = [:]
     /// From `--tolerance`: overrides `file`, not `keys`.
     public var commandLine = ToleranceRule()
+    /// Per category (by its name, `malloc-arena`), from the baseline file's
+    /// "tolerances"."categories" and from `--tolerance CATEGORY:KIND=SPEC` (which wins).
+    public var categories: [String: ToleranceRule] = [:]
+    public var commandLineCategories: [String: ToleranceRule] = [:]
 
     public init() {}
 
@@ -135,6 +139,26 @@ public struct ToleranceSet: Sendable, Equatable {
 
     public func tolerance(_ kind: ToleranceKind, key: String) -> Tolerance {
         let builtIn = key.hasPrefix("@") && kind == .count ? ToleranceSet.builtInTotals : ToleranceSet.builtIn[kind]!
-        return keys[key]?[kind] ?? commandLine[kind] ?? file[kind] ?? builtIn
+        // A key's category is what comes before its first ':' ("malloc-arena:..."); totals have none.
+        let category = key.hasPrefix("@") ? nil : key.firstIndex(of: ":").map { String(key[..<$0]) }
+        return keys[key]?[kind] ?? category.flatMap { commandLineCategories[$0]?[kind] ?? categories[$0]?[kind] }
+            ?? commandLine[kind] ?? file[kind] ?? builtIn
+    }
+}
+
+extension ToleranceSet {
+    /// One `--tolerance` option: `KIND=SPEC` for every key, or `CATEGORY:KIND=SPEC` for the keys
+    /// of one category (`malloc-arena:count=+2`).
+    public mutating func apply(commandLineOption text: String) throws(ToleranceError) {
+        let eq = text.firstIndex(of: "=") ?? text.endIndex
+        guard let colon = text[..<eq].firstIndex(of: ":") else {
+            try commandLine.apply(option: text)
+            return
+        }
+        let name = String(text[..<colon]).trimmingWhitespace
+        guard Category(rawValue: name) != nil else {
+            throw ToleranceError("'\(name)': unknown category (\(Category.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        try commandLineCategories[name, default: ToleranceRule()].apply(option: String(text[text.index(after: colon)...]))
     }
 }
