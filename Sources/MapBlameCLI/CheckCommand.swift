@@ -5,7 +5,7 @@ import MapBlame
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Compare a program's mappings with a baseline; exit 1 on a regression (docs/baseline.md).",
+        abstract: "Compare a program's mappings with a baseline; exit 1 on a regression (\(docReference("baseline.md"))).",
         discussion: """
             Measures PROGRAM (or --from FILE; with neither, the baseline's own command is run again) \
             and compares it key by key with the baseline: a key whose regions, mapped bytes or RSS grew \

@@ -27,7 +27,7 @@ struct ExplainCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The process to explain.", valueName: "PID"))
     var pid: String
 
-    @Option(name: .customLong("format"), help: "Output format: text or json (docs/json-report.md).")
+    @Option(name: .customLong("format"), help: "Output format: text or json (\(docReference("json-report.md"))).")
     var format: Format = .text
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))

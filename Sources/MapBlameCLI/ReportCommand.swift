@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
     var trace: String
 
-    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
+    @Option(name: .customLong("format"), help: "text, json (\(docReference("json-report.md"))), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
     var format: Format = .text
 
     @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")

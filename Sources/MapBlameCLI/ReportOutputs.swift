@@ -8,7 +8,7 @@ struct ReportOutputs: ParsableArguments {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the text report to FILE (- for standard output).", valueName: "FILE"))
     var output: String?
 
-    @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (docs/json-report.md) to FILE.", valueName: "FILE"))
+    @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (\(docReference("json-report.md"))) to FILE.", valueName: "FILE"))
     var json: String?
 
     @Option(name: .customLong("html"), help: ArgumentHelp("Also write a self-contained HTML report to FILE.", valueName: "FILE"))
@@ -17,7 +17,7 @@ struct ReportOutputs: ParsableArguments {
     @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks weighted by mapped bytes to FILE (flamegraph.pl, inferno, speedscope).", valueName: "FILE"))
     var folded: String?
 
-    @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
+    @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (\(docReference("trace-format.md"))) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
     var named: [(option: String, value: String?)] {
