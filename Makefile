@@ -158,11 +158,13 @@ build-deps:
 	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BUILD_PACKAGES)"
 	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
 
-# The installed tree in $(SHIP_ROOT), relative to any prefix (packaging/stage.sh).
+# The installed tree in $(SHIP_ROOT), relative to any prefix (packaging/stage.sh). generate-manual
+# (swift-argument-parser's man page writer) is built with the same flags as mapblame: a flag that
+# differs would rebuild the modules they share at every switch.
 ship: build-deps
 	@obj=$$(packaging/buildinfo.sh .build/buildinfo) && set -x && \
 	  $(SWIFT) build -c release --static-swift-stdlib --product mapblame -Xlinker $$obj
-	$(SWIFT) build -c release --product generate-manual
+	$(SWIFT) build -c release --static-swift-stdlib --product generate-manual
 	packaging/stage.sh $(SHIP_ROOT) $$($(SWIFT) build -c release --show-bin-path)
 
 install: ship
