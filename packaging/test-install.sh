@@ -42,9 +42,9 @@ step_start=$SECONDS
 step() { echo "# $1 (at $((SECONDS - step_start)) s)"; }
 
 # The toolchain's root folder (/opt/swift for /opt/swift/usr/bin/swift), hidden below.
-swift_bin=$(readlink -f "$(command -v swift)")
-toolchain=${swift_bin%/usr/bin/swift}
-[ -d "$toolchain" ] && [ "$toolchain" != / ] || { echo "test-install.sh: cannot find the Swift toolchain folder" >&2; exit 2; }
+swift_dir=$(cd "$(dirname "$(command -v swift)")" && pwd -P)   # swift itself is a link to swift-driver
+toolchain=${swift_dir%/usr/bin}
+[ -d "$toolchain" ] && [ "$toolchain" != "$swift_dir" ] && [ -n "$toolchain" ] || { echo "test-install.sh: cannot find the Swift toolchain folder" >&2; exit 2; }
 # without_swift COMMAND...: COMMAND in a private mount namespace with an empty tmpfs over the
 # toolchain, as on a machine that never had Swift.
 without_swift() {
@@ -73,7 +73,8 @@ expected_tree() {
     {
         echo bin/mapblame
         echo share/man/man1/mapblame.1
-        "$mb" --help | sed -n '/^SUBCOMMANDS:/,/^$/p' | awk 'NR > 1 && NF { print $1 }' | grep -vx help |
+        # a subcommand's line starts with two spaces; its wrapped abstract with more
+        "$mb" --help | sed -n '/^SUBCOMMANDS:/,/^$/p' | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p' | grep -vx help |
             sed 's|.*|share/man/man1/mapblame-&.1|'
         echo share/bash-completion/completions/mapblame
         echo share/zsh/site-functions/_mapblame
