@@ -167,7 +167,13 @@ ship: build-deps
 	$(SWIFT) build -c release --static-swift-stdlib --product generate-manual
 	packaging/stage.sh $(SHIP_ROOT) $$($(SWIFT) build -c release --show-bin-path)
 
-install: ship
+# install rebuilds only when a source is newer than the staged tree: `make ship && sudo make install`
+# then needs no Swift on root's PATH.
+SHIP_SOURCES := $(shell find Sources CShims docs packaging -type f 2>/dev/null) Package.swift README.md
+$(SHIP_ROOT)/bin/mapblame: $(SHIP_SOURCES)
+	@$(MAKE) --no-print-directory ship
+
+install: $(SHIP_ROOT)/bin/mapblame
 	mkdir -p $(DESTDIR)$(PREFIX)
 	cp -R $(SHIP_ROOT)/. $(DESTDIR)$(PREFIX)/
 
