@@ -66,6 +66,24 @@ EOF
 cc -g -O0 -o "$prog" "$work/bigmalloc.c" || { echo "test-install.sh: cannot compile the test program" >&2; exit 2; }
 expected_site="malloc of 4.0 MiB served by mmap from make_buffer"
 
+# The README's library snippets, extracted now and built in the background (CPU-bound) while the
+# install checks and the chroot (mostly I/O and network) run; checked at the end.
+library_pid=""
+if [ $skip_library = 0 ]; then
+    # Used verbatim: the package sits beside a "mapblame" that is this checkout, as the README says.
+    consumer=$work/library/blame-check
+    rm -rf "$work/library" && mkdir -p "$consumer/Sources/blame-check" && ln -s "$top" "$work/library/mapblame"
+    # The first two ```swift blocks after the heading: Package.swift, then main.swift.
+    awk '/^## Use as a Swift library/ { on = 1; next } on && /^## / { exit }
+         on && /^```swift/ { n++; keep = 1; next } keep && /^```/ { keep = 0; next }
+         keep { print > (n == 1 ? "'"$consumer"'/Package.swift" : "'"$consumer"'/Sources/blame-check/main.swift") }' README.md
+    if [ -s "$consumer/Package.swift" ] && [ -s "$consumer/Sources/blame-check/main.swift" ]; then
+        swift build --package-path "$consumer" --scratch-path "$work/library-build" >"$work/library.log" 2>&1 &
+        library_pid=$!
+        trap '[ -z "$library_pid" ] || kill "$library_pid" 2>/dev/null' EXIT   # an early exit below
+    fi
+fi
+
 # The tree every form of the install must have, relative to the prefix: the man pages from the
 # subcommands `mapblame --help` lists (help aside).
 expected_tree() {
@@ -246,26 +264,18 @@ fi
 # ---------------------------------------------------------------------------------------------
 if [ $skip_library = 0 ]; then
     step "Swift library snippet (README)"
-    # Used verbatim: the package sits beside a "mapblame" that is this checkout, as the README says.
-    consumer=$work/library/blame-check
-    rm -rf "$work/library" && mkdir -p "$consumer/Sources/blame-check" && ln -s "$top" "$work/library/mapblame"
-    # The first two ```swift blocks after the heading: Package.swift, then main.swift.
-    awk '/^## Use as a Swift library/ { on = 1; next } on && /^## / { exit }
-         on && /^```swift/ { n++; keep = 1; next } keep && /^```/ { keep = 0; next }
-         keep { print > (n == 1 ? "'"$consumer"'/Package.swift" : "'"$consumer"'/Sources/blame-check/main.swift") }' README.md
-    if [ -s "$consumer/Package.swift" ] && [ -s "$consumer/Sources/blame-check/main.swift" ]; then
-        if swift build --package-path "$consumer" --scratch-path "$work/library-build" >"$work/library.log" 2>&1; then
-            ok "the README's library snippet builds against this checkout"
-            out=$("$work/library-build/debug/blame-check" "$prog" 2>&1)
-            echo "$out" | sed 's/^/  | /'
-            # glibc maps a 4 MiB malloc as 4 MiB + one page (the chunk header).
-            check "the snippet traces a program: its exit status and the malloc's site and size" \
-                test "$out" = "$(printf 'exit status 7\nmake_buffer: 4198400 bytes')"
-        else
-            fail "the README's library snippet builds (see $work/library.log)"; tail -20 "$work/library.log"
-        fi
-    else
+    if [ -z "$library_pid" ]; then
         fail "README has a Package.swift and a main.swift under '## Use as a Swift library'"
+    elif wait "$library_pid"; then
+        library_pid=""
+        ok "the README's library snippet builds against this checkout"
+        out=$("$work/library-build/debug/blame-check" "$prog" 2>&1)
+        echo "$out" | sed 's/^/  | /'
+        # glibc maps a 4 MiB malloc as 4 MiB + one page (the chunk header).
+        check "the snippet traces a program: its exit status and the malloc's site and size" \
+            test "$out" = "$(printf 'exit status 7\nmake_buffer: 4198400 bytes')"
+    else
+        fail "the README's library snippet builds (see $work/library.log)"; tail -20 "$work/library.log"
     fi
 fi
 
