@@ -32,8 +32,13 @@ for f in "$pages"/*.1; do
     name=$(basename "$f" .1)
     [ "$name" = mapblame.help ] && continue
     dest=$(echo "$name" | sed 's/^mapblame\./mapblame-/')
+    # generate-manual's EXIT STATUS is mdoc's stock "0 on success, >0 if an error occurs", wrong
+    # for run and record (the program's status): say what every command shares instead.
+    if [ "$dest" = mapblame ]; then others="each command's page gives its other statuses (run and record exit with the program's)"
+    else others="the description above gives this command's other statuses"; fi
     {
         sed -e 's/^\.Dt MAPBLAME\.\([A-Z]*\) 1$/.Dt MAPBLAME-\1 1/' \
+            -e "s/^\.Ex -std\$/Exit status 0 on success, 2 for a usage error and 1 for a failure, each error one line on stderr; $others./" \
             -e '/^\.Xr mapblame\.help 1/d' \
             -e 's/^\.Xr mapblame\.\([a-z]*\) 1/.Xr mapblame-\1 1/' "$f"
         echo   # generate-manual ends the file without a newline
