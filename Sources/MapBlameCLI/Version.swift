@@ -1,4 +1,4 @@
-import CShims
+import MapBlame
 
 /// mapblame's version number: the one place it is written. The Makefile reads it from this line
 /// (`make dist`, `make deb` name their archives with it), so keep it a plain string literal.
@@ -11,19 +11,17 @@ let mapblameVersion = "0.1.0"
 enum VersionText {
     static var text: String {
         "mapblame \(mapblameVersion) (\(build))\n"
-            + "libunwind \(String(cString: cshims_libunwind_header_version())) at build, running "
-            + (cshims_libunwind_loaded_file().map { String(cString: $0) } ?? "a library dladdr cannot name") + "\n"
-            + "elfutils \(String(cString: cshims_elfutils_version())) running (libdw's dwfl_version)"
+            + "libunwind \(BuildVersions.libunwindHeaders) at build, running "
+            + (BuildVersions.libunwindFile ?? "a library dladdr cannot name") + "\n"
+            + "elfutils \(BuildVersions.elfutils) running (libdw's dwfl_version)"
     }
 
     static var build: String {
-        guard let commit = cshims_build_commit().map({ String(cString: $0) }), !commit.isEmpty else {
-            return "unknown commit"
-        }
-        switch cshims_build_dirty() {
-        case 0: return "commit \(commit)"
-        case 1: return "commit \(commit), with uncommitted changes"
-        default: return "commit \(commit), tree state unknown"
+        guard let commit = BuildVersions.commit else { return "unknown commit" }
+        switch BuildVersions.dirty {
+        case false?: return "commit \(commit)"
+        case true?: return "commit \(commit), with uncommitted changes"
+        case nil: return "commit \(commit), tree state unknown"
         }
     }
 }
