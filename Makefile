@@ -1,6 +1,8 @@
 # mapblame: build, demo, test.
 #   make demo   install what is missing, build in release mode, run mapblame on the demo program
 #   make test   install what is missing, build, run the whole test suite
+#   make install [PREFIX=/usr/local] [DESTDIR=]   the release binary, man pages, completions, docs
+#   make uninstall, make dist (relocatable tarball), make deb, make test-install (packaging/README.md)
 SWIFT ?= swift
 DEBIAN_PACKAGES := libunwind-dev libdw-dev zlib1g-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace sudo
 # The user the GitHub Action's scripts run as in the tests (ci/action/, Tests/.../ActionTests):
@@ -8,14 +10,23 @@ DEBIAN_PACKAGES := libunwind-dev libdw-dev zlib1g-dev libc6-dbg libiberty-dev ru
 # no test changes the machine; `make remove-ci-user` takes it away.
 CI_USER := mapblame-ci
 
-.PHONY: all deps dist remove-ci-user build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
+.PHONY: all deps remove-ci-user install-missing build-deps ship install uninstall dist deb test-install test-install-deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
 
 all: build
 
 # Debian -dev packages: installed with apt-get when root, otherwise named exactly.
 deps:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(DEBIAN_PACKAGES)"
+	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
+	@if [ "$$(id -u)" = 0 ]; then \
+	  id $(CI_USER) >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash $(CI_USER) || exit 1; \
+	  [ -f /etc/sudoers.d/$(CI_USER) ] || { echo "$(CI_USER) ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/$(CI_USER).tmp && \
+	    chmod 0440 /etc/sudoers.d/$(CI_USER).tmp && mv /etc/sudoers.d/$(CI_USER).tmp /etc/sudoers.d/$(CI_USER); } || exit 1; \
+	fi
+
+install-missing:
 	@missing=""; \
-	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -26,21 +37,11 @@ deps:
 	  fi; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
-	@if [ "$$(id -u)" = 0 ]; then \
-	  id $(CI_USER) >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash $(CI_USER) || exit 1; \
-	  [ -f /etc/sudoers.d/$(CI_USER) ] || { echo "$(CI_USER) ALL=(ALL) NOPASSWD:ALL" > /etc/sudoers.d/$(CI_USER).tmp && \
-	    chmod 0440 /etc/sudoers.d/$(CI_USER).tmp && mv /etc/sudoers.d/$(CI_USER).tmp /etc/sudoers.d/$(CI_USER); } || exit 1; \
-	fi
 
 remove-ci-user:
 	rm -f /etc/sudoers.d/$(CI_USER)
 	-userdel --remove $(CI_USER)
 
-# The release tarball the GitHub Action installs (action.yml, input mapblame-tarball): a release
-# build with the Swift runtime linked in statically, in dist/mapblame-VERSION-linux-ARCH.tar.gz.
-dist: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product mapblame --scratch-path .build-dist
-	ci/dist.sh .build-dist/release/mapblame dist
 
 build: deps
 	$(SWIFT) build
@@ -155,3 +156,65 @@ fuzz: fuzz-build
 	  else fail=1; echo "fuzz-$$t: CRASH after $${runs:-?} executions: $${crash:-see $$log}"; \
 	    grep -m3 -E "Fatal error|ERROR: AddressSanitizer|SUMMARY" $$log | sed 's/^/    /'; fi; \
 	done; exit $$fail
+
+# Shipping (packaging/README.md). The binary links the Swift runtime statically: the installed
+# mapblame needs only Debian's runtime packages, never the Swift toolchain. The version number is
+# written once, in Sources/MapBlameCLI/Version.swift; the commit comes from git at build time.
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^let mapblameVersion = "\([^"]*\)"$$/\1/p' Sources/MapBlameCLI/Version.swift)
+SHIP_ROOT = .build/ship/root
+DIST_NAME = mapblame-$(VERSION)-x86_64-linux
+DEB_FILE = mapblame_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null || echo amd64).deb
+BUILD_PACKAGES := libunwind-dev libdw-dev libiberty-dev
+TEST_INSTALL_PACKAGES := man-db groff-base dpkg-dev debootstrap zsh fish
+
+# Only what building needs (not the test suite's programs): a user's `make install`.
+build-deps:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(BUILD_PACKAGES)"
+	@command -v $(SWIFT) >/dev/null || { echo "mapblame needs Swift 6 (swift not found on PATH)" >&2; exit 1; }
+
+# The installed tree in $(SHIP_ROOT), relative to any prefix (packaging/stage.sh). generate-manual
+# (swift-argument-parser's man page writer) is built with the same flags as mapblame: a flag that
+# differs would rebuild the modules they share at every switch.
+ship: build-deps
+	@obj=$$(packaging/buildinfo.sh .build/buildinfo) && set -x && \
+	  $(SWIFT) build -c release --static-swift-stdlib --product mapblame -Xlinker $$obj
+	$(SWIFT) build -c release --static-swift-stdlib --product generate-manual
+	packaging/stage.sh $(SHIP_ROOT) $$($(SWIFT) build -c release --show-bin-path)
+
+# install rebuilds only when a source is newer than the staged tree: `make ship && sudo make install`
+# then needs no Swift on root's PATH.
+SHIP_SOURCES := $(shell find Sources CShims docs packaging -type f 2>/dev/null) Package.swift README.md
+$(SHIP_ROOT)/bin/mapblame: $(SHIP_SOURCES)
+	@$(MAKE) --no-print-directory ship
+
+install: $(SHIP_ROOT)/bin/mapblame
+	mkdir -p $(DESTDIR)$(PREFIX)
+	cp -R $(SHIP_ROOT)/. $(DESTDIR)$(PREFIX)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mapblame $(DESTDIR)$(PREFIX)/share/man/man1/mapblame.1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/mapblame-*.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mapblame \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mapblame $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mapblame.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/mapblame
+
+# Same tree as install, under one top folder; extract it anywhere (or into /usr/local with
+# --strip-components=1). Owner root, times of the commit: the same tree gives the same archive.
+dist: ship
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$$(git log -1 --format=%ct 2>/dev/null || date +%s) \
+	  -C $(SHIP_ROOT) --transform 's,^\.,$(DIST_NAME),' -czf $(DIST_NAME).tar.gz .
+	@echo $(DIST_NAME).tar.gz
+
+deb: ship
+	@$(MAKE) --no-print-directory install-missing PACKAGES=dpkg-dev
+	packaging/deb.sh $(SHIP_ROOT) $(VERSION) $(DEB_FILE)
+
+# Installs, tarball, .deb, a Debian 12 chroot the .deb is installed in, the README's library
+# snippet (packaging/README.md); run by .ci/run after make test. The release build is most of it
+# from a clean clone; the script itself took 3-6 minutes on the shared 2-core machine.
+test-install-deps:
+	@$(MAKE) --no-print-directory install-missing PACKAGES="$(TEST_INSTALL_PACKAGES)"
+
+test-install: test-install-deps dist deb
+	packaging/test-install.sh --dist $(DIST_NAME).tar.gz --deb $(DEB_FILE)

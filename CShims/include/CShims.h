@@ -259,4 +259,20 @@ int cshims_backtrace_in_progress(void);
 int cshims_gzip(const uint8_t *_Nonnull input, size_t length, uint8_t *_Nullable *_Nonnull output,
                 size_t *_Nonnull output_length);
 
+// MARK: build and library versions (mapblame --version)
+
+/// The git commit the binary was built from, or NULL. A weak default here: `make` links an object
+/// it generates (.build/buildinfo/) whose strong definition replaces it, so a plain `swift build`
+/// still links and says "unknown commit" (packaging/buildinfo.sh).
+const char *_Nullable cshims_build_commit(void);
+/// 1 when the tree had uncommitted changes at that build, 0 when clean, -1 when unknown.
+int cshims_build_dirty(void);
+/// The libunwind version of the headers mapblame was built with ("1.6.2").
+const char *_Nonnull cshims_libunwind_header_version(void);
+/// The file of the libunwind library this process runs with (resolved from one of its
+/// functions' addresses, symbolic links followed), or NULL.
+const char *_Nullable cshims_libunwind_loaded_file(void);
+/// elfutils' version as the loaded libdw reports it (dwfl_version: "0.188").
+const char *_Nonnull cshims_elfutils_version(void);
+
 #endif

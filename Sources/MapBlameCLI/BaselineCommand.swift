@@ -4,7 +4,7 @@ import MapBlame
 struct BaselineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baseline",
-        abstract: "Write a baseline of a program's mappings for `mapblame check` (docs/baseline.md).",
+        abstract: "Write a baseline of a program's mappings for `mapblame check` (\(docReference("baseline.md"))).",
         discussion: """
             Runs PROGRAM under trace (or reads --from FILE: a trace, a JSON report or a baseline) and \
             writes, per process, its region counts and, per stable key (category and creating site, \

@@ -5,7 +5,7 @@ import MapBlame
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Compare a program's mappings with a baseline; exit 1 on a regression (docs/baseline.md).",
+        abstract: "Compare a program's mappings with a baseline; exit 1 on a regression (\(docReference("baseline.md"))).",
         discussion: """
             Measures PROGRAM (or --from FILE; with neither, the baseline's own command is run again) \
             and compares it key by key with the baseline: a key of the program's own code whose \
@@ -15,7 +15,7 @@ struct CheckCommand: ParsableCommand {
             and the process totals are reported but gate only with --gate-system. Prints what grew, \
             shrank, is new (with its backtrace) or vanished: on stderr when it runs a program (the \
             program's stdout stays its own), else on stdout, or to -o; --format json writes the \
-            comparison as data (docs/comparison-json.md). Tolerances: per key in the baseline \
+            comparison as data (\(docReference("comparison-json.md"))). Tolerances: per key in the baseline \
             file, else per category, else --tolerance, else the file's, else count=+0 bytes=+0 \
             rss=off. \(ExitStatuses.check) With GITHUB_ACTIONS=true every regression is \
             also an ::error annotation (file= and line= of its site when inside GITHUB_WORKSPACE), \

@@ -4,12 +4,12 @@ import MapBlame
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Show how the mappings of two runs differ, key by key (docs/baseline.md).",
+        abstract: "Show how the mappings of two runs differ, key by key (\(docReference("baseline.md"))).",
         discussion: """
             A and B are each a trace, a JSON report or a baseline. Prints, per process, the totals and \
             the keys that grew, shrank, are new in B (with their backtrace) or vanished, as `check` \
             does, without tolerances or a verdict; --format json writes the same as data \
-            (docs/comparison-json.md). \(ExitStatuses.diff)
+            (\(docReference("comparison-json.md"))). \(ExitStatuses.diff)
             """
     )
 

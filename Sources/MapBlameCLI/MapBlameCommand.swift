@@ -10,7 +10,7 @@ struct MapBlameCommand: ParsableCommand {
             filter lets every other syscall run at full speed), records a backtrace for each, and at exit \
             joins those records with the final /proc/PID/maps and smaps.
             """,
-        version: "0.1.0",
+        version: VersionText.text,
         subcommands: [RunCommand.self, RecordCommand.self, ReportCommand.self, ExplainCommand.self, AttachCommand.self,
                       BaselineCommand.self, CheckCommand.self, DiffCommand.self]
     )

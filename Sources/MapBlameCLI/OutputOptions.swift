@@ -13,7 +13,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 /// and defaults everywhere; what a command cannot write (check and diff: html, folded) is a usage
 /// error. README "Output files".
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("format"), help: ArgumentHelp("The main output: text, json (docs/json-report.md), html (one self-contained page), folded (collapsed stacks for flamegraph.pl, inferno, speedscope) or pprof (gzipped profile.proto, not to a terminal); check and diff: text or json (docs/comparison-json.md).", valueName: "FORMAT"))
+    @Option(name: .customLong("format"), help: ArgumentHelp("The main output: text, json (\(docReference("json-report.md"))), html (one self-contained page), folded (collapsed stacks for flamegraph.pl, inferno, speedscope) or pprof (gzipped profile.proto, not to a terminal); check and diff: text or json (\(docReference("comparison-json.md"))).", valueName: "FORMAT"))
     var format: OutputFormat = .text
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the main output to FILE (- for standard output). Default: standard output, but text goes to standard error for run, attach and check (the program's own output stays apart).", valueName: "FILE"))
@@ -28,7 +28,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks to FILE.", valueName: "FILE"))
     var folded: String?
 
-    @Option(name: .customLong("pprof"), help: ArgumentHelp("Also write a gzipped pprof profile (profile.proto: go tool pprof, Pyroscope, Grafana; docs/pprof.md) to FILE, not to a terminal.", valueName: "FILE"))
+    @Option(name: .customLong("pprof"), help: ArgumentHelp("Also write a gzipped pprof profile (profile.proto: go tool pprof, Pyroscope, Grafana; \(docReference("pprof.md"))) to FILE, not to a terminal.", valueName: "FILE"))
     var pprof: String?
 
     @Option(name: .customLong("weight"), help: ArgumentHelp("Weigh the stacks of every folded output by mapped bytes, RSS or count.", valueName: "WEIGHT"))

@@ -6,7 +6,7 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Run a program under trace and write a trace file; analyse it later with `mapblame report`.",
         discussion: """
-            The trace (docs/trace-format.md) is streamed while the program runs and holds everything \
+            The trace (\(docReference("trace-format.md"))) is streamed while the program runs and holds everything \
             `report` needs (events, interned backtraces, module build-ids, the final maps and smaps), so \
             it can be reported on another machine or again with other options. Default name: \
             mapblame-PROGRAM-PID.trace in the current directory. \(ExitStatuses.record)

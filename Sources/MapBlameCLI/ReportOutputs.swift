@@ -8,7 +8,7 @@ struct ReportOutputs: ParsableArguments {
     @OptionGroup var outputs: OutputOptions
     @OptionGroup var view: ViewOptions
 
-    @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
+    @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (\(docReference("trace-format.md"))) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
     mutating func validate() throws {

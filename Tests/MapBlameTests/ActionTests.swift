@@ -63,7 +63,7 @@ struct ActionTests {
         let dist = try runCommand([Build.packageRoot + "/ci/dist.sh", Build.mapblame, root.path("dist")])
         try #require(dist.status == 0, "\(dist.stderr)")
         let tarball = dist.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(tarball.hasSuffix("-linux-\(try runCommand(["/usr/bin/uname", "-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)).tar.gz"))
+        #expect(tarball.hasSuffix("-\(try runCommand(["/usr/bin/uname", "-m"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))-linux.tar.gz"))
         #expect(try runCommand(["/bin/chown", "-R", "\(Self.user):", root.url.path]).status == 0)
         var job = ["GITHUB_OUTPUT": runner + "/output", "GITHUB_PATH": runner + "/path", "GITHUB_STEP_SUMMARY": runner + "/summary.md",
                    "GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": Build.packageRoot, "RUNNER_TEMP": runner]
