@@ -173,6 +173,13 @@ typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_
 /// across backtraces instead of one table for the whole address space; libunwind is only shown
 /// addresses inside a mapping of an ELF file (see unwind.c). `index` (may be NULL) supplies the
 /// table of a module that has no .eh_frame_hdr.
+/// Whether `ip` is in executable memory of the address space (`context` as for cshims_backtrace):
+/// the test a return address found through the frame pointer must pass.
+typedef int (*cshims_code_check)(void *_Nullable context, uint64_t ip);
+/// Lets cshims_backtrace follow the frame-pointer chain where libunwind stops (code without
+/// unwind tables: JIT code, V8's builtins), as long as each return address passes `check`.
+void cshims_unwinder_set_code_check(cshims_unwinder *_Nonnull u, cshims_code_check _Nullable check);
+
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
                      uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nonnull lookup,
                      cshims_index_lookup _Nullable index, void *_Nullable context);

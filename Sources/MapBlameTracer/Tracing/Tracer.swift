@@ -458,6 +458,7 @@ public final class Tracer {
         guard let u = space.unwinder else { return 0 }
         let context = Unmanaged.passUnretained(space).toOpaque()
         space.unwindingTid = task.tid
+        cshims_unwinder_set_code_check(u, Tracer.isCode)
         return Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf,
                                     Tracer.indexOf, context))
     }
