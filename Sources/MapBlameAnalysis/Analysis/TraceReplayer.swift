@@ -114,6 +114,8 @@ public struct TraceReplayer {
                 model: model, threadStacks: threads[pid] ?? [])
         case let .evidence(pid, evidence):
             if let i = indexOfPid[pid] { recording.processes[i].snapshot?.evidence = evidence }
+        case let .perfMap(pid, symbols):
+            if let i = indexOfPid[pid] { recording.processes[i].jitSymbols = symbols }
         case let .exit(pid, status):
             if let i = indexOfPid[pid] { recording.processes[i].exit = status }
         case .end:

@@ -69,6 +69,11 @@ package enum TraceCodec {
         case let .detach(pid):
             w.byte(12)
             w.varint(UInt64(pid))
+        case let .perfMap(pid, symbols):
+            w.byte(14)
+            w.varint(UInt64(pid))
+            w.varint(UInt64(symbols.count))
+            for s in symbols { w.varint(s.start); w.varint(s.size); w.string(s.name) }
         case let .evidence(pid, e):
             w.byte(13)
             w.varint(UInt64(pid))
@@ -142,6 +147,14 @@ package enum TraceCodec {
             return r.pid().map { .detach(pid: $0) }
         case 13:
             return decodeEvidence(&r)
+        case 14:
+            guard let pid = r.pid(), let n = r.int(), n < 1 << 26 else { return nil }
+            var symbols: [JitSymbol] = []
+            for _ in 0..<n {
+                guard let start = r.varint(), let size = r.varint(), let name = r.string() else { return nil }
+                symbols.append(JitSymbol(start: start, size: size, name: name))
+            }
+            return .perfMap(pid: pid, symbols: symbols)
         default:
             return nil
         }

@@ -30,6 +30,8 @@ public enum TraceRecord: Equatable, Sendable {
     case evidence(pid: Int32, SnapshotEvidence)
     /// How the process ended.
     case exit(pid: Int32, status: ExitStatus)
+    /// The process's perf map (names of its JIT code), read with its snapshot.
+    case perfMap(pid: Int32, symbols: [JitSymbol])
     /// Clean end of the recording.
     case end(events: Int)
 }

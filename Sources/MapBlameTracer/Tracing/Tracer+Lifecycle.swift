@@ -184,6 +184,7 @@ extension Tracer {
     /// the labels against, read from `threads` (stopped, the first one alive), while the memory is
     /// still there.
     package func appendSnapshot(pid: Int32, from dir: String, threads: [Int32]) {
+        defer { appendPerfMap(pid: pid, from: dir) }
         let maps = ProcFile.read("\(dir)/maps") ?? ""
         writer.append(.snapshot(pid: pid, maps: maps, smaps: ProcFile.read("\(dir)/smaps") ?? ""))
         guard let reader = threads.first, let entries = try? MapsEntry.parseMaps(maps) else { return }
