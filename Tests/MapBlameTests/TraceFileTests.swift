@@ -212,6 +212,9 @@ struct TraceFileTests {
                                                                                  chunkSizes: []),
                                                          SnapshotEvidence.Region(start: 0x7f00_1000_0000, head: [], chunkSizes: [0x101000, 0x2000])])),
             .evidence(pid: 8, SnapshotEvidence(threads: [], regions: [])),
+            .perfMap(pid: 7, symbols: [JitSymbol(start: 0x7f00_0000_1000, size: 0x40, name: "JS:*hot /a b.js:1:2"),
+                                       JitSymbol(start: 0x1000, size: 1, name: "ü")]),
+            .perfMap(pid: 8, symbols: []),
             .exit(pid: 7, status: .signal(11)),
             .exit(pid: 8, status: .code(-1)),
             .end(events: 2),
@@ -232,9 +235,10 @@ struct TraceFileTests {
             case .evidence: "evidence"
             case .exit: "exit"
             case .end: "end"
+            case .perfMap: "perf map"
             }
         }
-        #expect(Set(records.map(kind)).count == 13)
+        #expect(Set(records.map(kind)).count == 14)
         for record in records {
             var w = ByteWriter()
             TraceCodec.encode(record, into: &w)
