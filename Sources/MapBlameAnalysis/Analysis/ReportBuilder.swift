@@ -172,7 +172,11 @@ public struct ReportBuilder {
             }
             var expanded = [SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
                                             function: nil, file: nil, line: nil)]
-            if let module = frame.module, changedModules.contains(module) {
+            if let python = frame.python {
+                expanded = [SymbolizedFrame(ip: 0, moduleOffset: 0, function: python.function, file: python.file,
+                                            line: python.line > 0 ? python.line : nil)]
+                expanded[0].kind = .python
+            } else if let module = frame.module, changedModules.contains(module) {
                 expanded[0].moduleChanged = true
             } else if let module = frame.module, module.hasPrefix("/"), symbolizer.location(of: module) != nil {
                 // (No location: two files were mapped at that path; names the prefetch may have

@@ -82,7 +82,9 @@ public struct TraceReplayer {
             modulePaths[id] = path
             recording.modules.append(ModuleInfo(path: path, size: size, mtime: mtime, inode: inode, buildID: buildID))
         case let .stack(id, frames):
-            let resolved = frames.map { Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset) }
+            let resolved = frames.map {
+                Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset, python: $0.python)
+            }
             if id == 0 { recording.stacks[0] = resolved } else { recording.stacks.append(resolved) }
         case let .process(pid, parentPid, space, parentSpace, shares, executable):
             replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)

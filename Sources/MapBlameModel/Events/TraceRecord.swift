@@ -51,10 +51,13 @@ public struct StackFrame: Equatable, Hashable, Sendable {
     public var ip: UInt64
     public var module: Int?
     public var fileOffset: UInt64
+    /// A Python frame (written in a record of type 15, `TraceCodec`).
+    public var python: PythonFrame?
 
-    package init(ip: UInt64, module: Int? = nil, fileOffset: UInt64) {
+    package init(ip: UInt64, module: Int? = nil, fileOffset: UInt64, python: PythonFrame? = nil) {
         self.ip = ip
         self.module = module
         self.fileOffset = fileOffset
+        self.python = python
     }
 }
