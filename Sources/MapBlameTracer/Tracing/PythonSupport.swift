@@ -9,9 +9,11 @@ import MapBlameModel
 /// read (another version, no debug info) is named once on stderr and its stacks stay native.
 package final class PythonSupport {
     /// Layouts by module path (nil: not an interpreter, or not one we can read).
-    private var layouts: [String: cshims_python_layout?] = [:]
+    private var layouts: [String: Read?] = [:]
     /// Interpreters by address space id and module path (each space has its load bias).
     private var interpreters: [String: PythonInterpreter?] = [:]
+    /// Modules already named on stderr (once per run, not once per process).
+    private var noticed = Set<String>()
 
     package init() {}
 
@@ -21,12 +23,15 @@ package final class PythonSupport {
         let key = "\(space) \(path)"
         if let known = interpreters[key] { return known }
         var found: PythonInterpreter?
-        if let layout = layout(path: path, tid: tid, notice: notice),
-           let file = Self.readable(path, tid: tid), let segments = ElfLoadSegments(path: file),
+        if let read = layout(path: path, tid: tid), let file = Self.readable(path, tid: tid),
+           let segments = ElfLoadSegments(path: file),
            let segment = segments.segments.first(where: { frame.fileOffset >= $0.offset && frame.fileOffset - $0.offset < $0.filesz }) {
             let bias = frame.ip &- (frame.fileOffset - segment.offset + segment.vaddr)
-            found = version(layout, bias: bias, tid: tid, path: path, notice: notice)
-                ? PythonInterpreter(layout: layout, bias: bias) : nil
+            if let problem = Self.problem(read, bias: bias, tid: tid) {
+                if noticed.insert(path).inserted { notice("no Python frames for \(path): \(problem); its stacks are native only") }
+            } else {
+                found = PythonInterpreter(layout: read.layout, bias: bias)
+            }
         }
         interpreters[key] = .some(found)
         return found
@@ -43,42 +48,47 @@ package final class PythonSupport {
         ["/proc/\(tid)/root\(path)", path].first { access($0, R_OK) == 0 }
     }
 
-    private func layout(path: String, tid: Int32, notice: (String) -> Void) -> cshims_python_layout? {
+    /// What reading a module's layout gave: `complete` when its DWARF (or its debug file's) has
+    /// every member, otherwise only its symbols; `debugFile` is where its debug info was looked for.
+    private struct Read {
+        var layout: cshims_python_layout
+        var complete: Bool
+        var debugFile: String
+    }
+
+    /// The layout of the interpreter at `path` (nil: not an interpreter, no `_PyRuntime`).
+    private func layout(path: String, tid: Int32) -> Read? {
         if let known = layouts[path] { return known }
-        var result: cshims_python_layout?
+        var result: Read?
         var layout = cshims_python_layout()
-        let rc = Self.readable(path, tid: tid).map { cshims_python_layout_read($0, &layout) } ?? -1
-        if let file = Self.readable(path, tid: tid), rc != -1, layout.runtime != 0 {
-            if rc == 0 {
-                result = layout
-            } else if let id = BuildID.read(path: file), id.count > 2 {
+        let file = Self.readable(path, tid: tid)
+        let rc = file.map { cshims_python_layout_read($0, &layout) } ?? -1
+        if let file, rc != -1, layout.runtime != 0 {
+            result = Read(layout: layout, complete: rc == 0, debugFile: "its own DWARF")
+            if rc != 0, let id = BuildID.read(path: file), id.count > 2 {
                 let debug = "/usr/lib/debug/.build-id/\(id.prefix(2))/\(id.dropFirst(2)).debug"
+                result?.debugFile = debug
                 var separate = cshims_python_layout()
                 if cshims_python_layout_read(Self.readable(debug, tid: tid) ?? debug, &separate) == 0 {
-                    result = separate
-                } else {
-                    notice("no Python frames for \(path): no debug info for CPython 3.11 in it or in \(debug) (Debian: python3-dbg for /usr/bin/python3); its stacks are native only")
+                    result = Read(layout: separate, complete: true, debugFile: debug)
                 }
-            } else {
-                notice("no Python frames for \(path): it has no build-id to find its debug info by; its stacks are native only")
             }
         }
         layouts[path] = .some(result)
         return result
     }
 
-    /// Whether the interpreter says it is 3.11 (`Py_Version`, 3.11's own symbol, read from the
-    /// process): a layout read from the right DWARF of another version must not be used either.
-    private func version(_ layout: cshims_python_layout, bias: UInt64, tid: Int32, path: String, notice: (String) -> Void) -> Bool {
-        guard layout.version != 0, let word = RemoteMemory(pid: tid).word(bias &+ layout.version) else {
-            notice("no Python frames for \(path): its version cannot be read; its stacks are native only")
-            return false
+    /// Why the interpreter's frames cannot be read, nil when they can: its version (`Py_Version`,
+    /// read from the process; 3.11 is the first to have it) must be 3.11, and its layout complete.
+    private static func problem(_ read: Read, bias: UInt64, tid: Int32) -> String? {
+        guard read.layout.version != 0, let word = RemoteMemory(pid: tid).word(bias &+ read.layout.version) else {
+            return "it is not CPython 3.11 (no Py_Version: an older Python)"
         }
         let hex = word & 0xffff_ffff
-        guard hex >> 16 == 0x030b else {
-            notice("no Python frames for \(path): Python \(hex >> 24).\((hex >> 16) & 0xff) is not supported (CPython 3.11 only); its stacks are native only")
-            return false
+        guard hex >> 16 == 0x030b else { return "Python \(hex >> 24).\((hex >> 16) & 0xff) is not supported (CPython 3.11 only)" }
+        guard read.complete else {
+            return "no debug info for its exact build (looked in \(read.debugFile); Debian: python3.11-dbg)"
         }
-        return true
+        return nil
     }
 }
