@@ -17,6 +17,8 @@ package final class PythonInterpreter {
         var file: String
         var table: [UInt8]
         var firstLine: Int
+        /// Lines found so far, by instruction offset (a loop's calls stop at the same few).
+        var lines: [Int: Int] = [:]
     }
 
     init(layout: cshims_python_layout, bias: UInt64) {
@@ -50,7 +52,13 @@ package final class PythonInterpreter {
                 // from co_code_adaptive; before the first one when the frame has not started.
                 let start = codeAddress + L.code_adaptive
                 let offset = instruction >= start ? Int(instruction - start) : -1
-                let line = PythonLineTable.line(code.table, firstLine: code.firstLine, offset: offset)
+                let line: Int
+                if let known = code.lines[offset] {
+                    line = known
+                } else {
+                    line = PythonLineTable.line(code.table, firstLine: code.firstLine, offset: offset)
+                    if code.lines.count < 4096 { codes[codeAddress]?.lines[offset] = line }
+                }
                 runs[runs.count - 1].append(PythonFrame(function: code.function, file: code.file, line: max(line, 0)))
                 count += 1
             }

@@ -11,7 +11,12 @@ package final class PythonSupport {
     /// Layouts by module path (nil: not an interpreter, or not one we can read).
     private var layouts: [String: Read?] = [:]
     /// Interpreters by address space id and module path (each space has its load bias).
-    private var interpreters: [String: PythonInterpreter?] = [:]
+    private var interpreters: [SpaceModule: PythonInterpreter?] = [:]
+
+    private struct SpaceModule: Hashable {
+        var space: Int
+        var path: String
+    }
     /// Modules already named on stderr (once per run, not once per process).
     private var noticed = Set<String>()
 
@@ -20,7 +25,7 @@ package final class PythonSupport {
     /// The interpreter `frame` (native, in module `path`) belongs to in `space`, found on the first
     /// frame of that module; nil for other modules. `notice` is told why an interpreter is not read.
     func interpreter(for frame: Frame, path: String, space: Int, tid: Int32, notice: (String) -> Void) -> PythonInterpreter? {
-        let key = "\(space) \(path)"
+        let key = SpaceModule(space: space, path: path)
         if let known = interpreters[key] { return known }
         var found: PythonInterpreter?
         if let read = layout(path: path, tid: tid), let file = Self.readable(path, tid: tid),
@@ -39,7 +44,7 @@ package final class PythonSupport {
 
     /// Whether a module may be an interpreter, by its file name (a cheap test before reading it).
     static func mayBeInterpreter(_ path: String) -> Bool {
-        let base = path.split(separator: "/").last ?? ""
+        let base = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
         return base.hasPrefix("python") || base.hasPrefix("libpython")
     }
 
