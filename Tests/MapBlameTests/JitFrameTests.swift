@@ -30,7 +30,9 @@ struct JitFrameTests {
         let dir = try TempDir()
         let js = try dir.write("alloc.js", Self.script)
         let trace = dir.path("node.trace")
-        let run = try TracedRun(["/usr/bin/node", "--perf-basic-prof", js], options: ["--trace", trace])
+        // (--perf-basic-prof also turns V8's log on, an isolate-*.log in the working directory.)
+        let run = try TracedRun(["/usr/bin/node", "--perf-basic-prof", "--logfile=\(dir.path("v8.log"))", "--no-logfile-per-isolate", js],
+                                options: ["--trace", trace])
         #expect(run.finished.status == 0, "\(run.finished.stderr)")
         let pid = run.root["pid"] as? Int ?? 0
         let mapPath = "/tmp/perf-\(pid).map"
