@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build in release mode, run mapblame on the demo program
 #   make test   install what is missing, build, run the whole test suite
 SWIFT ?= swift
-DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib
+DEBIAN_PACKAGES := libunwind-dev libdw-dev libc6-dbg libiberty-dev rustc golang-go libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 python3-dbg chromium nodejs gcc-multilib strace
 
 .PHONY: all deps build release demo test soak load asan tsan fixtures clean bench fuzz fuzz-build realworld realworld-deps golden
 
@@ -57,6 +57,7 @@ bench: release
 	$(PYTHON) bench/run.py --mapblame .build/release/mapblame $(BENCH_ARGS)
 	$(PYTHON) bench/slope.py --mapblame .build/release/mapblame
 	$(PYTHON) bench/scale.py --mapblame .build/release/mapblame --fixture .build/release/mbfixture
+	$(PYTHON) bench/goals.py --mapblame .build/release/mapblame
 
 # Real programs nobody here wrote (realworld/README.md), each under run --verify: exit status and
 # output as untraced, 0 mismatched pages, 100% coverage, 0 label disagreements, no allocator-internal

@@ -1,33 +1,34 @@
 // libunwind remote unwinding of a stopped tracee. The stock _UPT accessors are used for
 // everything except memory reads, which go through process_vm_readv with a small page cache that
 // lives for one backtrace (PTRACE_PEEKDATA costs one syscall per 8 bytes), the registers the
-// tracer already read at the stop, and the unwind tables, looked up through one _UPT handle per
-// code mapping so that each module's table stays loaded across backtraces.
+// tracer already read at the stop, and the unwind tables, which come from the tracer's own model
+// of the address space (see find_proc_info): libunwind never reads /proc/PID/maps nor maps a file.
 #include "CShims.h"
 #include "pagecache.h"
 
-#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <libunwind-ptrace.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-// A code mapping with its own _UPT handle. A _UPT handle caches the ELF image and unwind table of
-// one module, and on an address outside it reads /proc/PID/maps and maps the next module's file:
-// with one handle, a stack through libc, the program and libc again did that at every new return
-// address (58 reads of /proc/PID/maps for one gcc -c). One handle per module does it once.
-#define MODULE_SLOTS 16
+// A code mapping the walk has met, with the unwind table the tracer gave for it. The tracer's
+// model names the mapping (no /proc read), and the table is asked for once per slot.
+//
+// libunwind's own lookup (_UPT_find_proc_info) was used first until issue 21: for every address
+// outside the one module its handle cached, it read the whole /proc/PID/maps again and mapped the
+// module's file, and it cached nothing when it failed, so each lookup in a module it could not
+// read (lld's shared file pages, a sandboxed chroot) paid that again: Chromium with its sandbox
+// spent about 850 us of kernel time per backtrace in show_map_vma. The tracer's table is the
+// module's own .eh_frame_hdr (the same table libunwind would have searched) or one built from
+// .eh_frame, so libunwind's lookup adds nothing but the cost.
+#define MODULE_SLOTS 64
 
 typedef struct {
     uint64_t start, end;  // the mapping, from the tracer's model
-    void *upt;            // NULL: free slot
-    pid_t tid;            // the thread whose /proc entries the handle reads
+    int used;             // 0: free slot
     int index_state;      // 0: not asked yet, 1: `index` holds a table from the tracer, -1: it has none
     cshims_eh_index index;
 } module_slot;
@@ -44,12 +45,14 @@ extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip
                                               unw_proc_info_t *pi, int need_unwind_info, void *arg);
 
 typedef struct {
-    void *upt;  // _UPT_create(tid), kept while the same thread is unwound (it caches an ELF image)
+    void *upt;  // _UPT_create(tid), kept while the same thread is unwound (registers it reads by ptrace)
     pid_t tid;
     const cshims_regs *regs;  // the registers at the stop, read once by the tracer
     cshims_page_cache memory;  // for one walk
     module_slot modules[MODULE_SLOTS];  // kept across walks, like `upt`
     int next_module;                    // the slot reused next when all are taken
+    uint64_t eh_low, eh_high;           // the span of the slots' local .eh_frame copies (eh_low > eh_high: none)
+    int last_eh;                        // the slot whose .eh_frame served the last such read
     cshims_mapping_lookup lookup;       // for the walk in progress
     cshims_index_lookup index_lookup;
     void *lookup_context;
@@ -62,29 +65,11 @@ struct cshims_unwinder {
     walk_context walk;
 };
 
-// libunwind as Debian builds it (1.6.2, --enable-block-signals) brackets every lock of its caches
-// with two sigprocmask calls, so that a signal handler unwinding the same thread cannot deadlock:
-// about 30 rt_sigprocmask syscalls per backtrace, more than all the ptrace work of a stop.
-// UNW_CACHE_PER_THREAD would avoid the locks but is silently treated as UNW_CACHE_GLOBAL there.
-// The tracer never unwinds from a signal handler, so while a thread is inside cshims_backtrace
-// those calls are pointless: this definition of sigprocmask (the executable's symbols come first
-// in the dynamic lookup order, so libunwind's calls land here) does nothing on such a thread and
-// is glibc's sigprocmask everywhere else. libunwind restores the masks it saved in pairs, all
-// inside the walk, so the mask of the thread is the same before and after.
+// Whether this thread is inside cshims_backtrace: libunwind's cache locks there need no signal
+// blocking (Sources/CQuietSigmask, linked into the mapblame executable only, reads it).
 static __thread int inside_backtrace;
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
-    if (inside_backtrace) {
-        if (old) sigemptyset(old);
-        return 0;
-    }
-    int rc = pthread_sigmask(how, set, old);  // what glibc's sigprocmask does, errno aside
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
-}
+int cshims_backtrace_in_progress(void) { return inside_backtrace; }
 
 static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     return cshims_page_cache_read(&c->memory, addr, val, sizeof *val) == 0 ? 0 : -UNW_EINVAL;
@@ -109,31 +94,55 @@ static int read_index_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     return 0;
 }
 
+static int eh_frame_covers(const module_slot *s, unw_word_t addr) {
+    return s->used && s->index_state == 1 && s->index.eh_frame && s->index.eh_frame_size >= sizeof(unw_word_t)
+        && addr >= s->index.eh_frame_start && addr - s->index.eh_frame_start <= s->index.eh_frame_size - sizeof(unw_word_t);
+}
+
+// A word of a module's .eh_frame from the tracer's copy of its file (the FDEs and CIEs every
+// frame's step parses: one tracee page per frame otherwise): 1 if served, 0 if not there.
+static int read_eh_frame_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
+    if (addr < c->eh_low || addr >= c->eh_high) return 0;  // the stack and everything else
+    if (!eh_frame_covers(&c->modules[c->last_eh], addr)) {
+        int i = 0;
+        while (i < MODULE_SLOTS && !eh_frame_covers(&c->modules[i], addr)) i++;
+        if (i == MODULE_SLOTS) return 0;
+        c->last_eh = i;
+    }
+    const module_slot *s = &c->modules[c->last_eh];
+    memcpy(val, s->index.eh_frame + (addr - s->index.eh_frame_start), sizeof *val);
+    return 1;
+}
+
+// Recomputes the span of the local .eh_frame copies after a slot changed.
+static void update_eh_span(walk_context *c) {
+    c->eh_low = UINT64_MAX;
+    c->eh_high = 0;
+    for (int i = 0; i < MODULE_SLOTS; i++) {
+        const module_slot *s = &c->modules[i];
+        if (!s->used || s->index_state != 1 || !s->index.eh_frame) continue;
+        if (s->index.eh_frame_start < c->eh_low) c->eh_low = s->index.eh_frame_start;
+        if (s->index.eh_frame_start + s->index.eh_frame_size > c->eh_high) c->eh_high = s->index.eh_frame_start + s->index.eh_frame_size;
+    }
+}
+
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg) {
     (void)as;
     (void)arg;
     if (write) return -UNW_EINVAL;  // unwinding never writes tracee memory
     if (addr >= INDEX_BASE) return read_index_word(current, addr, val);
+    if (read_eh_frame_word(current, addr, val)) return 0;
     return read_word(current, addr, val);
 }
 
-// (Re)opens a slot's handle for thread `tid`: 0, or -1 leaving the slot free.
-static int open_module(module_slot *slot, pid_t tid) {
-    if (slot->upt) _UPT_destroy(slot->upt);
-    slot->upt = _UPT_create(tid);
-    slot->tid = tid;
-    slot->index_state = 0;
-    return slot->upt ? 0 : -1;
-}
-
-// Searches the slot's table from the tracer (asked for once per slot): for a module libunwind's
-// ptrace accessors found no table for (no .eh_frame_hdr, or a file they could not open as mapped).
+// Searches the slot's table from the tracer (asked for once per slot).
 static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, unw_proc_info_t *pi, int need,
                          void *arg) {
     walk_context *c = current;
     if (slot->index_state == 0) {
         int found = c->index_lookup && c->index_lookup(c->lookup_context, ip, &slot->index) == 0;
         slot->index_state = found && (slot->index.entries || slot->index.remote_table) && slot->index.count > 0 ? 1 : -1;
+        update_eh_span(c);
     }
     if (slot->index_state != 1 || ip < slot->index.start_ip || ip >= slot->index.end_ip) return -UNW_ENOINFO;
     unw_dyn_info_t di;
@@ -148,65 +157,32 @@ static int find_in_index(unw_addr_space_t as, module_slot *slot, unw_word_t ip, 
     return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need, arg);
 }
 
-// Whether libunwind may be shown the file a tracee maps at `path`: each file libunwind would open
-// for it (the path as it is, then under /proc/TID/root, another mount namespace's view) is either
-// missing, which libunwind survives, or one it accepts as an ELF image: the checks of its
-// valid_object (magic, 64-bit class, a known version), and x86_64 code.
-//
-// libunwind 1.6.2 must never be given anything else: when the file it maps for an address is not
-// such an image, elf_map_image unmaps it but leaves the stale pointer in the handle, which unmaps
-// it again when the handle moves on or is destroyed, by then often memory this process reuses
-// (Chromium: an unwind that strayed into v8_context_snapshot.bin, then the trace writer's record
-// buffer unmapped under it and a SIGSEGV).
-static int is_elf_code_or_missing(const char *file) {
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT || errno == ENOTDIR;
-    Elf64_Ehdr header;
-    ssize_t n = pread(fd, &header, sizeof header, 0);
-    close(fd);
-    return n == (ssize_t)sizeof header && memcmp(header.e_ident, ELFMAG, SELFMAG) == 0
-        && header.e_ident[EI_CLASS] == ELFCLASS64 && header.e_ident[EI_VERSION] != EV_NONE
-        && header.e_ident[EI_VERSION] <= EV_CURRENT && header.e_machine == EM_X86_64;
-}
-
-static int is_elf_code(pid_t tid, const char *path) {
-    char full[PATH_MAX + 32];
-    if (snprintf(full, sizeof full, "/proc/%d/root%s", (int)tid, path) >= (int)sizeof full) return 0;
-    return is_elf_code_or_missing(path) && is_elf_code_or_missing(full);
-}
-
-// The handle of the module containing ip: the slot of its mapping, or a new one (the oldest slot
-// is given up when all are taken). NULL when the tracer knows no mapping of an ELF file there
-// (anonymous memory such as JIT code, a data file an unwind strayed into): libunwind could find
-// no unwind table there anyway.
+// The slot of the mapping containing ip, taken now if new (the oldest slot is given up when all
+// are taken). NULL when the tracer knows no mapping of a file there.
 static module_slot *module_for(walk_context *c, unw_word_t ip) {
     uint64_t start, end;
     if (c->lookup(c->lookup_context, ip, &start, &end, NULL, 0) != 0) return NULL;
     for (int i = 0; i < MODULE_SLOTS; i++) {
-        if (c->modules[i].upt && c->modules[i].start == start && c->modules[i].end == end) return &c->modules[i];
-    }
-    char path[PATH_MAX];
-    if (c->lookup(c->lookup_context, ip, &start, &end, path, sizeof path) != 0 || !is_elf_code(c->tid, path)) {
-        return NULL;
+        if (c->modules[i].used && c->modules[i].start == start && c->modules[i].end == end) return &c->modules[i];
     }
     module_slot *slot = &c->modules[c->next_module];
     c->next_module = (c->next_module + 1) % MODULE_SLOTS;
-    slot->start = start;
-    slot->end = end;
-    return open_module(slot, c->tid) == 0 ? slot : NULL;
+    int had_eh_frame = slot->used && slot->index_state == 1 && slot->index.eh_frame;
+    *slot = (module_slot){.start = start, .end = end, .used = 1};
+    if (had_eh_frame) update_eh_span(c);
+    return slot;
 }
 
+// The unwind information of the function at ip, from the tracer's table of its module. Code in no
+// file mapping (JIT code, anonymous executable memory) and code whose module has no table get
+// -UNW_ENOINFO without a look outside this process: libunwind's x86_64 step then recognizes a
+// signal trampoline or a PLT entry by the code at ip, else follows the frame pointer (rbp chain),
+// and stops where rbp is 0 or does not lead up the stack. A JIT that keeps frame pointers (V8,
+// the JVM, .NET, LuaJIT without -fomit) is walked through; one that does not ends the stack there.
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg) {
-    (void)arg;
     module_slot *slot = module_for(current, ip);
     if (!slot) return -UNW_ENOINFO;
-    int rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
-    // The thread that opened the handle may be gone: once more through this one.
-    if (rc < 0 && slot->tid != current->tid && open_module(slot, current->tid) == 0) {
-        rc = _UPT_find_proc_info(as, ip, pi, need, slot->upt);
-    }
-    if (rc == -UNW_ENOINFO) rc = find_in_index(as, slot, ip, pi, need, arg);
-    return rc;
+    return find_in_index(as, slot, ip, pi, need, arg);
 }
 static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg) {
     _UPT_put_unwind_info(as, pi, UPT(arg));
@@ -280,10 +256,10 @@ cshims_unwinder *cshims_unwinder_create(void) {
 
 static void forget_modules(walk_context *c) {
     for (int i = 0; i < MODULE_SLOTS; i++) {
-        if (c->modules[i].upt) _UPT_destroy(c->modules[i].upt);
         c->modules[i] = (module_slot){0};
     }
     c->next_module = 0;
+    update_eh_span(c);
 }
 
 void cshims_unwinder_destroy(cshims_unwinder *u) {
@@ -295,9 +271,7 @@ void cshims_unwinder_destroy(cshims_unwinder *u) {
 
 void cshims_unwinder_flush(cshims_unwinder *u) {
     unw_flush_cache(u->as, 0, 0);
-    forget_modules(&u->walk);  // their handles hold the images of the code that was unmapped
-    if (u->walk.upt) _UPT_destroy(u->walk.upt);  // it may hold the ELF image of unmapped code
-    u->walk.upt = NULL;
+    forget_modules(&u->walk);  // their tables may describe code that was unmapped
 }
 
 void cshims_unwinder_set_code_check(cshims_unwinder *u, cshims_code_check check) { u->walk.code_check = check; }

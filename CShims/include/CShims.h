@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <signal.h>
+#include <sys/time.h>
 
 // MARK: ptrace
 
@@ -148,31 +150,26 @@ typedef int (*cshims_mapping_lookup)(void *_Nullable context, uint64_t ip, uint6
 
 /// A binary-search table of a module's unwind information (.eh_frame_hdr's layout: `count` pairs
 /// of (function start - segbase, FDE address - segbase), sorted by start, addresses as mapped in
-/// the tracee), for code libunwind's ptrace accessors found none for: a file they could not open
-/// as the mapped one (a chroot), or one without .eh_frame_hdr (static non-PIE executables). Either
-/// the tracee's own table at `remote_table`, or `entries` in the tracer, which belong to the caller
-/// and must stay valid until cshims_unwinder_flush (or destroy).
+/// the tracee): the module's .eh_frame_hdr table, or one built from .eh_frame for modules without
+/// (static non-PIE executables). Either the tracee's own table at `remote_table`, or `entries` in
+/// the tracer, which belong to the caller and must stay valid until cshims_unwinder_flush (or destroy).
 typedef struct {
     const int32_t *_Nullable entries;
     uint64_t remote_table;  // 0: `entries` is the table
     uint64_t count;
     uint64_t segbase;
     uint64_t start_ip, end_ip;  // the code the table covers
+    /// The module's .eh_frame as its file holds it (NULL: read the tracee's), at eh_frame_start in
+    /// the tracee; same lifetime as `entries`.
+    const uint8_t *_Nullable eh_frame;
+    uint64_t eh_frame_start, eh_frame_size;
 } cshims_eh_index;
 
-/// The table of the module containing `ip`, asked only when libunwind found no unwind table for
-/// it: 0 with *index filled, or -1 when there is none. `context` is the one given to
+/// The table of the module containing `ip`, asked once per module mapping the unwinder meets: 0
+/// with *index filled, or -1 when there is none. `context` is the one given to
 /// cshims_backtrace.
 typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_eh_index *_Nonnull index);
 
-/// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
-/// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
-/// instruction pointers (the first is the current IP, later ones return addresses). Returns the
-/// number stored, or a negative libunwind error if not even the first frame could be read.
-/// `lookup` names the file mapping of an address, so that each module keeps its own unwind table
-/// across backtraces instead of one table for the whole address space; libunwind is only shown
-/// addresses inside a mapping of an ELF file (see unwind.c). `index` (may be NULL) supplies the
-/// table of a module that has no .eh_frame_hdr.
 /// Whether `ip` is in executable memory of the address space (`context` as for cshims_backtrace):
 /// the test a return address found through the frame pointer must pass.
 typedef int (*cshims_code_check)(void *_Nullable context, uint64_t ip);
@@ -180,6 +177,13 @@ typedef int (*cshims_code_check)(void *_Nullable context, uint64_t ip);
 /// unwind tables: JIT code, V8's builtins), as long as each return address passes `check`.
 void cshims_unwinder_set_code_check(cshims_unwinder *_Nonnull u, cshims_code_check _Nullable check);
 
+/// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
+/// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
+/// instruction pointers (the first is the current IP, later ones return addresses). Returns the
+/// number stored, or a negative libunwind error if not even the first frame could be read.
+/// `lookup` names the file mapping of an address and `index` (may be NULL: no tables) supplies its
+/// module's unwind table: libunwind's own lookup, which reads /proc/PID/maps, is never used (see
+/// unwind.c). Code outside any file mapping (JIT) is walked by its frame pointer.
 int cshims_backtrace(cshims_unwinder *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
                      uint64_t *_Nonnull ips, int max, cshims_mapping_lookup _Nonnull lookup,
                      cshims_index_lookup _Nullable index, void *_Nullable context);
@@ -245,6 +249,17 @@ pid_t cshims_gettid(void);
 
 // MARK: ending an attach session
 
+/// A SIGALRM every `milliseconds` (ITIMER_REAL) that does nothing but interrupt a blocking call
+/// (installed without SA_RESTART); start saves the handler and timer that were there in `t`, stop
+/// puts them back.
+typedef struct {
+    struct sigaction saved_action;
+    struct itimerval saved_timer;
+    int active;
+} cshims_ticker;
+int cshims_ticker_start(cshims_ticker *t, int milliseconds);
+void cshims_ticker_stop(cshims_ticker *t);
+
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
 /// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
 /// a blocking waitpid (no SA_RESTART), so the tracer notices the flag or its deadline promptly.
@@ -261,5 +276,8 @@ int cshims_stop_requested(void);
 const char *_Nullable cshims_signal_abbrev(int sig);
 /// "ENOMEM" for ENOMEM, NULL if unknown (strerrorname_np).
 const char *_Nullable cshims_errno_name(int err);
+
+// Nonzero on a thread that is inside cshims_backtrace (for the executable's quiet sigprocmask).
+int cshims_backtrace_in_progress(void);
 
 #endif

@@ -27,7 +27,7 @@ extension Explainer {
         classify(snapshot).flatMap { region in
             region.origins.map { origin in
                 SeedRegion(range: origin.range, category: origin.category, label: origin.label,
-                           evidence: region.evidence ?? "", confidence: region.confidence ?? "likely")
+                           evidence: region.evidence ?? "", confidence: region.confidence ?? .likely)
             }
         }
     }

@@ -50,10 +50,9 @@ public struct MappingTrace: Sendable {
             throw .record(error)
         }
         let symbolizer = prefetcher.finish()
-        let recording: Recording
-        do { recording = try TraceReplayer.replay(path: path) } catch { throw .read(error) }
-        var builder = ReportBuilder(recording: recording, symbolizer: symbolizer)
-        return MappingTrace(status: recorded.status, report: builder.build())
+        do { return MappingTrace(status: recorded.status, report: try Pipeline.report(trace: path, symbolizer: symbolizer)) } catch {
+            throw .read(error)
+        }
     }
 
     /// The launched program's own process report (the first one).

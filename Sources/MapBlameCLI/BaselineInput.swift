@@ -59,69 +59,27 @@ struct BaselineInputOptions: ParsableArguments {
 }
 
 enum BaselineLoader {
-    /// A trace, JSON report or baseline, told apart by their first bytes.
+    /// A trace, JSON report or baseline (`Pipeline.baseline(measuring:)`); exit 1 with its one line.
     static func measure(path: String, debugDirs: [String], allocators: AllocatorFrames) throws -> Baseline {
-        if isTrace(path) { return try fromTrace(path, debugDirs: debugDirs, allocators: allocators) }
-        let text: String
-        do { text = try readText(path) } catch { throw CommandFailure(error.description, status: 1) }
-        let root: JSONValue
-        do { root = try BaselineJSONParser.parse(text) } catch {
-            throw CommandFailure("\(path): neither a trace nor JSON (\(error.description))", status: 1)
-        }
-        if BaselineFile.isBaseline(root) { return try readBaseline(path, root: root) }
         do {
-            return Baseline(report: try ReportJSONReader.read(root))
-        } catch {
-            throw CommandFailure("\(path): \(error.description)", status: 1)
-        }
-    }
-
-    static func fromTrace(_ path: String, debugDirs: [String], allocators: AllocatorFrames) throws -> Baseline {
-        do {
-            let recording = try TraceReplayer.replay(path: path)
-            var builder = ReportBuilder(recording: recording, symbolizer: Symbolizer(debugDirectories: debugDirs),
-                                        allocators: allocators)
-            let report = builder.build()
-            return Baseline(report: report, peakMappings: try PeakMappings.compute(trace: path))
+            return try Pipeline.baseline(measuring: path, symbolizer: Symbolizer(debugDirectories: debugDirs), allocators: allocators)
         } catch {
             throw CommandFailure(error.description, status: 1)
         }
     }
 
-    /// A baseline file; exits 1 with one line if it cannot be read.
+    static func fromTrace(_ path: String, debugDirs: [String], allocators: AllocatorFrames) throws -> Baseline {
+        do {
+            return try Pipeline.baseline(trace: path, symbolizer: Symbolizer(debugDirectories: debugDirs), allocators: allocators)
+        } catch {
+            throw CommandFailure(error.description, status: 1)
+        }
+    }
+
     /// Reads a baseline or exits with one line and `status` (2 when the baseline is what `check`
     /// compares against: a bad baseline is a usage error, distinct from a regression's 1).
-    static func readBaseline(_ path: String, root: JSONValue? = nil, status: Int32 = 1) throws -> Baseline {
-        do {
-            let value = try root ?? BaselineJSONParser.parse(readText(path))
-            return try BaselineFile.parse(value)
-        } catch let error as OutputError {
-            throw CommandFailure(error.description, status: status)
-        } catch let error as BaselineJSONParser.ParseError {
-            throw CommandFailure("\(path): not valid JSON: \(error.description)", status: status)
-        } catch {
-            throw CommandFailure("\(path): \(error)", status: status)
-        }
-    }
-
-    /// Whether `path` starts with the trace magic.
-    static func isTrace(_ path: String) -> Bool {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 8)
-        let n = magic.withUnsafeMutableBytes { read(fd, $0.baseAddress, 8) }
-        return n == 8 && magic == Array("MBTRACE\n".utf8)
-    }
-
-    static func readText(_ path: String) throws(OutputError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard let data = FileIO.readAll(fd) else {
-            throw OutputError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        return String(decoding: data, as: UTF8.self)
+    static func readBaseline(_ path: String, status: Int32 = 1) throws -> Baseline {
+        do { return try Pipeline.readBaseline(path) } catch { throw CommandFailure(error.description, status: status) }
     }
 }
 

@@ -86,6 +86,9 @@ struct AnalysisOptions: ParsableArguments {
 
     @OptionGroup var allocators: AllocatorFramesOption
 
+    @Flag(name: .customLong("no-cache"), help: "Neither read nor write the symbol cache ($XDG_CACHE_HOME/mapblame/symbols, else ~/.cache/mapblame/symbols).")
+    var noCache = false
+
     mutating func validate() throws {
         for dir in debugDirs where !FileChecks.isDirectory(dir) {
             throw ValidationError("--debug-dir \(dir): not a directory")
@@ -95,14 +98,17 @@ struct AnalysisOptions: ParsableArguments {
     /// Replays `trace` and joins it: the one path from a trace file to a report.
     /// `symbolizer`: one that already holds symbols (`SymbolPrefetcher.finish`), else a new one.
     func analyse(trace: String, symbolizer: Symbolizer? = nil) throws(TraceReadError) -> Report {
-        let recording = try TraceReplayer.replay(path: trace, keepAllEvents: allEvents)
-        var builder = ReportBuilder(recording: recording, symbolizer: symbolizer ?? makeSymbolizer(), verify: verify,
-                                    allEvents: allEvents, allocators: allocators.validated)
-        return builder.build()
+        let symbolizer = symbolizer ?? makeSymbolizer()
+        let report = try Pipeline.report(trace: trace, symbolizer: symbolizer, verify: verify, allEvents: allEvents,
+                                         allocators: allocators.validated)
+        symbolizer.saveCache()
+        return report
     }
 
     func makeSymbolizer() -> Symbolizer {
-        Symbolizer(debugDirectories: debugDirs)
+        let symbolizer = Symbolizer(debugDirectories: debugDirs)
+        if !noCache { symbolizer.cache = SymbolCache.standard() }
+        return symbolizer
     }
 
     /// Exits 3 when --verify found a real mismatch, a label disagreement or a process without a

@@ -1,4 +1,5 @@
 import Foundation
+import MapBlameTestSupport
 import Testing
 @testable import MapBlame
 
@@ -24,7 +25,7 @@ import Testing
                                  usage: SmapsUsage(rss: 4096), category: .shm, label: "shared " + odd,
                                  origins: [Origin(range: 0x7f0000002000..<0x7f0000003000, event: nil, syscall: nil,
                                                   category: .shm, label: "shared " + odd, site: nil)],
-                                 evidence: evil, confidence: "likely")
+                                 evidence: evil, confidence: .likely)
         let process = ProcessReport(pid: 42, parentPid: nil, executable: "/bin/" + evil, exit: .code(0), hasSnapshot: true,
                                     regions: [RegionReport(entry: MapsEntry(start: 0x7f0000000000, end: 0x7f0000002000, perms: "rw-p",
                                                                             offset: 0, device: "00:00", inode: 0, path: ""),
@@ -45,7 +46,7 @@ import Testing
     /// The script and stylesheet are real files (Resources/), embedded as they are: node parses
     /// the script, and the page carries both byte for byte.
     @Test func scriptIsValidJavaScriptAndEmbeddedAsIs() throws {
-        let resources = Build.packageRoot + "/Sources/MapBlame/Reporting/Resources/"
+        let resources = Build.packageRoot + "/Sources/MapBlameAnalysis/Reporting/Resources/"
         guard let node = Chromium.onPath("node") else {
             if getuid() != 0 { try Test.cancel("node is not installed (make test installs it as root)") }
             Issue.record("node is not installed (make test installs it: apt-get install nodejs)")

@@ -88,7 +88,7 @@ struct LabelCheckTests {
                                        usage: [:], malloc: [:], stoppedMicroseconds: 0)
         let regions = EvidenceClassifier(snapshot: snapshot) { _ in nil }.classify()
         #expect(regions.map(\.category) == [.file, .shm, .shm, .file])
-        #expect(regions.allSatisfy { $0.confidence == "certain" })
+        #expect(regions.allSatisfy { $0.confidence == .certain })
     }
 }
 

@@ -29,6 +29,7 @@
 #include "arenas.h"
 #include "int80.h"
 #include "fidelity.h"
+#include "jit.h"
 #include "exitrace.h"
 
 #define PAGE 4096
@@ -218,7 +219,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|int80\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|int80|jit-code [N]\n");
         return 2;
     }
     const char *s = argv[1];
@@ -237,6 +238,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
     if (!strcmp(s, "int80")) return scenario_int80();
     if (!strcmp(s, "foreign-code")) return scenario_foreign_code();
+    if (!strcmp(s, "jit-code")) return scenario_jit_code(argc > 2 ? atoi(argv[2]) : 8);
     if (!strcmp(s, "exit-race") && argc > 2) return scenario_exit_race(argv[0], strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "many-vmas") && argc > 2) return scenario_many_vmas(strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "serve") && argc > 2) return scenario_serve(argv[0], argv[2], argc > 3 && atoi(argv[3]));

@@ -4,9 +4,19 @@ import MapBlameModel
 /// mapped it (if one did).
 package struct Classification {
     package var category: Category
-    package var label: String
+    package var attribution: Attribution
     package var site: SymbolizedFrame?
     package var allocator: String? = nil
+
+    package init(category: Category, _ kind: Attribution.Kind, site: SymbolizedFrame?, allocator: String? = nil) {
+        self.category = category
+        self.attribution = Attribution(kind)
+        self.site = site
+        self.allocator = allocator
+    }
+
+    /// The words, rendered from the attribution.
+    package var label: String { attribution.label(site: site) }
 }
 
 /// Decides what an origin is, in a category and in words, from its event, its symbolized stack
@@ -137,7 +147,6 @@ package struct Classifier {
                   entry: MapsEntry) -> Classification {
         let stack = Classifier.withoutKernelEntry(stack)
         let site = site(of: stack)
-        let from = site.map { " from \($0.shortDescription)" } ?? ""
         switch event.syscall {
         case .execve:
             return classifyExecRegion(created: created, entry: entry)
@@ -145,24 +154,25 @@ package struct Classifier {
             // glibc malloc says which entry point grew it; another allocator (tcmalloc's sbrk) its name.
             let maker = maker(of: stack)
             let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
-            return Classification(category: .heap, label: "heap grown by \(via ?? "brk")\(from)", site: site, allocator: maker?.name)
+            return Classification(category: .heap, .heapGrowth(by: via ?? "brk"), site: site, allocator: maker?.name)
         case .shmat:
-            return Classification(category: .shm, label: "System V shared memory (shmid \(event.args[0])) attached\(from)", site: site)
+            guard case .shmat(let shmid, _, _) = event.call else { break }
+            return Classification(category: .shm, .sysvSharedMemory(shmid: shmid), site: site)
         default:
             break
         }
         // mmap or mremap
         if created?.isFile ?? false {
             let path = entry.path.isEmpty ? (created?.name ?? "file mapping") : entry.path
-            return Classification(category: SharedMemory.isSharedMemoryFile(path) ? .shm : .file, label: path, site: site)
+            return Classification(category: SharedMemory.isSharedMemoryFile(path) ? .shm : .file, .file(path: path), site: site)
         }
-        if created?.shared ?? false { return Classification(category: .shm, label: "shared anonymous memory\(from)", site: site) }
-        let flags = event.syscall == .mmap ? event.args[3] : 0
-        if let below = event.fileBelow, flags & MemoryFlags.mapFixed != 0, Classifier.isLoaderModule(stack.first?.module) {
-            return Classification(category: .bss, label: "bss of \(below)", site: site)
+        if created?.shared ?? false { return Classification(category: .shm, .sharedAnonymous, site: site) }
+        let flags = Classifier.mmapFlags(event)
+        if let below = event.fileBelow, flags.contains(.fixed), Classifier.isLoaderModule(stack.first?.module) {
+            return Classification(category: .bss, .bss(file: below), site: site)
         }
         let functions = Set(stack.compactMap { $0.function.map(Classifier.glibcBaseName) })
-        if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) {
+        if flags.contains(.stack) || !functions.isDisjoint(with: Classifier.threadFunctions) {
             return classifyThreadStack(event: event, range: range, site: site)
         }
         if let allocator = maker(of: stack) {
@@ -171,41 +181,47 @@ package struct Classifier {
         if threadStacks.contains(where: { $0.creator == event.id }) {
             return classifyThreadStack(event: event, range: range, site: site)
         }
-        let length = Classifier.mappedLength(event)
-        let call = event.syscall == .mremap ? "mremap to \(length)" : "mmap(\(length))"
         let library = stack.drop(while: Classifier.isSyscallWrapper).first
             .flatMap { Classifier.isSystemModule($0.module) ? $0.function : nil }
-        return Classification(category: .mmap, label: call + (library.map { " by \($0)" } ?? "") + from, site: site)
+        return Classification(category: .mmap, .directMapping(call: event.syscall, bytes: Classifier.mappedLength(event), library: library),
+                              site: site)
     }
 
     /// Bytes an mmap or mremap asked for, in whole pages.
     package static func mappedLength(_ event: MappingEvent) -> UInt64 {
-        MemoryFlags.pageUp(event.syscall == .mremap ? event.args[2] : event.args[1])
+        MemoryFlags.pageUp(event.call.length ?? 0)
+    }
+
+    /// mmap's flags; none for other calls.
+    package static func mmapFlags(_ event: MappingEvent) -> MapFlags {
+        if case .mmap(_, _, _, let flags, _, _) = event.call { return flags }
+        return []
     }
 
     /// Memory an allocator of the table (or --allocator-frames) mapped.
     private func classifyAllocated(by allocator: Allocator, event: MappingEvent, stack: [SymbolizedFrame],
                                    functions: Set<String>, site: SymbolizedFrame?) -> Classification {
-        let from = site.map { " from \($0.shortDescription)" } ?? ""
         switch allocator.kind {
         case .loader:
             let inLoader = stack.drop(while: Classifier.isSyscallWrapper).prefix { Classifier.isLoaderModule($0.module) }
             let fn = inLoader.first { !Classifier.loaderAllocators.contains($0.function ?? "") }?.function
-            return Classification(category: .loader, label: "dynamic loader memory" + (fn.map { " from \($0)" } ?? "")
-                                    + (from.isEmpty ? "" : ", for a call" + from), site: site, allocator: allocator.name)
+            return Classification(category: .loader, .loaderMemory(function: fn), site: site, allocator: allocator.name)
         case .glibcMalloc:
             let entry = mallocEntry(of: stack) ?? "malloc"
-            let flags = event.syscall == .mmap ? event.args[3] : 0
             // An arena's heap: 64 MiB (HEAP_MAX_SIZE) reserved PROT_NONE with MAP_NORESERVE by new_heap.
-            let reservation = event.syscall == .mmap && event.args[2] == 0 && flags & MemoryFlags.mapNoReserve != 0
-            if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
-                return Classification(category: .mallocArena, label: "glibc malloc arena of thread \(event.tid) (created in \(entry)\(from))",
-                                      site: site, allocator: allocator.name)
+            var reservation = false
+            if case .mmap(_, _, let protection, let flags, _, _) = event.call {
+                reservation = protection.isEmpty && flags.contains(.noReserve)
             }
-            return Classification(category: .malloc, label: "\(entry) of \(ByteCount.text(Classifier.mappedLength(event))) served by \(event.syscall.rawValue)\(from)",
+            if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
+                return Classification(category: .mallocArena, .mallocArena(tid: event.tid, entry: entry), site: site,
+                                      allocator: allocator.name)
+            }
+            return Classification(category: .malloc, .largeMalloc(entry: entry, bytes: Classifier.mappedLength(event), call: event.syscall),
                                   site: site, allocator: allocator.name)
         case .other:
-            return Classification(category: .allocator, label: "\(allocator.labelName ?? allocator.name) \(allocators.product(of: allocator, stack: stack))\(from)",
+            return Classification(category: .allocator, .allocatorMemory(allocator: allocator.labelName ?? allocator.name,
+                                                                         product: allocators.product(of: allocator, stack: stack)),
                                   site: site, allocator: allocator.name)
         }
     }
@@ -226,39 +242,41 @@ package struct Classifier {
     /// created (the last such thread: glibc reuses cached stacks).
     private func classifyThreadStack(event: MappingEvent, range: Range<UInt64>, site: SymbolizedFrame?) -> Classification {
         let thread = threadStacks.last { $0.creator == event.id }
-        let owner = thread.map { "thread \($0.tid)" } ?? "a thread"
         let isGuard = model.map.segments(in: range).allSatisfy { $0.value.prot == 0 }
-        if isGuard { return Classification(category: .guardPage, label: "guard page of the stack of \(owner)", site: site) }
+        if isGuard { return Classification(category: .guardPage, .stackGuard(tid: thread?.tid), site: site) }
         let below = range.lowerBound > 0 ? model.map.segment(containing: range.lowerBound - 1) : nil
         let guardBelow = below.map { $0.value.creator == event.id && $0.value.prot == 0 } ?? false
-        return Classification(category: .threadStack, label: "stack of \(owner)\(guardBelow ? " (guard page below)" : "")", site: site)
+        return Classification(category: .threadStack, .threadStack(tid: thread?.tid, guardBelow: guardBelow), site: site)
     }
 
     private func classifyExecRegion(created: Mapping?, entry: MapsEntry) -> Classification {
-        if let file = created?.bssOf { return Classification(category: .bss, label: "bss of \(file)", site: nil) }
+        if let file = created?.bssOf { return Classification(category: .bss, .bss(file: file), site: nil) }
         let name = created?.name ?? entry.path
         switch name {
-        case "[stack]": return Classification(category: .stack, label: "stack of the main thread (set up at exec)", site: nil)
-        case "[heap]": return Classification(category: .heap, label: "heap (brk area set up at exec)", site: nil)
+        case "[stack]": return Classification(category: .stack, .mainStack(grownByKernel: false), site: nil)
+        case "[heap]": return Classification(category: .heap, .execHeap, site: nil)
         case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]":
-            return Classification(category: .vdso, label: "\(name) mapped by the kernel at exec", site: nil)
+            return Classification(category: .vdso, .kernelMapping(name: name, atExec: true), site: nil)
         default:
             if created?.isFile ?? entry.isFile {
-                return Classification(category: SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, label: entry.path, site: nil)
+                return Classification(category: SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, .file(path: entry.path), site: nil)
             }
-            return Classification(category: .unknown, label: "anonymous memory present right after exec", site: nil)
+            return Classification(category: .unknown, .presentAtExec, site: nil)
         }
     }
 
     /// Bytes no traced event created: the kernel's own regions, or unknown.
-    package static func classifyUntraced(entry: MapsEntry) -> (Category, String) {
+    package static func classifyUntraced(entry: MapsEntry) -> Classification {
         switch entry.path {
-        case "[stack]": return (.stack, "stack of the main thread (grown by the kernel)")
-        case "[heap]": return (.heap, "heap (brk area set up at exec)")
-        case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]": return (.vdso, "\(entry.path) mapped by the kernel")
+        case "[stack]": return Classification(category: .stack, .mainStack(grownByKernel: true), site: nil)
+        case "[heap]": return Classification(category: .heap, .execHeap, site: nil)
+        case "[vdso]", "[vvar]", "[vsyscall]", "[vvar_vclock]":
+            return Classification(category: .vdso, .kernelMapping(name: entry.path, atExec: false), site: nil)
         default:
-            if entry.isFile { return (SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, entry.path) }
-            return (.unknown, "no traced syscall created these bytes")
+            if entry.isFile {
+                return Classification(category: SharedMemory.isSharedMemoryFile(entry.path) ? .shm : .file, .file(path: entry.path), site: nil)
+            }
+            return Classification(category: .unknown, .untraced, site: nil)
         }
     }
 }

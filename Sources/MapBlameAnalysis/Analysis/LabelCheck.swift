@@ -40,7 +40,7 @@ public enum LabelCheck {
         var result: [LabelDisagreement] = []
         var byStart: [UInt64: RegionReport] = [:]
         for r in recorded { byStart[r.entry.start] = r }
-        for e in evidence where e.confidence == "certain" {
+        for e in evidence where e.confidence == .certain {
             guard let r = byStart[e.entry.start], r.entry.end == e.entry.end else { continue }
             for verdict in e.origins where verdict.category != .unknown {
                 for o in r.origins where !agrees(evidence: verdict.category, recorded: o.category) {

@@ -82,7 +82,8 @@ public struct ReportBuilder {
                 var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
                 if stack.isEmpty && c.category == .mmap, let known = verdicts.stackless(entry: entry, range: piece.range) { c = known }
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
-                                      category: c.category, label: c.label, site: c.site, allocator: c.allocator))
+                                      category: c.category, label: c.label, site: c.site, allocator: c.allocator,
+                                      attribution: c.attribution))
                 named.insert(event.id)
             }
             if cursor < entry.end { origins.append(untraced(cursor..<entry.end, entry: entry)) }
@@ -145,9 +146,9 @@ public struct ReportBuilder {
     }
 
     private func untraced(_ range: Range<UInt64>, entry: MapsEntry) -> Origin {
-        let (category, label) = Classifier.classifyUntraced(entry: entry)
-        return Origin(range: range, event: nil, syscall: category == .unknown ? nil : .execve,
-                      category: category, label: label, site: nil)
+        let c = Classifier.classifyUntraced(entry: entry)
+        return Origin(range: range, event: nil, syscall: c.category == .unknown ? nil : .execve,
+                      category: c.category, label: c.label, site: nil, attribution: c.attribution)
     }
 
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost

@@ -29,10 +29,10 @@ package final class SnapshotVerdicts {
     /// mmap without a backtrace may be: a library's .bss (ld.so maps it) or a glibc arena's heap.
     package func stackless(entry: MapsEntry, range: Range<UInt64>) -> Classification? {
         guard regions != nil, let region = byStart[entry.start], region.entry.end == entry.end,
-              region.confidence == "certain",
+              region.confidence == .certain,
               let verdict = region.origins.first(where: { $0.range.contains(range.lowerBound) && $0.range.upperBound >= range.upperBound }),
               verdict.category == .bss || verdict.category == .mallocArena else { return nil }
-        return Classification(category: verdict.category, label: verdict.label, site: nil,
+        return Classification(category: verdict.category, verdict.attribution.kind, site: nil,
                               allocator: verdict.category == .mallocArena ? Allocator.glibcMalloc.name : nil)
     }
 }

@@ -48,7 +48,7 @@ package struct SpaceReplay {
     package mutating func apply(_ e: MappingEvent) {
         guard let space = spaceOfPid[e.pid] else { return }
         if e.syscall == .munmap {
-            if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
+            if !e.failed, case .munmap(let address, let length) = e.call { spaces[space]?.unmap(address: address, length: length) }
         } else {
             spaces[space]?.apply(e)
         }

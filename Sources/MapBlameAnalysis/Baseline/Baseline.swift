@@ -90,7 +90,7 @@ public struct Baseline: Sendable, Equatable {
                 let bytes = UInt64(origin.range.count)
                 categories[origin.category.rawValue, default: BaselineCounts()].mappedBytes += bytes
                 categories[origin.category.rawValue, default: BaselineCounts()].rssBytes += rss
-                let key = BaselineKey.key(category: origin.category, label: origin.label, site: origin.site)
+                let key = BaselineKey.key(of: origin)
                 if keys[key] == nil {
                     let stack = Baseline.backtrace(origin.event.flatMap { events[$0] }?.stack ?? [], site: origin.site)
                     keys[key] = BaselineKeyEntry(counts: BaselineCounts(),

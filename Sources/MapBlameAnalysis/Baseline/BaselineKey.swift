@@ -8,26 +8,87 @@ import MapBlameModel
 ///   module, which ASLR does not move).
 /// - `file` and `bss`: `CATEGORY:FILE` with the file's base name (`bss:libc.so.6`): the file is what
 ///   identifies them (a dlopen()ed library's site would merge every library that call loads).
-/// - Otherwise the label with numbers, addresses and paths' directories removed
-///   (`stack:stack of thread (guard page below)`).
+/// - Otherwise what the origin is, from its attribution, without numbers, addresses and paths'
+///   directories (`stack:stack of thread (guard page below)`); origins that carry only words (a
+///   JSON report read back, explain's evidence) use their label with those removed.
 ///
 /// File and line are shown next to the key (`site`) but are not part of it: an edit above a call
 /// must not turn one site into a vanished one and a new one.
 public enum BaselineKey {
-    public static func key(category: Category, label: String, site: SymbolizedFrame?) -> String {
-        "\(category.rawValue):" + identity(category: category, label: label, site: site)
+    /// The key of an origin, built from its attribution (never from its label's words, except
+    /// for origins that carry only words: `Attribution.Kind.described`).
+    public static func key(of origin: Origin) -> String {
+        key(category: origin.category, attribution: origin.attribution, site: origin.site)
     }
 
+    public static func key(category: Category, attribution: Attribution, site: SymbolizedFrame?) -> String {
+        "\(category.rawValue):" + identity(category: category, attribution: attribution, site: site)
+    }
+
+    /// A key from words alone (reports read back from JSON, explain's evidence).
+    public static func key(category: Category, label: String, site: SymbolizedFrame?) -> String {
+        key(category: category, attribution: Attribution(.described(label)), site: site)
+    }
+
+    package static func identity(category: Category, attribution: Attribution, site: SymbolizedFrame?) -> String {
+        if case .described(let label) = attribution.kind { return identity(category: category, label: label, site: site) }
+        if category == .file || category == .bss, let path = filePath(attribution.kind), path.hasPrefix("/") {
+            return basename(path)
+        }
+        if let site { return siteIdentity(site) }
+        return identity(of: attribution.kind)
+    }
+
+    /// The file that identifies a file mapping or a .bss.
+    private static func filePath(_ kind: Attribution.Kind) -> String? {
+        switch kind {
+        case .file(let path): return path
+        case .bss(let file): return file
+        default: return nil
+        }
+    }
+
+    private static func siteIdentity(_ site: SymbolizedFrame) -> String {
+        let module = site.module.map(basename) ?? "??"
+        if let function = site.function, !site.moduleChanged { return "\(function)@\(module)" }
+        return "\(module)+0x\(String(site.moduleOffset, radix: 16))"
+    }
+
+    /// The identity of an origin with no site: what it is, without the sizes, addresses, pids and
+    /// tids that change from run to run. These strings are part of the baseline format (users'
+    /// baselines hold them): they keep the spelling keys had when they were derived from labels,
+    /// and are spelled here, apart from the labels, so that rewording a label changes no key.
+    package static func identity(of kind: Attribution.Kind) -> String {
+        switch kind {
+        case .mainStack(let grown): return "stack of the main thread (\(grown ? "grown by the kernel" : "set up at exec"))"
+        case .execHeap: return "heap (brk area set up at exec)"
+        case .kernelMapping(let name, let atExec): return "\(name) mapped by the kernel\(atExec ? " at exec" : "")"
+        case .presentAtExec: return "anonymous memory present right after exec"
+        case .untraced: return "no traced syscall created these bytes"
+        case .file(let path): return stableLabel(path)
+        case .bss(let file): return "bss of " + stableLabel(file)
+        case .heapGrowth(let by): return "heap grown by \(by)"
+        case .sysvSharedMemory: return "System V shared memory (shmid) attached"
+        case .sharedAnonymous: return "shared anonymous memory"
+        case .threadStack(let tid, let guardBelow): return "stack of \(tid == nil ? "a thread" : "thread")\(guardBelow ? " (guard page below)" : "")"
+        case .stackGuard(let tid): return "guard page of the stack of \(tid == nil ? "a thread" : "thread")"
+        case .loaderMemory(let function): return "dynamic loader memory" + (function.map { " from \($0)" } ?? "")
+        case .mallocArena(_, let entry): return "glibc malloc arena of thread (created in \(entry))"
+        case .largeMalloc(let entry, _, let call): return "\(entry) served by \(call.rawValue)"
+        case .allocatorMemory(let allocator, let product): return stableLabel("\(allocator) \(product)")
+        case .directMapping(let call, _, let library): return (call == .mremap ? "mremap" : "mmap") + (library.map { " by \($0)" } ?? "")
+        case .described(let words): return stableLabel(words)
+        }
+    }
+
+    /// The identity of words-only origins: the file's base name for file and bss, the site, or the
+    /// label made stable.
     package static func identity(category: Category, label: String, site: SymbolizedFrame?) -> String {
         if category == .file || category == .bss {
             let path = category == .bss && label.hasPrefix("bss of ") ? String(label.dropFirst(7)) : label
             if path.hasPrefix("/") { return basename(path) }
         }
-        if let site {
-            let module = site.module.map(basename) ?? "??"
-            if let function = site.function, !site.moduleChanged { return "\(function)@\(module)" }
-            return "\(module)+0x\(String(site.moduleOffset, radix: 16))"
-        }
+        if let site { return siteIdentity(site) }
         return stableLabel(label)
     }
 

@@ -56,7 +56,7 @@ package struct EvidenceClassifier {
         let main = origins.max { $0.range.count < $1.range.count }!
         return RegionReport(entry: entry, usage: snapshot.usage[entry.start] ?? SmapsUsage(), category: main.category,
                             label: main.label, origins: origins, evidence: evidence,
-                            confidence: v.certain ? "certain" : "likely")
+                            confidence: v.certain ? .certain : .likely)
     }
 
     private static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -104,7 +104,7 @@ package struct HTMLReportData {
             }),
         ]
         if r.evidence != nil || r.confidence != nil {
-            fields += [string(r.evidence), string(r.confidence)]
+            fields += [string(r.evidence), string(r.confidence?.rawValue)]
         }
         return .array(fields)
     }
@@ -115,7 +115,7 @@ package struct HTMLReportData {
             : .string(e.failed ? "-" + errnoName(Int32(-e.result)) : hex(UInt64(bitPattern: e.result)))
         return .array([.int(Int64(e.id)), .int(Int64(e.tid)), .string(e.syscall.rawValue), result,
                        string(e.filePath), .array(r.stack.map { frame($0) }),
-                       .array(e.args.map { .string(hex($0)) })])
+                       .string(CallText.render(e))])
     }
 
     private func category(_ c: Category) -> JSONValue { .int(Int64(Category.allCases.firstIndex(of: c)!)) }

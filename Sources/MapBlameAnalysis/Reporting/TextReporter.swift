@@ -59,7 +59,7 @@ public enum TextReporter {
         }
         if let evidence = r.evidence {  // classified from evidence (explain, or older than an attach)
             let part = r.origins.contains { $0.event != nil } ? " for the bytes mapped before the attach" : ""
-            out += "    evidence\(part) (\(r.confidence ?? "?")): \(evidence)\n"
+            out += "    evidence\(part) (\(r.confidence?.rawValue ?? "?")): \(evidence)\n"
         }
         return out
     }

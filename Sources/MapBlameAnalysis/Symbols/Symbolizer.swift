@@ -53,7 +53,7 @@ public final class Symbolizer {
 
     /// libdwfl's debuginfo search path: the default (next to the file, `.debug/`, `/usr/lib/debug`,
     /// the latter also searched by build-id) followed by the caller's directories.
-    private let debuginfoPath: String
+    let debuginfoPath: String
     /// Open sessions by path; a stored nil records that the file could not be opened.
     private var sessions: [String: ModuleSession?] = [:]
     private var results: [ResultKey: SourceSymbol] = [:]
@@ -61,6 +61,8 @@ public final class Symbolizer {
     /// Where each module is read: the files `run` and `attach` held open for modules whose
     /// recorded path leads elsewhere here (another mount namespace); by path otherwise.
     public let handles = ModuleHandles()
+    /// Symbols kept between runs (`SymbolCache`); nil: none (`--no-cache`, and the default).
+    public var cache: SymbolCache?
 
     public init(debugDirectories: [String] = []) {
         debuginfoPath = ([":.debug:/usr/lib/debug"] + debugDirectories).joined(separator: ":")
@@ -75,6 +77,10 @@ public final class Symbolizer {
     public func symbolize(path: String, fileOffset: UInt64, isReturnAddress: Bool) -> SourceSymbol {
         let key = ResultKey(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress)
         if let cached = results[key] { return cached }
+        if let stored = stored(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress, inlined: false)?.first {
+            results[key] = stored
+            return stored
+        }
         var symbol = SourceSymbol(function: nil, file: nil, line: nil, elfAddress: fileOffset)
         if let session = session(for: path), let address = session.elfAddress(forFileOffset: fileOffset) {
             let lookupAddress = isReturnAddress && address > 0 ? address - 1 : address
@@ -82,6 +88,7 @@ public final class Symbolizer {
             symbol.elfAddress = address
         }
         results[key] = symbol
+        store([symbol], path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress, inlined: false)
         return symbol
     }
 
@@ -97,6 +104,10 @@ public final class Symbolizer {
     public func symbolizeInlined(path: String, fileOffset: UInt64, isReturnAddress: Bool) -> [SourceSymbol] {
         let key = ResultKey(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress)
         if let cached = inlinedResults[key] { return cached }
+        if let stored = stored(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress, inlined: true) {
+            inlinedResults[key] = stored
+            return stored
+        }
         let outermost = symbolize(path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress)
         var frames = [outermost]
         if let session = session(for: path), let address = session.elfAddress(forFileOffset: fileOffset) {
@@ -106,6 +117,7 @@ public final class Symbolizer {
             }
         }
         inlinedResults[key] = frames
+        store(frames, path: path, fileOffset: fileOffset, isReturnAddress: isReturnAddress, inlined: true)
         return frames
     }
 
@@ -119,6 +131,7 @@ public final class Symbolizer {
     /// Opens a module and reads its DWARF index and symbol table now, so that its lookups are quick
     /// later (`SymbolPrefetcher`).
     public func prepare(path: String) {
+        guard !cacheAnswers(path: path) else { return }  // its lookups are mostly stored: no DWARF ahead
         session(for: path)?.prepare()
     }
 
@@ -137,7 +150,7 @@ public final class Symbolizer {
         handles.location(of: path)
     }
 
-    private func session(for path: String) -> ModuleSession? {
+    func session(for path: String) -> ModuleSession? {
         if let cached = sessions[path] { return cached }
         let opened = location(of: path).flatMap { ModuleSession(path: $0, debuginfoPath: debuginfoPath) }
         sessions[path] = .some(opened)
@@ -146,11 +159,11 @@ public final class Symbolizer {
 }
 
 /// One libdwfl session holding a single module, reported at its p_vaddr addresses.
-private final class ModuleSession {
+final class ModuleSession {
     private let dwfl: OpaquePointer
     /// libdwfl keeps this pointer for the session's lifetime, so it lives on the heap.
     private let callbacks: UnsafeMutablePointer<Dwfl_Callbacks>
-    private let module: OpaquePointer
+    let module: OpaquePointer
     /// Module address = ELF vaddr + mainBias (0 as reported, but taken from libdwfl to be safe).
     private let mainBias: Dwarf_Addr
     private let loadSegments: [(fileOffset: UInt64, fileSize: UInt64, vaddr: UInt64)]

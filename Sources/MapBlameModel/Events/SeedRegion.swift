@@ -7,9 +7,9 @@ public struct SeedRegion: Equatable, Sendable {
     public var label: String
     public var evidence: String
     /// "certain" or "likely".
-    public var confidence: String
+    public var confidence: Confidence
 
-    public init(range: Range<UInt64>, category: Category, label: String, evidence: String, confidence: String) {
+    public init(range: Range<UInt64>, category: Category, label: String, evidence: String, confidence: Confidence) {
         self.range = range
         self.category = category
         self.label = label

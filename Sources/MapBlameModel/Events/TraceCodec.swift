@@ -45,8 +45,8 @@ package enum TraceCodec {
             w.byte(6)
             w.varint(UInt64(e.pid)); w.varint(UInt64(e.tid))
             w.byte(e.syscall.traceIndex)
-            w.varint(UInt64(e.args.count))
-            e.args.forEach { w.varint($0) }
+            w.varint(UInt64(e.registers.count))
+            e.registers.forEach { w.varint($0) }
             w.signed(e.result)
             w.varint(UInt64(e.stack))
             let flags: UInt8 = (e.filePath != nil ? 1 : 0) | (e.fileBelow != nil ? 2 : 0) | (e.length != nil ? 4 : 0)
@@ -76,7 +76,7 @@ package enum TraceCodec {
             w.varint(UInt64(seeds.count))
             for s in seeds {
                 w.varint(s.range.lowerBound); w.varint(s.range.upperBound)
-                w.string(s.category.rawValue); w.string(s.label); w.string(s.evidence); w.string(s.confidence)
+                w.string(s.category.rawValue); w.string(s.label); w.string(s.evidence); w.string(s.confidence.rawValue)
             }
         case let .detach(pid):
             w.byte(12)
@@ -150,7 +150,8 @@ package enum TraceCodec {
             var seeds: [SeedRegion] = []
             for _ in 0..<n {
                 guard let low = r.varint(), let high = r.varint(), low < high, let category = r.string(),
-                      let label = r.string(), let evidence = r.string(), let confidence = r.string() else { return nil }
+                      let label = r.string(), let evidence = r.string(), let confidenceWord = r.string(),
+                      let confidence = Confidence(rawValue: confidenceWord) else { return nil }
                 seeds.append(SeedRegion(range: low..<high, category: Category(rawValue: category) ?? .unknown, label: label,
                                         evidence: evidence, confidence: confidence))
             }

@@ -48,8 +48,11 @@ public struct Origin: Sendable {
     /// The allocator that mapped the bytes ("glibc malloc", "ld.so", "jemalloc", "Go runtime",
     /// a function named with --allocator-frames), nil when none did.
     public var allocator: String? = nil
+    /// What the origin is, as data (`label` is its words); baseline keys are built from it.
+    public var attribution: Attribution
 
-    package init(range: Range<UInt64>, event: Int? = nil, syscall: MappingSyscall? = nil, category: Category, label: String, site: SymbolizedFrame? = nil, allocator: String? = nil) {
+    package init(range: Range<UInt64>, event: Int? = nil, syscall: MappingSyscall? = nil, category: Category, label: String,
+                 site: SymbolizedFrame? = nil, allocator: String? = nil, attribution: Attribution? = nil) {
         self.range = range
         self.event = event
         self.syscall = syscall
@@ -57,6 +60,7 @@ public struct Origin: Sendable {
         self.label = label
         self.site = site
         self.allocator = allocator
+        self.attribution = attribution ?? Attribution(.described(label))
     }
 }
 
@@ -70,9 +74,9 @@ public struct RegionReport: Sendable {
     /// For regions classified from evidence rather than traced events (`mapblame explain`): what
     /// was seen, and how sure the classification is ("certain", "likely").
     public var evidence: String? = nil
-    public var confidence: String? = nil
+    public var confidence: Confidence? = nil
 
-    package init(entry: MapsEntry, usage: SmapsUsage, category: Category, label: String, origins: [Origin], evidence: String? = nil, confidence: String? = nil) {
+    package init(entry: MapsEntry, usage: SmapsUsage, category: Category, label: String, origins: [Origin], evidence: String? = nil, confidence: Confidence? = nil) {
         self.entry = entry
         self.usage = usage
         self.category = category

@@ -24,7 +24,7 @@ package final class SpaceState {
     /// pages (which refuse calls not aligned to their page size): results of munmap and mprotect
     /// are no longer predicted (`Tracer.predictsSuccess`).
     package var unpredictable = false
-    /// Unwind tables of modules libunwind found none for (nil: none here either), by the model's
+    /// Unwind tables of the modules met by backtraces (nil: none), by the model's
     /// mapping asked about: its start, file and offset, so code mapped anew at the same place is
     /// asked about again. Kept across `flushUnwinders` (ld.so's MAP_FIXED mappings flush at every
     /// library it loads, and each time a stack ends in ld.so's `_start`, which has no FDE).
@@ -60,7 +60,7 @@ package final class SpaceState {
         guard let segment = model.map.segment(containing: ip), let name = segment.value.name else { return nil }
         let key = "\(segment.range.lowerBound) \(segment.value.fileOffset) \(name)"
         if let known = ehIndexes[key] { return known }
-        let opened = ModuleFile.open(pid: unwindingTid, containing: ip)
+        let opened = openModuleFromModel(at: ip, tid: unwindingTid) ?? ModuleFile.open(pid: unwindingTid, containing: ip)
         defer { if let opened { close(opened.fd) } }
         let index = opened.flatMap { EhFrameIndex(fd: $0.fd, entry: $0.entry) }
         ehIndexes[key] = .some(index)
@@ -107,8 +107,8 @@ package final class ProcessState {
 /// A mapping call seen at its seccomp (entry) stop, waiting for its exit stop.
 package struct PendingCall {
     /// nil for clone/clone3/fork/vfork (stopped only to hold the address space still).
-    package var syscall: MappingSyscall?
-    package var args: [UInt64]
+    package var call: MappingCall?
+    package var registers: [UInt64]
     package var stack: Int
     package var filePath: String?
     /// How to read the result at the exit stop.

@@ -81,7 +81,7 @@ func spawnClean(_ arguments: [String], environment: [String: String]? = nil,
     posix_spawnattr_setsigmask(&attr, &none)
     posix_spawnattr_setsigdefault(&attr, &all)
     posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+    let env = TestCache.isolating(environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
     var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
     var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
     defer { (argv + envp).forEach { free($0) } }
