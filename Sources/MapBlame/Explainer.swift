@@ -52,14 +52,15 @@ extension Explainer {
 }
 
 /// The text report of `explain`: TextReporter's lines, with the evidence and confidence under every
-/// annotated region.
+/// annotated region, and for the regions left `unknown` the command that would name their code.
 public enum ExplainTextReporter {
-    public static func render(_ report: Report, stoppedMicroseconds: UInt64? = nil) -> String {
-        var out = "mapblame explain: \(report.command.joined(separator: " "))\n"
+    public static func render(_ report: Report, stoppedMicroseconds: UInt64? = nil, options: TextOptions = TextOptions()) -> String {
+        var out = TextLayout.fit("mapblame explain: \(report.command.joined(separator: " "))", indent: 4)
         for p in report.processes {
             let held = stoppedMicroseconds.map { ", stopped for \($0) µs to look" } ?? ""
-            out += "\n== process \(p.pid) \(p.executable ?? "?"): running (classified from evidence\(held)) ==\n"
-            for r in p.regions { out += TextReporter.region(r) }
+            out += "\n" + TextLayout.fit("== process \(p.pid) \(p.executable ?? "?"): running (classified from evidence\(held)) ==", indent: 4)
+            out += TextReporter.regions(p, files: options.files)
+            out += TextReporter.unknownHint(p, report: report, explain: true)
             out += "\n" + TextReporter.summary(p) + "\n"
         }
         return out

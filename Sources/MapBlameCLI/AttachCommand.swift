@@ -16,17 +16,18 @@ struct AttachCommand: ParsableCommand {
             when the process exits. mapblame then stops every thread, reads maps and smaps, and detaches: \
             the process runs on as before, with its signals and exit status untouched. Regions created \
             while attached get traced origins with backtraces; older ones get explain's evidence. \
-            The text report goes to stdout (or --output). Needs permission to ptrace PID (same user and \
-            kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be traced or a report cannot \
-            be written, 2 for a usage error, 3 if --verify found the model disagreeing with the kernel or a label disagreeing with explain's evidence.
+            The text report goes to standard error (or -o), like run's; the HTML and folded outputs mark \
+            regions older than the attach as such. Unknown regions end with the command that would \
+            name their code. Needs permission to ptrace PID (same user and \
+            kernel.yama.ptrace_scope 0, or root). \(ExitStatuses.attach)
             """
     )
 
     @Argument(help: ArgumentHelp("The process to attach to.", valueName: "PID"))
     var pid: String
 
-    @Option(name: .customLong("duration"), help: ArgumentHelp("End the session after SECONDS (default: until Ctrl-C or the process exits).", valueName: "SECONDS"))
-    var duration: Double?
+    @Option(name: .customLong("duration"), help: ArgumentHelp("End the session after DURATION: seconds (30, 2.5) or with a unit (500ms, 2s, 5m, 1h); default: until Ctrl-C or the process exits.", valueName: "DURATION"), transform: SessionDuration.parse)
+    var duration: SessionDuration?
 
     @Flag(name: .customLong("no-follow"), help: "Trace only PID's own threads, not the children it forks while attached.")
     var noFollow = false
@@ -36,23 +37,17 @@ struct AttachCommand: ParsableCommand {
     @OptionGroup var analysis: AnalysisOptions
 
     mutating func validate() throws {
-        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
-        try OutputChecks.validate(outputs.named, standardOutput: outputs.output == nil ? "the text report" : nil)
-        if let duration, !(duration > 0 && duration <= 1e9) {
-            throw ValidationError("--duration must be a positive number of seconds, got \(duration)")
-        }
+        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID \(pid): not a process id (a positive number)") }
     }
 
     func run() throws {
         let prefetcher = SymbolPrefetcher(symbolizer: analysis.makeSymbolizer())
         let (recorded, temporary) = try outputs.record(prefetcher: prefetcher) { (file, configure) throws(RecordError) in
             try tracing.tracing(configure(TraceOptions())) { (options) throws(RecordError) in
-                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration, to: file,
+                try Recorder.attach(pid: Int32(pid)!, options: options, follow: !noFollow, duration: duration?.seconds, to: file,
                                     seeds: Explainer.seeds)
             }
         }
-        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil) { text in
-            do throws(OutputError) { try OutputFile.write(text, to: "-") } catch { throw CommandFailure(error.description, status: 1) }
-        }
+        try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(), programStatus: nil)
     }
 }

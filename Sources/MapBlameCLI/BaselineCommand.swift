@@ -10,8 +10,7 @@ struct BaselineCommand: ParsableCommand {
             writes, per process, its region counts and, per stable key (category and creating site, \
             e.g. malloc:parse_config@myprog), regions, mapped bytes and RSS. Keys do not depend on \
             addresses, so a baseline holds across ASLR and machines. --tolerance values are stored in \
-            the file. Exits 0, 1 if the input cannot be read or the file cannot be written, 2 for a \
-            usage error.
+            the file. \(ExitStatuses.baseline)
             """
     )
 

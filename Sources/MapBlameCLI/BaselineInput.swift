@@ -25,7 +25,7 @@ struct BaselineInputOptions: ParsableArguments {
     mutating func validate() throws {
         try ProgramOptions.normalizePassthrough(&command)
         if from != nil && !command.isEmpty { throw ValidationError("give either --from FILE or -- PROGRAM [ARGS...], not both") }
-        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames \(frames): give 0 to 1024") }
         for dir in debugDirs where !FileChecks.isDirectory(dir) { throw ValidationError("--debug-dir \(dir): not a directory") }
     }
 

@@ -12,8 +12,7 @@ struct CheckCommand: ParsableCommand {
             beyond its tolerance, a new key beyond it, a different command or a different set of \
             processes is a regression. Prints what grew, shrank, is new (with its backtrace) or \
             vanished. Tolerances: per key in the baseline file, else --tolerance, else the file's, else \
-            count=+0 bytes=+0 rss=off. Exits 0 within tolerance (and after --update), 1 on a regression \
-            or when an input cannot be read, 2 for a usage error. With GITHUB_ACTIONS=true, every \
+            count=+0 bytes=+0 rss=off. The table goes to standard error (or -o); --format json writes the comparison as data (docs/comparison-json.md). \(ExitStatuses.check) With GITHUB_ACTIONS=true, every \
             regression is also printed as an ::error annotation.
             """
     )
@@ -33,9 +32,10 @@ struct CheckCommand: ParsableCommand {
     var all = false
 
     @OptionGroup var input: BaselineInputOptions
+    @OptionGroup var outputs: OutputOptions
 
     mutating func validate() throws {
-        try OutputChecks.validate([("--junit", junit)], standardOutput: "the comparison table")
+        try outputs.validate(command: "check", formats: [.text, .json], textOnStandardError: true, others: [("--junit", junit)])
         if update { try OutputChecks.validate([("--baseline", baseline)]) }
     }
 
@@ -52,7 +52,12 @@ struct CheckCommand: ParsableCommand {
         var tolerances = expected.tolerances
         tolerances.commandLine = try tolerance.rule()
         let comparison = BaselineComparison(baseline: expected, current: current, tolerances: tolerances)
-        print(ComparisonRenderer.table(comparison, all: all), terminator: "")
+        let measured = input.from ?? (input.command.isEmpty ? expected.command : input.command).joined(separator: " ")
+        try outputs.write(textOnStandardError: true) { format in
+            format == .json ? ComparisonJSON.render(comparison, baseline: baseline, current: measured, check: true)
+                : ComparisonRenderer.table(comparison, all: all)
+        }
+        // Workflow commands are read from standard output.
         if getenv("GITHUB_ACTIONS").map({ String(cString: $0) }) == "true" && !update {
             print(ComparisonRenderer.githubAnnotations(comparison), terminator: "")
         }
@@ -64,13 +69,13 @@ struct CheckCommand: ParsableCommand {
                 expected.tolerances = kept
                 expected.tolerances.commandLine = ToleranceRule()
                 try OutputFile.write(BaselineFile.render(expected), to: baseline)
-                print("mapblame check: \(ComparisonRenderer.summary(comparison)); baseline \(baseline) updated")
+                Diagnostics.writeStderr("mapblame check: \(ComparisonRenderer.summary(comparison)); baseline \(baseline) updated\n")
                 return
             }
         } catch {
             throw CommandFailure(error.description, status: 1)
         }
-        print("mapblame check: \(ComparisonRenderer.summary(comparison)) against \(baseline)")
+        Diagnostics.writeStderr("mapblame check: \(ComparisonRenderer.summary(comparison)) against \(baseline)\n")
         if comparison.failed { throw ExitCode(1) }
     }
 }

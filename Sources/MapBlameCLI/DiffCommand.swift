@@ -8,7 +8,8 @@ struct DiffCommand: ParsableCommand {
         discussion: """
             A and B are each a trace, a JSON report or a baseline. Prints, per process, the totals and \
             the keys that grew, shrank, are new in B (with their backtrace) or vanished, as `check` \
-            does, without tolerances or a verdict. Exits 0, 1 if a file cannot be read.
+            does, without tolerances or a verdict; --format json writes the same as data \
+            (docs/comparison-json.md). \(ExitStatuses.diff)
             """
     )
 
@@ -25,11 +26,19 @@ struct DiffCommand: ParsableCommand {
     var debugDirs: [String] = []
 
     @OptionGroup var allocators: AllocatorFramesOption
+    @OptionGroup var outputs: OutputOptions
+
+    mutating func validate() throws {
+        try outputs.validate(command: "diff", formats: [.text, .json], textOnStandardError: false)
+    }
 
     func run() throws {
         let before = try BaselineLoader.measure(path: a, debugDirs: debugDirs, allocators: allocators.validated)
         let after = try BaselineLoader.measure(path: b, debugDirs: debugDirs, allocators: allocators.validated)
         let comparison = BaselineComparison(baseline: before, current: after, tolerances: ToleranceSet())
-        print(ComparisonRenderer.table(comparison, all: all, marks: false), terminator: "")
+        try outputs.write(textOnStandardError: false) { format in
+            format == .json ? ComparisonJSON.render(comparison, baseline: a, current: b, check: false)
+                : ComparisonRenderer.table(comparison, all: all, marks: false)
+        }
     }
 }

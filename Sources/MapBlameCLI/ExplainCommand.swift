@@ -16,26 +16,28 @@ struct ExplainCommand: ParsableCommand {
             mmapped chunk header, [heap]/[stack]/[vdso], shared memory and files by name; the rest is \
             `unknown` with the reason. Unlike `mapblame run`, there are no backtraces: explain does not \
             know which code made a region. Needs permission to ptrace PID (same user and \
-            kernel.yama.ptrace_scope 0, or root). Exits 0, 1 if PID cannot be examined, 2 for a usage error.
+            kernel.yama.ptrace_scope 0, or root). `mapblame explain PID ADDR...` (or --address) shows only \
+            the regions holding those addresses. Regions left unknown end with the command that would \
+            name their code. \(ExitStatuses.explain)
             """
     )
-
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
-    }
 
     @Argument(help: ArgumentHelp("The process to explain.", valueName: "PID"))
     var pid: String
 
-    @Option(name: .customLong("format"), help: "Output format: text or json (docs/json-report.md).")
-    var format: Format = .text
+    @Argument(help: ArgumentHelp("Addresses to explain (as --address): only the regions holding them.", valueName: "ADDR"))
+    var addressArguments: [String] = []
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
-    var output: String?
+    @OptionGroup var outputs: OutputOptions
+    @OptionGroup var view: ViewOptions
 
     mutating func validate() throws {
-        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID must be a positive number, got '\(pid)'") }
-        try OutputChecks.validate([("--output", output)])
+        guard let n = Int32(pid), n > 0 else { throw ValidationError("PID \(pid): not a process id (a positive number)") }
+        for text in addressArguments where AddressFocus.parse(text) == nil {
+            throw ValidationError("\(text): not a hexadecimal address (like 0x7faa0461f000 or 7faa0461f000)")
+        }
+        view.addressTexts += addressArguments
+        try outputs.validate(command: "explain", textOnStandardError: false)
     }
 
     func run() throws {
@@ -45,12 +47,11 @@ struct ExplainCommand: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, status: error.exitStatus)
         }
-        let text = format == .json ? JSONReporter.render(result.report)
-            : ExplainTextReporter.render(result.report, stoppedMicroseconds: result.stoppedMicroseconds)
-        do {
-            try OutputFile.write(text, to: output ?? "-")
-        } catch {
-            throw CommandFailure(error.description, status: 1)
+        let report = try view.select(result.report)
+        try outputs.write(textOnStandardError: false) { format in
+            view.render(report, format: format, weight: outputs.weight, explain: true) {
+                ExplainTextReporter.render($0, stoppedMicroseconds: result.stoppedMicroseconds, options: view.text)
+            }
         }
     }
 }

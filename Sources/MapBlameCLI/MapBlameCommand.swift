@@ -18,6 +18,7 @@ struct MapBlameCommand: ParsableCommand {
     /// Usage errors are one line on stderr and exit status 2; help and --version go to stdout.
     static func main() {
         do {
+            try checkHelpTopic(Array(CommandLine.arguments.dropFirst()))
             var command = try parseAsRoot()
             try command.run()
         } catch let exit as ExitCode {
@@ -31,8 +32,17 @@ struct MapBlameCommand: ParsableCommand {
                 Diagnostics.exitNow(0)
             }
             let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            Diagnostics.fail(message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message,
-                             status: code == .validationFailure ? 2 : code.rawValue)
+            Diagnostics.fail(UsageMessage.normalize(message), status: code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+
+    /// `mapblame help NAME` for a NAME that is no command is a usage error (argument-parser would
+    /// print the general help and exit 0).
+    static func checkHelpTopic(_ arguments: [String]) throws {
+        guard arguments.first == "help", let topic = arguments.dropFirst().first, !topic.hasPrefix("-") else { return }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if !names.contains(topic) {
+            throw CommandFailure("help \(topic): no such command (commands: \(names.joined(separator: ", ")))", status: 2)
         }
     }
 }

@@ -28,9 +28,4 @@ enum OutputChecks {
                 + "give a file name to all but one")
         }
     }
-
-    /// Whether any of `values` is `-` (the program's stdout then goes to stderr).
-    static func usesStandardOutput(_ values: [String?]) -> Bool {
-        values.contains("-")
-    }
 }

@@ -15,7 +15,7 @@ struct TracingOptions: ParsableArguments {
     var noPythonFrames = false
 
     mutating func validate() throws {
-        guard (0...1024).contains(frames) else { throw ValidationError("--frames must be between 0 and 1024, got \(frames)") }
+        guard (0...1024).contains(frames) else { throw ValidationError("--frames \(frames): give 0 to 1024") }
     }
 
     /// Runs `body` with `options` taking --frames, and the progress line while it runs when stderr

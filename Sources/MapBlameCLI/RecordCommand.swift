@@ -9,8 +9,7 @@ struct RecordCommand: ParsableCommand {
             The trace (docs/trace-format.md) is streamed while the program runs and holds everything \
             `report` needs (events, interned backtraces, module build-ids, the final maps and smaps), so \
             it can be reported on another machine or again with other options. Default name: \
-            mapblame-PROGRAM-PID.trace in the current directory. Exits with the program's status, \
-            like `run`.
+            mapblame-PROGRAM-PID.trace in the current directory. \(ExitStatuses.record)
             """
     )
 

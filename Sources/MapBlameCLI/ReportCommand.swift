@@ -1,8 +1,6 @@
 import ArgumentParser
 import MapBlame
 
-extension FoldedReporter.Weight: ExpressibleByArgument {}
-
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -10,31 +8,19 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Produces exactly the reports `run` produces, from the trace alone (no /proc access). A trace \
             cut short (the recorder was killed, the disk filled) is reported up to its last complete \
-            record, with a note saying where it stops. Exits 0, 1 if the trace cannot be read (one line \
-            naming the file and byte offset), 3 if --verify found a mismatch or a label disagreement.
+            record, with a note saying where it stops. \(ExitStatuses.report)
             """
     )
-
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, html, folded
-    }
 
     @Argument(help: ArgumentHelp("The trace file.", valueName: "FILE"))
     var trace: String
 
-    @Option(name: .customLong("format"), help: "text, json (docs/json-report.md), html (one self-contained page) or folded (collapsed stacks for flamegraph.pl, inferno, speedscope).")
-    var format: Format = .text
-
-    @Option(name: .customLong("weight"), help: "For --format folded: weigh stacks by mapped bytes, RSS or count.")
-    var weight: FoldedReporter.Weight = .bytes
-
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the report to FILE instead of standard output (-).", valueName: "FILE"))
-    var output: String?
-
+    @OptionGroup var outputs: OutputOptions
+    @OptionGroup var view: ViewOptions
     @OptionGroup var analysis: AnalysisOptions
 
     mutating func validate() throws {
-        try OutputChecks.validate([("--output", output)])
+        try outputs.validate(command: "report", textOnStandardError: false)
     }
 
     func run() throws {
@@ -44,17 +30,9 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandFailure(error.description, status: 1)
         }
-        let text: String
-        switch format {
-        case .text: text = TextReporter.render(report)
-        case .json: text = JSONReporter.render(report)
-        case .html: text = HTMLReporter.render(report)
-        case .folded: text = FoldedReporter.render(report, weight: weight)
-        }
-        do {
-            try OutputFile.write(text, to: output ?? "-")
-        } catch {
-            throw CommandFailure(error.description, status: 1)
+        let selected = try view.select(report)
+        try outputs.write(textOnStandardError: false) { format in
+            view.render(selected, format: format, weight: outputs.weight) { TextReporter.render($0, options: view.text) }
         }
         try analysis.checkVerification(report, programStatus: nil)
     }

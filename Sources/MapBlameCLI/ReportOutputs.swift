@@ -2,30 +2,17 @@ import ArgumentParser
 import Glibc
 import MapBlame
 
-/// Where the reports of a trace just recorded go: shared by `run` and `attach`. Every FILE may be
-/// `-` for standard output (README "Output files").
+/// Where the reports of a trace just recorded go, and what they show: shared by `run` and
+/// `attach`. Every FILE may be `-` for standard output (README "Output files").
 struct ReportOutputs: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write the text report to FILE (- for standard output).", valueName: "FILE"))
-    var output: String?
-
-    @Option(name: .customLong("json"), help: ArgumentHelp("Also write the JSON report (docs/json-report.md) to FILE.", valueName: "FILE"))
-    var json: String?
-
-    @Option(name: .customLong("html"), help: ArgumentHelp("Also write a self-contained HTML report to FILE.", valueName: "FILE"))
-    var html: String?
-
-    @Option(name: .customLong("folded"), help: ArgumentHelp("Also write collapsed stacks weighted by mapped bytes to FILE (flamegraph.pl, inferno, speedscope).", valueName: "FILE"))
-    var folded: String?
+    @OptionGroup var outputs: OutputOptions
+    @OptionGroup var view: ViewOptions
 
     @Option(name: .customLong("trace"), help: ArgumentHelp("Keep the trace in FILE (docs/trace-format.md) for `mapblame report`.", valueName: "FILE"))
     var trace: String?
 
-    var named: [(option: String, value: String?)] {
-        [("--output", output), ("--json", json), ("--html", html), ("--folded", folded), ("--trace", trace)]
-    }
-
     mutating func validate() throws {
-        try OutputChecks.validate(named)
+        try outputs.validate(command: "this command", textOnStandardError: true, others: [("--trace", trace)])
     }
 
     /// Where the trace is recorded: the --trace file itself when it is a regular file (the reports
@@ -60,7 +47,7 @@ struct ReportOutputs: ParsableArguments {
     func recording(_ options: TraceOptions, prefetcher: SymbolPrefetcher, temporary: Bool) -> TraceOptions {
         var options = prefetcher.observing(options)
         options.syncTrace = !temporary
-        options.programStdoutToStderr = OutputChecks.usesStandardOutput(named.map(\.value))
+        options.programStdoutToStderr = outputs.usesStandardOutput(textOnStandardError: true) || trace == "-"
         return options
     }
 
@@ -69,7 +56,7 @@ struct ReportOutputs: ParsableArguments {
     /// copied to --trace if given, and deleted once read. Exits 1 (after the reports) if the trace
     /// could not be written completely.
     func report(_ recorded: RecordResult, temporary: Bool, analysis: AnalysisOptions, symbolizer: Symbolizer,
-                programStatus: Int32?, text: (String) throws -> Void) throws {
+                programStatus: Int32?) throws {
         if let failure = recorded.writeFailure { Diagnostics.writeStderr("mapblame: \(failure.description)\n") }
         let report: Report
         do {
@@ -79,21 +66,15 @@ struct ReportOutputs: ParsableArguments {
         } catch {
             throw CommandFailure("\(error)", status: 1)
         }
-        try write(report, text: text)
+        try write(view.select(report))
         try analysis.checkVerification(report, programStatus: programStatus)
         if recorded.writeFailure != nil { throw ExitCode(1) }
     }
 
-    /// Writes every report asked for; the text one to --output, else through `text`.
-    func write(_ report: Report, text: (String) throws -> Void) throws {
-        do {
-            if let json { try OutputFile.write(JSONReporter.render(report), to: json) }
-            if let html { try OutputFile.write(HTMLReporter.render(report), to: html) }
-            if let folded { try OutputFile.write(FoldedReporter.render(report), to: folded) }
-            let rendered = TextReporter.render(report)
-            if let output { try OutputFile.write(rendered, to: output) } else { try text(rendered) }
-        } catch let error as OutputError {
-            throw CommandFailure(error.description, status: 1)
+    /// Writes every output asked for; the text one to --output, else to standard error.
+    func write(_ report: Report) throws {
+        try outputs.write(textOnStandardError: true) { format in
+            view.render(report, format: format, weight: outputs.weight) { TextReporter.render($0, options: view.text) }
         }
     }
 }

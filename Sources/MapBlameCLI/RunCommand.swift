@@ -10,10 +10,9 @@ struct RunCommand: ParsableCommand {
             Records a trace (as `mapblame record` does, to a temporary file unless --trace names one) \
             and reports it (as `mapblame report` does). The text report goes to stderr (or to \
             --output), so the program's own stdout stays clean. Any FILE may be - for standard output \
-            (at most one of them); the program's own stdout then goes to stderr. mapblame exits with the program's exit \
-            status (128+N if it was killed by signal N), 127 if the program does not exist, 126 if it \
-            cannot be executed, 2 for a usage error, 1 if tracing or writing a report failed, and 3 if \
-            --verify found the model disagreeing with the kernel or a label disagreeing with explain's evidence.
+            (at most one of them); the program's own stdout then goes to stderr. Text shows the unnamed \
+            regions, [heap] and [stack] (--files: every line), within 120 columns; processes with \
+            nothing of their own (a wrapper's shells) fold into one line. \(ExitStatuses.run)
             """
     )
 
@@ -27,7 +26,7 @@ struct RunCommand: ParsableCommand {
             try program.record(to: file, configure: configure)
         }
         try outputs.report(recorded, temporary: temporary, analysis: analysis, symbolizer: prefetcher.finish(),
-                       programStatus: recorded.status.shellStatus) { Diagnostics.writeStderr($0) }
+                           programStatus: recorded.status.shellStatus)
         throw ExitCode(recorded.status.shellStatus)
     }
 }

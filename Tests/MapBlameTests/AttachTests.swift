@@ -240,7 +240,8 @@ struct AttachTests {
         var status: Int32 = 0
         while waitpid(tracer, &status, 0) < 0 && errno == EINTR {}
         #expect(status == 0, "mapblame status \(status): \((try? String(contentsOfFile: dir + "/r.err", encoding: .utf8)) ?? "")")
-        let text = (try? String(contentsOfFile: dir + "/r.txt", encoding: .utf8)) ?? ""
+        // The text report goes to stderr, like run's.
+        let text = (try? String(contentsOfFile: dir + "/r.err", encoding: .utf8)) ?? ""
         #expect(text.contains("still running (mapblame detached)"), "\(text.prefix(300))")
         #expect(text.contains("serve.c:\(SiteMarkers.lines["serve_map"]!)"))
         let after = Self.status(served.pid)

@@ -130,17 +130,17 @@ struct BaselineTests {
         #expect(baseline.processes[0].peakMappings ?? 0 >= baseline.processes[0].regions)
 
         let same = try runCommand([Build.mapblame, "check", "--baseline", file, "--", Build.fixture, "mmap"])
-        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
-        #expect(same.stdout.contains("within tolerance"))
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stderr.contains("within tolerance"))
 
         let all = try runCommand([Build.mapblame, "check", "--baseline", file, "--", Build.fixture, "all"])
         #expect(all.status == 1)
         for key in ["malloc:scenario_malloc@mbfixture", "thread-stack:scenario_thread@mbfixture", "mmap:scenario_munmap@mbfixture"] {
-            #expect(Self.hasRow(all.stdout, "new", key, failed: true), "\(key) in \(all.stdout)")
+            #expect(Self.hasRow(all.stderr, "new", key, failed: true), "\(key) in \(all.stderr)")
         }
-        #expect(all.stdout.contains("at scenario_malloc (main.c:"))
-        #expect(all.stdout.contains("mismatch: command differs"))
-        #expect(all.stdout.contains("mismatch: process count differs: baseline 1, this run 2"))
+        #expect(all.stderr.contains("at scenario_malloc (main.c:"))
+        #expect(all.stderr.contains("mismatch: command differs"))
+        #expect(all.stderr.contains("mismatch: process count differs: baseline 1, this run 2"))
     }
 
     @Test func keysIdenticalAcrossASLRRuns() throws {
@@ -169,7 +169,7 @@ struct BaselineTests {
         // The two traces differ only by ASLR: within the default tolerance.
         let a = dir.appendingPathComponent("0.json").path
         let check = try runCommand([Build.mapblame, "check", "--baseline", a, "--from", dir.appendingPathComponent("1.trace").path])
-        #expect(check.status == 0, "\(check.stdout)")
+        #expect(check.status == 0, "\(check.stderr)")
     }
 
     @Test func updateJUnitAndGitHubAnnotations() throws {
@@ -221,7 +221,7 @@ struct BaselineTests {
         #expect(after != before)
         #expect(after.contains("\"malloc:scenario_malloc@mbfixture\""))
         let again = try runCommand([Build.mapblame, "check", "--baseline", file, "--", Build.fixture, "malloc"])
-        #expect(again.status == 0, "\(again.stdout)")
+        #expect(again.status == 0, "\(again.stderr)")
     }
 
     @Test func toleranceOptionsAndPerKeyTolerances() throws {
@@ -250,7 +250,7 @@ struct BaselineTests {
         try BaselineFile.render(b).write(toFile: file, atomically: true, encoding: .utf8)
         let grew = try runCommand([Build.mapblame, "check", "--baseline", file, "--from", mmap])
         #expect(grew.status == 1)
-        #expect(Self.hasRow(grew.stdout, "grew", key, failed: true), "\(grew.stdout)")
+        #expect(Self.hasRow(grew.stderr, "grew", key, failed: true), "\(grew.stderr)")
         #expect(try runCommand([Build.mapblame, "check", "--baseline", file, "--tolerance", "count=+1", "--tolerance", "bytes=+60KiB",
                                 "--from", mmap]).status == 0)
         #expect(try runCommand([Build.mapblame, "check", "--baseline", file, "--tolerance", "count=+1", "--tolerance", "bytes=1000%",
@@ -260,8 +260,8 @@ struct BaselineTests {
         b.tolerances.keys[key] = ToleranceRule([.count: Tolerance(absolute: 1), .bytes: Tolerance(absolute: 1 << 20)])
         try BaselineFile.render(b).write(toFile: file, atomically: true, encoding: .utf8)
         let allowed = try runCommand([Build.mapblame, "check", "--baseline", file, "--from", mmap])
-        #expect(allowed.status == 0, "\(allowed.stdout)")
-        #expect(Self.hasRow(allowed.stdout, "grew", key, failed: false))
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(Self.hasRow(allowed.stderr, "grew", key, failed: false))
     }
 
     @Test func diffOfTwoTracesAndReports() throws {
@@ -296,10 +296,10 @@ struct BaselineTests {
         var env = ProcessInfo.processInfo.environment
         env["MBFIXTURE_EXTRA_SITE"] = "1"
         let check = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", Build.fixture, "mmap"], environment: env)
-        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains("extra_mapping"), "\(check.stdout)")
+        #expect(check.status == 1, "\(check.stderr)\(check.stderr)")
+        #expect(check.stderr.contains("extra_mapping"), "\(check.stderr)")
         let same = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", Build.fixture, "mmap"])
-        #expect(same.status == 0, "\(same.stdout)")
+        #expect(same.status == 0, "\(same.stderr)")
 
         let other = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--", "/bin/true"])
         #expect(other.status == 2 && other.stderr.contains("another command"), "\(other.stderr)")
@@ -342,7 +342,7 @@ struct BaselineTests {
         #expect(try runCommand([Build.mapblame, "baseline", "-o", baseline, "--", binaries[0], "mmap"]).status == 0)
         let check = try runCommand([Build.mapblame, "check", "--baseline", baseline, "--tolerance", "bytes=+16KiB",
                                     "--", binaries[1], "mmap"])
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        #expect(!check.stdout.contains("FAIL"))
+        #expect(check.status == 0, "\(check.stderr)\(check.stderr)")
+        #expect(!check.stderr.contains("FAIL"))
     }
 }

@@ -153,8 +153,10 @@ import Testing
         let cases: [[String]] = [
             ["run", "-o", "-", "--json", "-", "--", "/bin/true"],
             ["run", "--html", "-", "--trace", "-", "--", "/bin/true"],
-            ["attach", "1", "--json", "-"],  // attach's text report is on stdout already
-            ["check", "--baseline", "/nonexistent.json", "--junit", "-", "--", "/bin/true"],  // so is check's table
+            ["attach", "1", "--format", "json", "--html", "-"],  // a format other than text goes to stdout
+            ["check", "--baseline", "/nonexistent.json", "--format", "json", "--junit", "-", "--", "/bin/true"],  // so does check's JSON
+            ["report", "/nonexistent.trace", "--json", "-"],  // report's text is on stdout already
+            ["explain", "1", "--folded", "-"],  // so is explain's
         ]
         for arguments in cases {
             let r = try runCommand([Build.mapblame] + arguments)

@@ -250,22 +250,26 @@ package struct EvidenceClassifier {
         let entry = maps[i]
         if entry.path.hasPrefix("[anon:") { return "named \(entry.path) by the program (PR_SET_VMA_ANON_NAME); no other evidence" }
         if entry.isPseudo { return "kernel pseudo-file \(entry.path) mapblame has no rule for" }
+        // Each part names the evidence looked at, then what it showed: "ELF headers of libz...: no
+        // .bss here", never "follows libz", which reads as if libz were to blame.
         var seen: [String] = []
         if Self.isProtNone(entry) {
-            seen.append("PROT_NONE, not directly below a thread's stack, not the reserve of a malloc arena")
+            seen.append("permissions: PROT_NONE")
+            seen.append("thread stack pointers: none just above it (not a guard page)")
+            seen.append("malloc arena headers: not the reserve of one")
         } else {
-            seen.append("no thread's stack pointer inside")
+            seen.append("thread stack pointers: none inside")
             if i > 0, maps[i - 1].isFile, maps[i - 1].end == entry.start {
-                seen.append("follows \(maps[i - 1].path) but no PT_LOAD's zero-filled part begins here")
+                seen.append("ELF program headers of \(maps[i - 1].path) (mapped just below): no zero-filled part (.bss) here")
             } else {
-                seen.append("not right after a file mapping")
+                seen.append("ELF program headers: no file mapped just below")
             }
             if snapshot.malloc[entry.start] != nil {
-                seen.append("no heap_info or mmapped chunk header at its start")
+                seen.append("glibc malloc headers: no heap_info or mmapped chunk header at its start")
             } else if entry.perms.hasPrefix("rw") {
-                seen.append("its start was unreadable")
+                seen.append("glibc malloc headers: its first bytes could not be read")
             } else {
-                seen.append("not read-write (\(entry.perms))")
+                seen.append("glibc malloc headers: not looked for (\(entry.perms), not read-write)")
             }
         }
         return seen.joined(separator: "; ")

@@ -27,6 +27,8 @@ public enum FoldedReporter {
             var weights: [String: UInt64] = [:]
             let root = frameName(rootFrame(process))
             for region in process.regions {
+                let older = region.evidence != nil ? (report.attached ? "[before attach]" : "[evidence]")
+                    : (report.attached ? "[before attach]" : nil)
                 for (origin, share) in zip(region.origins, region.rssShares) {
                     let w: UInt64
                     switch weight {
@@ -35,8 +37,10 @@ public enum FoldedReporter {
                     case .count: w = 1
                     }
                     guard w > 0 else { continue }  // a zero line adds nothing to any flame graph
-                    let frames = [root, frameName(origin.category.rawValue)]
-                        + originFrames(origin, event: origin.event.flatMap { events[$0] })
+                    var below = originFrames(origin, event: origin.event.flatMap { events[$0] })
+                    // Seeded from evidence when the attach began (no syscall: not the kernel's).
+                    if let older, origin.event == nil, origin.syscall == nil { below = [older] }
+                    let frames = [root, frameName(origin.category.rawValue)] + below
                     weights[frames.joined(separator: ";"), default: 0] += w
                 }
             }

@@ -9,6 +9,7 @@ import MapBlameModel
 /// without `0x` because JSON numbers lose precision above 2^53; sizes are numbers):
 ///
 ///     { "format": "mapblame-html-data", "version": 1, "command": [s], "categories": [name],
+///       "attached": true (only for `attach`), "folded": "38 short processes: ..." (only when some are),
 ///       "strings": [string], "frames": [[ip, module s, module_offset, function s, file s, line, short s]],
 ///       "processes": [{ "pid", "ppid", "exe": s, "exit": text, "snapshot": bool, "recorded": int,
 ///         "verify": {"mismatched", "mapped_pages", "anonymous", "attributed"} (only with --verify),
@@ -25,10 +26,14 @@ package struct HTMLReportData {
     private var frames: [JSONValue] = []
     private var frameIndex: [SymbolizedFrame: Int] = [:]
 
-    package static func json(_ report: Report) -> String {
+    /// `folded`: the line that stands for the processes left out (`ShortProcesses`), if any.
+    package static func json(_ report: Report, folded: String? = nil) -> String {
         var data = HTMLReportData()
         let command = report.command.map { data.string($0) }
         let processes = report.processes.map { data.process($0) }
+        var extra: [(String, JSONValue)] = []
+        if report.attached { extra.append(("attached", .bool(true))) }
+        if let folded { extra.append(("folded", .string(folded))) }
         let root = JSONValue.object([
             ("format", .string("mapblame-html-data")), ("version", .int(1)),
             ("command", .array(command)),
@@ -36,7 +41,7 @@ package struct HTMLReportData {
             ("strings", .array(data.strings.map { .string($0) })),
             ("frames", .array(data.frames)),
             ("processes", .array(processes)),
-        ])
+        ] + extra)
         return root.compactScriptSafe()
     }
 
@@ -62,7 +67,7 @@ package struct HTMLReportData {
         switch p.exit {
         case .code(let c)?: exit = "exited with code \(c)"
         case .signal(let s)?: exit = "killed by \(signalName(s))"
-        case nil: exit = "exit status unknown"
+        case nil: exit = p.detached ? "attached \u{00B7} still running" : "exit status unknown"
         }
         var previousEnd: UInt64?
         var regions: [JSONValue] = []

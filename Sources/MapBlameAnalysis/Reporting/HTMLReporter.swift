@@ -16,7 +16,18 @@ import MapBlameModel
 /// per process `section[data-pid][data-region-count][data-site-count][data-event-count]` and the
 /// address-space picture's `[data-bands]` (regions drawn).
 public enum HTMLReporter {
-    public static func render(_ report: Report) -> String {
+    /// `foldShortProcesses`: processes with nothing of their own (`ShortProcesses`) get one line
+    /// instead of a tab each.
+    public static func render(_ report: Report, foldShortProcesses: Bool = true) -> String {
+        var report = report
+        var folded: String?
+        if foldShortProcesses {
+            let (shown, short) = ShortProcesses.split(report.processes)
+            if !short.isEmpty {
+                report.processes = shown
+                folded = ShortProcesses.line(short)
+            }
+        }
         let command = report.command.joined(separator: " ")
         var page = """
             <!DOCTYPE html>
@@ -39,7 +50,7 @@ public enum HTMLReporter {
             <div id="tip" class="tip" hidden></div>
             <script type="application/json" id="mapblame-data">
             """
-        page += HTMLReportData.json(report)
+        page += HTMLReportData.json(report, folded: folded)
         page += "</script>\n<script>\n" + script + "</script>\n</body>\n</html>\n"
         return page
     }

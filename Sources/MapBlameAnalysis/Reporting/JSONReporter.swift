@@ -6,6 +6,11 @@ public enum JSONReporter {
     public static let formatVersion = 1
 
     public static func render(_ report: Report) -> String {
+        render(report, extra: [])
+    }
+
+    /// `extra`: members after the report's own (`addresses` for --address).
+    package static func render(_ report: Report, extra: [(String, JSONValue)]) -> String {
         JSONValue.object([
             ("format", .string("mapblame-report")),
             ("version", .int(Int64(formatVersion))),
@@ -13,7 +18,7 @@ public enum JSONReporter {
             ("trace", .object([("complete", .bool(report.complete)),
                                ("truncated_at", report.truncatedAt.map { .int(Int64($0)) } ?? .null)])),
             ("processes", .array(report.processes.map(process))),
-        ] + (report.attached ? [("attached", JSONValue.bool(true))] : [])).serialized() + "\n"
+        ] + (report.attached ? [("attached", JSONValue.bool(true))] : []) + extra).serialized() + "\n"
     }
 
     package static func process(_ p: ProcessReport) -> JSONValue {

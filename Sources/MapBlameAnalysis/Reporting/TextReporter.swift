@@ -1,44 +1,102 @@
 import MapBlameModel
 
-/// The human report: per process, the final map in /proc/PID/maps form with every unnamed region
-/// (and [heap], [stack]) annotated, then a summary by category and the top sites by RSS.
+/// What the text report shows beyond the unnamed regions.
+public struct TextOptions: Sendable {
+    /// List file-backed lines too (the summary table always counts them).
+    public var files = false
+    /// Rows of the sites table (0: none).
+    public var topSites = 10
+    /// Fold short processes with nothing of their own into one line (`ShortProcesses`).
+    public var foldShortProcesses = true
+
+    public init(files: Bool = false, topSites: Int = 10, foldShortProcesses: Bool = true) {
+        self.files = files
+        self.topSites = topSites
+        self.foldShortProcesses = foldShortProcesses
+    }
+}
+
+/// The human report: per process, the regions the tool exists for (unnamed ones, [heap], [stack];
+/// file-backed lines with --files) with their attribution, then a summary by category and the top
+/// sites by RSS. Every line fits 120 columns (`TextLayout`).
 public enum TextReporter {
     public static func render(_ report: Report, topSites: Int = 10) -> String {
-        var out = "mapblame\(report.attached ? " attach" : ""): \(report.command.joined(separator: " "))\n"
+        render(report, options: TextOptions(topSites: topSites))
+    }
+
+    public static func render(_ report: Report, options: TextOptions) -> String {
+        var out = TextLayout.fit("mapblame\(report.attached ? " attach" : ""): \(report.command.joined(separator: " "))", indent: 4)
         if let offset = report.truncatedAt {
-            out += "note: the trace was cut short at byte \(offset) (its writer stopped mid-record); "
-                + "this report covers what was recorded before\n"
+            out += TextLayout.fit("note: the trace was cut short at byte \(offset) (its writer stopped mid-record); "
+                + "this report covers what was recorded before", indent: 6)
         } else if !report.complete {
-            out += "note: the trace has no end record (its writer stopped); this report covers what was recorded\n"
+            out += TextLayout.fit("note: the trace has no end record (its writer stopped); this report covers what was recorded", indent: 6)
         }
-        for p in report.processes {
-            out += "\n" + header(p) + "\n"
+        let (shown, folded) = options.foldShortProcesses ? ShortProcesses.split(report.processes) : (report.processes, [])
+        for p in shown {
+            out += "\n" + TextLayout.fit(header(p), indent: 4)
             if !p.hasSnapshot {
                 out += "  (no final snapshot in the trace: the regions below are the model's view from the recorded events)\n"
             }
-            for r in p.regions { out += region(r) }
-            out += "\n" + summary(p) + "\n" + sites(p, limit: topSites)
+            out += regions(p, files: options.files)
+            out += unknownHint(p, report: report, explain: false)
+            out += "\n" + summary(p) + "\n" + sites(p, limit: options.topSites)
             if let v = p.verification { out += "\n" + verification(v) }
+        }
+        if !folded.isEmpty { out += "\n" + TextLayout.fit(ShortProcesses.line(folded), indent: 4) }
+        return out
+    }
+
+    package static func exitText(_ p: ProcessReport) -> String {
+        switch p.exit {
+        case .code(let c)?: return "exited with code \(c)"
+        case .signal(let s)?: return "killed by \(signalName(s))"
+        case nil: return p.detached ? "still running (mapblame detached)" : "exit status unknown"
+        }
+    }
+
+    package static func header(_ p: ProcessReport) -> String {
+        let parent = p.parentPid.map { ", child of \($0)" } ?? ""
+        let snapshot = p.hasSnapshot ? "" : "; no final snapshot, regions from the model alone"
+        return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exitText(p))\(snapshot) =="
+    }
+
+    /// The lines of `p`'s map the report shows: the annotated ones, every line with `files`; then
+    /// how many file-backed lines were left out.
+    package static func regions(_ p: ProcessReport, files: Bool) -> String {
+        var out = "", hidden = 0
+        for r in p.regions {
+            if files || annotated(r) { out += region(r) } else { hidden += 1 }
+        }
+        if hidden > 0 {
+            out += "  (\(hidden) file-backed line\(hidden == 1 ? "" : "s") not shown: --files lists them)\n"
         }
         return out
     }
 
-    package static func header(_ p: ProcessReport) -> String {
-        let exit: String
-        switch p.exit {
-        case .code(let c)?: exit = "exited with code \(c)"
-        case .signal(let s)?: exit = "killed by \(signalName(s))"
-        case nil: exit = p.detached ? "still running (mapblame detached)" : "exit status unknown"
+    /// After the regions of a process: how many stay `unknown`, and the command that would name
+    /// their code (explain and attach cannot know who mapped memory before they looked).
+    package static func unknownHint(_ p: ProcessReport, report: Report, explain: Bool) -> String {
+        let unknown = p.regions.filter { $0.category == .unknown && annotated($0) }
+        guard !unknown.isEmpty, explain || report.attached else { return "" }
+        let bytes = unknown.reduce(UInt64(0)) { $0 + $1.entry.size }
+        let run = "mapblame run -- \(report.command.first.map { ReportSelection.baseName($0) } ?? "PROGRAM")"
+        let what = "\(unknown.count) unknown region\(unknown.count == 1 ? "" : "s") (\(ByteCount.text(bytes)))"
+        if explain {
+            return TextLayout.fit("  \(what): `mapblame attach \(p.pid)` names the code of regions made from now on; "
+                + "`\(run) ...` names the code of all of them", indent: 4)
         }
-        let parent = p.parentPid.map { ", child of \($0)" } ?? ""
-        let snapshot = p.hasSnapshot ? "" : "; no final snapshot, regions from the model alone"
-        return "== process \(p.pid) \(p.executable ?? "?")\(parent): \(exit)\(snapshot) =="
+        return TextLayout.fit("  \(what) were mapped before the attach: only `\(run) ...` names their code", indent: 4)
+    }
+
+    /// "7f…000-7f…000 rw-p" (the maps line's range and permissions), for every kind of line.
+    package static func rangeAndPerms(_ e: MapsEntry) -> String {
+        hex(e.start, width: 8) + "-" + hex(e.end, width: 8) + " " + e.perms
     }
 
     package static func mapsLine(_ e: MapsEntry) -> String {
-        let range = hex(e.start, width: 8) + "-" + hex(e.end, width: 8)
-        var line = "\(range) \(e.perms) \(hex(e.offset, width: 8)) \(e.device) \(e.inode)"
-        if !e.path.isEmpty { line = pad(line, 73) + e.path }
+        var line = "\(rangeAndPerms(e)) \(hex(e.offset, width: 8)) \(e.device) \(e.inode)"
+        if !e.path.isEmpty { line += " " + e.path }
         return line
     }
 
@@ -46,20 +104,28 @@ public enum TextReporter {
         r.entry.isUnnamed || r.entry.path == "[heap]" || r.entry.path == "[stack]"
     }
 
+    /// One region's line: a file-backed one in /proc/PID/maps form, an annotated one as range,
+    /// permissions, [heap]/[stack], RSS and its category and label (paths shortened, wrapped
+    /// under the label past 120 columns).
+    package static func regionLine(_ r: RegionReport) -> String {
+        guard annotated(r) else { return TextLayout.fit(mapsLine(r.entry)) }
+        let head = rangeAndPerms(r.entry) + " " + pad(r.entry.path, 8) + "rss " + lpad(ByteCount.text(r.usage.rss), 8) + "  "
+        return TextLayout.fit(head + "\(r.category.rawValue): \(r.label)", indent: head.count)
+    }
+
     package static func region(_ r: RegionReport) -> String {
-        var out = mapsLine(r.entry)
-        guard annotated(r) else { return out + "\n" }
-        out = pad(out, 73) + pad("rss " + ByteCount.text(r.usage.rss), 14) + " \(r.category.rawValue): \(r.label)\n"
+        var out = regionLine(r)
+        guard annotated(r) else { return out }
         if r.origins.count > 1 {
             for o in r.origins {
                 let ev = o.event.map { " [\(o.syscall?.rawValue ?? "") #\($0)]" } ?? ""
-                out += "    " + hex(o.range.lowerBound, width: 8) + "-" + hex(o.range.upperBound, width: 8)
-                    + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " \(o.category.rawValue): \(o.label)\(ev)\n"
+                out += TextLayout.fit("    " + hex(o.range.lowerBound, width: 8) + "-" + hex(o.range.upperBound, width: 8)
+                    + " " + pad(ByteCount.text(UInt64(o.range.count)), 9) + " \(o.category.rawValue): \(o.label)\(ev)")
             }
         }
         if let evidence = r.evidence {  // classified from evidence (explain, or older than an attach)
             let part = r.origins.contains { $0.event != nil } ? " for the bytes mapped before the attach" : ""
-            out += "    evidence\(part) (\(r.confidence?.rawValue ?? "?")): \(evidence)\n"
+            out += TextLayout.fit("    evidence\(part) (\(r.confidence?.rawValue ?? "?")): \(evidence)")
         }
         return out
     }
@@ -96,8 +162,8 @@ public enum TextReporter {
         guard !top.isEmpty else { return "" }
         var out = "  top sites by RSS\n  " + lpad("rss", 10) + lpad("mapped", 12) + lpad("ranges", 8) + "  site\n"
         for (key, row) in top {
-            out += "  " + lpad(ByteCount.text(row.rss), 10) + lpad(ByteCount.text(row.mapped), 12)
-                + lpad("\(row.count)", 8) + "  \(key)\n"
+            out += TextLayout.fit("  " + lpad(ByteCount.text(row.rss), 10) + lpad(ByteCount.text(row.mapped), 12)
+                + lpad("\(row.count)", 8) + "  \(key)", indent: 34)
         }
         return out
     }
@@ -107,15 +173,15 @@ public enum TextReporter {
         var out = "  verify: \(v.mismatchedPages) mismatched pages of \(v.mappedPages) mapped; coverage "
             + "\((percent * 10).rounded() / 10)% (\(v.attributedAnonymousBytes) of \(v.anonymousBytes) anonymous bytes attributed)\n"
         for m in v.mismatches {
-            out += "    " + hex(m.range.lowerBound, width: 8) + "-" + hex(m.range.upperBound, width: 8)
-                + " \(m.kind.rawValue)\(m.counted ? "" : " (made by the kernel, not counted)"): kernel \(m.kernel); model \(m.model)\n"
+            out += TextLayout.fit("    " + hex(m.range.lowerBound, width: 8) + "-" + hex(m.range.upperBound, width: 8)
+                + " \(m.kind.rawValue)\(m.counted ? "" : " (made by the kernel, not counted)"): kernel \(m.kernel); model \(m.model)")
         }
         if let labels = v.labelDisagreements {
             out += "  verify labels: \(labels.count) label disagreement\(labels.count == 1 ? "" : "s") with explain's certain evidence\n"
             for d in labels {
-                out += "    " + hex(d.range.lowerBound, width: 8) + "-" + hex(d.range.upperBound, width: 8)
+                out += TextLayout.fit("    " + hex(d.range.lowerBound, width: 8) + "-" + hex(d.range.upperBound, width: 8)
                     + " recorded \(d.recordedCategory.rawValue): \(d.recordedLabel); evidence \(d.evidenceCategory.rawValue): "
-                    + "\(d.evidenceLabel) (\(d.evidence))\n"
+                    + "\(d.evidenceLabel) (\(d.evidence))")
             }
         }
         return out
@@ -126,11 +192,7 @@ public enum TextReporter {
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
-    package static func pad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
-    }
+    package static func pad(_ s: String, _ width: Int) -> String { TextLayout.pad(s, width) }
 
-    package static func lpad(_ s: String, _ width: Int) -> String {
-        s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
-    }
+    package static func lpad(_ s: String, _ width: Int) -> String { TextLayout.lpad(s, width) }
 }

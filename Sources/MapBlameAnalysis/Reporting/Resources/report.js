@@ -102,7 +102,7 @@ function renderProcess(P) {
   sec.append(h("h2", null, "pid " + p.pid + " ", h("code", null, exe ?? "?")));
   let mapped = 0, rss = 0, anon = 0;
   for (const r of P.regions) { mapped += r.size; rss += r.rss; anon += r.anon; }
-  const facts = [p.ppid != null ? "child of " + p.ppid : "the launched program", p.exit,
+  const facts = [p.ppid != null ? "child of " + p.ppid : (D.attached ? "attached" : "the launched program"), p.exit,
                  [P.regions.length, " regions"], [bytes(mapped), " mapped"], [bytes(rss), " resident"],
                  [bytes(anon), " anonymous"], [p.recorded, " mapping calls recorded"]];
   if (p.verify) facts.push(["verify: " + p.verify.mismatched, " mismatched pages of " + p.verify.mapped_pages]);
@@ -237,7 +237,9 @@ function originBlock(P, r, o) {
   const ev = o.event == null ? null : P.eventById.get(o.event);
   if (!ev) {
     div.append(h("p", { class: "muted" }, o.event != null ? "event #" + o.event + " is not in the report"
-      : o.cat === "unknown" ? "no traced call explains these bytes" : "made by the kernel itself: no call, no backtrace"));
+      : o.syscall == null ? (D.attached ? "[before attach] mapped before the attach: named from evidence, no backtrace exists"
+        : o.cat !== "unknown" ? "named from evidence: explain sees no history, no backtrace" : "no traced call explains these bytes")
+      : "made by the kernel itself: no call, no backtrace"));
     return div;
   }
   div.append(h("p", { class: "muted" }, "#" + ev.id + " " + callText(ev) + (ev.syscall === "execve" ? "" : " in thread " + ev.tid)));
@@ -282,8 +284,8 @@ function renderTimeline(P) {
     mapped[k * nc + c] += o.size;
     if (r.inode === 0) anon[k * nc + c] += o.size;
   }
-  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (made by the kernel, or " +
-                                      "unexplained) are left out of the curve.");
+  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (" + (D.attached ? "mapped before the attach, " : "") +
+                                      "made by the kernel, or unexplained) are left out of the curve.");
   const select = h("select", { "aria-label": "quantity" }, h("option", { value: "mapped" }, "mapped bytes"),
                    h("option", { value: "anon" }, "anonymous bytes (regions without a file)"));
   const holder = h("div");
@@ -477,6 +479,7 @@ function main() {
     sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
   }
   tabs.hidden = sections.length < 2;
+  if (D.folded) main.prepend(h("p", { class: "note", id: "folded" }, D.folded));  // short processes: one line, no tabs
   if (sections.length) select(0); else main.append(h("p", { class: "muted" }, "No process was traced."));
   document.body.setAttribute("data-process-count", sections.length);
   document.body.setAttribute("data-rendered", "true");
