@@ -56,6 +56,7 @@ typedef struct {
     cshims_mapping_lookup lookup;       // for the walk in progress
     cshims_index_lookup index_lookup;
     void *lookup_context;
+    cshims_code_check code_check;  // for the frame-pointer steps (NULL: none are taken)
 } walk_context;
 
 // One per traced address space, with its walk context: no allocation per backtrace.
@@ -273,6 +274,30 @@ void cshims_unwinder_flush(cshims_unwinder *u) {
     forget_modules(&u->walk);  // their tables may describe code that was unmapped
 }
 
+void cshims_unwinder_set_code_check(cshims_unwinder *u, cshims_code_check check) { u->walk.code_check = check; }
+
+// One step along the frame-pointer chain from the frame libunwind stopped at, for code without
+// unwind information: JIT code (V8, the JVM, LuaJIT, .NET keep frame pointers in generated code)
+// and V8's embedded builtins. The saved frame pointer must be above the stack pointer and below
+// the next one, the return address in executable memory: a register that holds anything else
+// (code built without frame pointers) ends the walk instead of inventing frames. On success
+// `regs` holds the caller's IP, SP and RBP, for libunwind to go on from there (it continues with
+// unwind tables as soon as the caller has them).
+static int frame_pointer_step(walk_context *c, unw_cursor_t *cursor, cshims_regs *regs) {
+    unw_word_t rbp = 0, sp = 0, saved_rbp = 0, ret = 0;
+    if (!c->code_check || unw_get_reg(cursor, UNW_X86_64_RBP, &rbp) < 0 || unw_get_reg(cursor, UNW_REG_SP, &sp) < 0) {
+        return -1;
+    }
+    if (rbp < sp || rbp - sp > (1u << 20) || rbp % 8 != 0) return -1;
+    if (read_word(c, rbp, &saved_rbp) != 0 || read_word(c, rbp + 8, &ret) != 0) return -1;
+    if (ret == 0 || !c->code_check(c->lookup_context, ret)) return -1;
+    if (saved_rbp != 0 && (saved_rbp <= rbp || saved_rbp - rbp > (64u << 20))) return -1;
+    regs->rip = ret;
+    regs->rsp = rbp + 16;
+    regs->rbp = saved_rbp;
+    return 0;
+}
+
 int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uint64_t *ips, int max,
                      cshims_mapping_lookup lookup, cshims_index_lookup index_lookup, void *context) {
     walk_context *c = &u->walk;
@@ -291,13 +316,19 @@ int cshims_backtrace(cshims_unwinder *u, pid_t tid, const cshims_regs *regs, uin
     inside_backtrace = 1;
     unw_cursor_t cursor;
     int n = 0;
+    cshims_regs stepped = *regs;  // the registers of a frame reached through the frame pointers
     int rc = unw_init_remote(&cursor, u->as, c);
     if (rc < 0) goto done;
     while (n < max) {
         unw_word_t ip = 0;
         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
         ips[n++] = ip;
-        if (unw_step(&cursor) <= 0) break;
+        if (unw_step(&cursor) > 0) continue;
+        // libunwind has no way on: through the frame pointer, then libunwind again from there
+        // (its access_reg reads `c->regs`).
+        if (n >= max || frame_pointer_step(c, &cursor, &stepped) != 0) break;
+        c->regs = &stepped;
+        if (unw_init_remote(&cursor, u->as, c) < 0) break;
     }
 done:
     inside_backtrace = 0;

@@ -42,6 +42,21 @@ c = collections.Counter(len(x["v"]) for x in back)
 print(len(s), sorted(c.items())[:3], len(re.findall(r"\\d{5}", s)))
 """
 
+# Mapping calls made 50 Python frames deep: N x (mmap.mmap(-1, 64 KiB) + close), each an mmap and a
+# munmap with the Python frame chain read at its stop (compare `mb record` with `mb record no-py`).
+PYTHON_DEEP_SCRIPT = """\
+import mmap, sys
+def deep(depth, n):
+    if depth == 0:
+        for _ in range(n):
+            m = mmap.mmap(-1, 65536)
+            m.close()
+        return n
+    return deep(depth - 1, n)
+for _ in range(int(sys.argv[1]) // 100):
+    deep(int(sys.argv[2]), 100)
+"""
+
 
 def sqlite_script(path):
     lines = ["CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, v REAL);", "BEGIN;"]
@@ -83,6 +98,9 @@ WORKLOADS = [
     dict(name="python3", n_full=None, n_quick=None, slow_div=1, exact=True, what="python3 -c: json dump/load of 30k dicts, Counter, regex",
          env={"PYTHONHASHSEED": "0"},
          argv=lambda n: [python_binary(), "-c", PYTHON_SCRIPT]),
+    dict(name="python_deep", n_full=4000, n_quick=1000, slow_div=10, exact=True,
+         what="python3: N x (mmap.mmap 64 KiB + close) 50 Python frames deep",
+         argv=lambda n: [python_binary(), "-c", PYTHON_DEEP_SCRIPT, str(n), "50"]),
     dict(name="sqlite3", n_full=None, n_quick=None, slow_div=1, exact=True, what="sqlite3 :memory: with 3.5k statements (inserts, index, selects)",
          argv=lambda n: ["sqlite3", ":memory:", ".read " + os.path.join(OUT, "sqlite_script.sql")]),
     dict(name="gcc_c", n_full=None, n_quick=None, slow_div=1, exact=True, what="gcc -O2 -c of malloc_mix.c (driver + cc1 + as: vfork/exec)",
@@ -99,6 +117,10 @@ TOOLS = [
     # The recording half of `run` alone (no replay, symbolization or report): separates the tracing
     # cost from the report's fixed cost.
     dict(name="mb record", prefix=lambda a: [a.mapblame, "record", "-q", "-o", os.path.join(OUT, "bench.trace"), "--"],
+         slow=False, needs="mapblame"),
+    # The same without reading CPython's frames: the difference on python_deep is their cost per stop.
+    dict(name="mb record no-py", prefix=lambda a: [a.mapblame, "record", "-q", "--no-python-frames", "-o",
+                                                   os.path.join(OUT, "bench.trace"), "--"],
          slow=False, needs="mapblame"),
     dict(name="strace -k", prefix=lambda a: ["strace", "-f", "--seccomp-bpf", "-k", "-e", "trace=%memory", "-o", "/dev/null"],
          slow=True, needs="strace"),

@@ -170,6 +170,13 @@ typedef struct {
 /// cshims_backtrace.
 typedef int (*cshims_index_lookup)(void *_Nullable context, uint64_t ip, cshims_eh_index *_Nonnull index);
 
+/// Whether `ip` is in executable memory of the address space (`context` as for cshims_backtrace):
+/// the test a return address found through the frame pointer must pass.
+typedef int (*cshims_code_check)(void *_Nullable context, uint64_t ip);
+/// Lets cshims_backtrace follow the frame-pointer chain where libunwind stops (code without
+/// unwind tables: JIT code, V8's builtins), as long as each return address passes `check`.
+void cshims_unwinder_set_code_check(cshims_unwinder *_Nonnull u, cshims_code_check _Nullable check);
+
 /// Unwinds the stopped thread `tid`, whose registers `regs` were just read with cshims_getregs
 /// (saves one PTRACE_PEEKUSER per register the unwinder asks for), and stores up to `max`
 /// instruction pointers (the first is the current IP, later ones return addresses). Returns the
@@ -196,6 +203,26 @@ void cshims_unwinder32_flush(cshims_unwinder32 *_Nonnull u);
 /// addresses). Returns the number stored, or -1 if the address space could not be read.
 int cshims_backtrace32(cshims_unwinder32 *_Nonnull u, pid_t tid, const cshims_regs *_Nonnull regs,
                        uint64_t *_Nonnull ips, int max);
+
+// MARK: CPython's frame chain (pylayout.c)
+
+/// What walking a CPython 3.11 interpreter's frames needs, from the DWARF of its exact build:
+/// member offsets in bytes (bit offsets for the `state` bit-fields of PyASCIIObject, from the
+/// object's start) and ELF virtual addresses of symbols (0 when absent).
+typedef struct {
+    uint64_t runtime, version, eval_start, eval_end, eval_cold_start, eval_cold_end;
+    uint64_t runtime_interpreters_head, interp_next, interp_threads_head;
+    uint64_t tstate_next, tstate_thread_id, tstate_cframe, cframe_current_frame;
+    uint64_t frame_code, frame_previous, frame_prev_instr, frame_is_entry;
+    uint64_t code_filename, code_qualname, code_firstlineno, code_linetable, code_adaptive;
+    uint64_t bytes_size, bytes_data, ascii_length, ascii_size, compact_size;
+    uint64_t state_kind_bit, state_compact_bit, state_ascii_bit;
+} cshims_python_layout;
+
+/// Reads the layout from the ELF file at `path` (an interpreter with DWARF, or its debug file).
+/// Returns 0; -2 when the symbols were read but the DWARF lacks a structure or member (another
+/// Python version, or no debug info); -1 when the file cannot be read as ELF.
+int cshims_python_layout_read(const char *_Nonnull path, cshims_python_layout *_Nonnull layout);
 
 // MARK: memory of another process
 

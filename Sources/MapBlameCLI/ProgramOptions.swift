@@ -11,6 +11,9 @@ struct TracingOptions: ParsableArguments {
     @Flag(name: [.short, .customLong("quiet")], help: "No live progress line on stderr (it is only shown when stderr is a terminal).")
     var quiet = false
 
+    @Flag(name: .customLong("no-python-frames"), help: "Do not read CPython 3.11's frames into the backtraces of Python processes (native frames only).")
+    var noPythonFrames = false
+
     mutating func validate() throws {
         guard (0...1024).contains(frames) else { throw ValidationError("--frames \(frames): give 0 to 1024") }
     }
@@ -20,6 +23,7 @@ struct TracingOptions: ParsableArguments {
     func tracing<T, E: Error>(_ options: TraceOptions, _ body: (TraceOptions) throws(E) -> T) throws(E) -> T {
         var options = options
         options.maxFrames = frames
+        options.pythonFrames = !noPythonFrames
         let live = ProgressLine.enabled(quiet: quiet)
         if live { options.progress = ProgressLine.start() }
         defer { if live { ProgressLine.stop() } }

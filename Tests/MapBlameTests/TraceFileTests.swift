@@ -194,6 +194,10 @@ struct TraceFileTests {
             .header(version: 1, command: ["a b", "ü"], maxFrames: 64, startTime: 123),
             .module(id: 3, path: "/usr/lib/libc.so.6", size: 10, mtime: 20, inode: 30, buildID: "abcd"),
             .stack(id: 1, frames: [StackFrame(ip: 0x7fff_ffff_ffff, module: 3, fileOffset: 0x1234), StackFrame(ip: 1, module: nil, fileOffset: 1)]),
+            .stack(id: 2, frames: [StackFrame(ip: 0x7f00_0000_0010, module: 3, fileOffset: 0x10),
+                                   StackFrame(ip: 0, fileOffset: 0, python: PythonFrame(function: "Cache.load", file: "/srv/ü.py", line: 12)),
+                                   StackFrame(ip: 0, fileOffset: 0, python: PythonFrame(function: "<module>", file: "<stdin>", line: 0)),
+                                   StackFrame(ip: 0x7f00_0000_0020, module: nil, fileOffset: 0x20)]),
             .process(pid: 7, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/bin/x"),
             .process(pid: 8, parentPid: 7, space: 1, parentSpace: 0, shares: true, executable: "/bin/x"),
             .exec(pid: 8, tid: 8, space: 2, executable: "/bin/y", maps: "maps"),
@@ -216,6 +220,9 @@ struct TraceFileTests {
                                                                         .init(pages: 2, state: .swapped), .init(pages: 3, state: .ambiguous)]),
                                 PageResidency(start: 0x1000, runs: [])]),
             .residency(pid: 8, []),
+            .perfMap(pid: 7, symbols: [JitSymbol(start: 0x7f00_0000_1000, size: 0x40, name: "JS:*hot /a b.js:1:2"),
+                                       JitSymbol(start: 0x1000, size: 1, name: "ü")]),
+            .perfMap(pid: 8, symbols: []),
             .exit(pid: 7, status: .signal(11)),
             .exit(pid: 8, status: .code(-1)),
             .end(events: 2),
@@ -237,9 +244,10 @@ struct TraceFileTests {
             case .residency: "residency"
             case .exit: "exit"
             case .end: "end"
+            case .perfMap: "perf map"
             }
         }
-        #expect(Set(records.map(kind)).count == 14)
+        #expect(Set(records.map(kind)).count == 15)
         for record in records {
             var w = ByteWriter()
             TraceCodec.encode(record, into: &w)

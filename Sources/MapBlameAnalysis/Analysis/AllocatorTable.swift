@@ -81,12 +81,18 @@ extension Allocator {
         product: "super page")
 
     /// CPython's small-object allocator: arenas (256 KiB, 1 MiB since 3.10) mapped by
-    /// `_PyObject_ArenaMmap`.
+    /// `_PyObject_ArenaMmap`; and the layers over it and over malloc that every object is made
+    /// through (PyMem_*, object and GC allocation), so that a site is the code that made the
+    /// object (with Python frames, its Python line: `Classifier+Python.swift`).
     package static let pymalloc = Allocator(
         name: "pymalloc",
         functions: ["_PyObject_ArenaMmap", "new_arena", "allocate_from_new_pool", "pymalloc_alloc", "_PyObject_Malloc",
                     "_PyObject_Calloc", "_PyObject_Realloc", "pymalloc_realloc", "PyObject_Malloc", "PyObject_Calloc",
-                    "PyObject_Realloc", "_PyObject_MallocWithType"],
+                    "PyObject_Realloc", "_PyObject_MallocWithType",
+                    "PyMem_Malloc", "PyMem_Calloc", "PyMem_Realloc", "PyMem_RawMalloc", "PyMem_RawCalloc", "PyMem_RawRealloc",
+                    "_PyMem_RawMalloc", "_PyMem_RawCalloc", "_PyMem_RawRealloc", "_PyObject_New", "_PyObject_NewVar",
+                    "PyObject_Init", "_PyObject_GC_New", "_PyObject_GC_NewVar", "_PyObject_GC_Resize", "gc_alloc",
+                    "_PyObject_GC_Link", "PyType_GenericAlloc", "_PyType_AllocNoTrack"],
         product: "arena")
 
     /// The Go runtime's memory system. Its stacks end at runtime.systemstack (libunwind does not

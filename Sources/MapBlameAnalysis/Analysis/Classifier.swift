@@ -72,6 +72,7 @@ package struct Classifier {
     /// The first frame outside libc, ld.so, every allocator and sanitizer interceptors.
     package func site(of stack: [SymbolizedFrame]) -> SymbolizedFrame? {
         let embedded = Classifier.modulesEmbeddingLibc(stack)
+        if let python = pythonSite(of: stack, embedded: embedded) { return python }
         return stack.first {
             !Classifier.isLibc($0, embedded: embedded) && allocators.allocator(of: $0) == nil
                 && !Classifier.isSanitizerRuntime($0)

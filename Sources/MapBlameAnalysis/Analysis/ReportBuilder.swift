@@ -12,6 +12,9 @@ public struct ReportBuilder {
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
+    /// The perf map of the process being reported, and the stacks named with it (by stack id).
+    private var jitSymbols: [JitSymbol] = []
+    private var jitStackCache: [Int: [SymbolizedFrame]] = [:]
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
         guard !m.buildID.isEmpty, let readable = symbolizer.location(of: m.path) else { return false }
@@ -53,6 +56,8 @@ public struct ReportBuilder {
                                    verification: nil)
         report.detached = record.detached
         report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
+        jitSymbols = record.jitSymbols
+        jitStackCache = [:]
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
         let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
@@ -153,6 +158,14 @@ public struct ReportBuilder {
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost
     /// first), each unique frame symbolized once.
     private mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
+        guard !jitSymbols.isEmpty else { return symbolizeModules(stack: index) }
+        if let cached = jitStackCache[index] { return cached }
+        let named = JitNaming.name(symbolizeModules(stack: index), with: jitSymbols)
+        jitStackCache[index] = named
+        return named
+    }
+
+    private mutating func symbolizeModules(stack index: Int) -> [SymbolizedFrame] {
         if let cached = stackCache[index] { return cached }
         var frames: [SymbolizedFrame] = []
         let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
@@ -164,7 +177,11 @@ public struct ReportBuilder {
             }
             var expanded = [SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
                                             function: nil, file: nil, line: nil)]
-            if let module = frame.module, changedModules.contains(module) {
+            if let python = frame.python {
+                expanded = [SymbolizedFrame(ip: 0, moduleOffset: 0, function: python.function, file: python.file,
+                                            line: python.line > 0 ? python.line : nil)]
+                expanded[0].kind = .python
+            } else if let module = frame.module, changedModules.contains(module) {
                 expanded[0].moduleChanged = true
             } else if let module = frame.module, module.hasPrefix("/"), symbolizer.location(of: module) != nil {
                 // (No location: two files were mapped at that path; names the prefetch may have

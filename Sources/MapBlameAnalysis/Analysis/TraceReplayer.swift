@@ -82,7 +82,9 @@ public struct TraceReplayer {
             modulePaths[id] = path
             recording.modules.append(ModuleInfo(path: path, size: size, mtime: mtime, inode: inode, buildID: buildID))
         case let .stack(id, frames):
-            let resolved = frames.map { Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset) }
+            let resolved = frames.map {
+                Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset, python: $0.python)
+            }
             if id == 0 { recording.stacks[0] = resolved } else { recording.stacks.append(resolved) }
         case let .process(pid, parentPid, space, parentSpace, shares, executable):
             replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)
@@ -117,6 +119,8 @@ public struct TraceReplayer {
         case let .residency(pid, regions):
             guard let i = indexOfPid[pid] else { return }
             for region in regions { recording.processes[i].snapshot?.residency[region.start] = region }
+        case let .perfMap(pid, symbols):
+            if let i = indexOfPid[pid] { recording.processes[i].jitSymbols = symbols }
         case let .exit(pid, status):
             if let i = indexOfPid[pid] { recording.processes[i].exit = status }
         case .end:

@@ -95,6 +95,7 @@ public enum ReportJSONReader {
                                 function: v.member("function")?.jsonString, file: v.member("file")?.jsonString,
                                 line: v.member("line")?.jsonInt.map { Int($0) })
         f.moduleChanged = v.member("module_changed") == .bool(true)
+        f.kind = v.member("kind")?.jsonString.flatMap(FrameKind.init(rawValue:)) ?? .native
         return f
     }
 }

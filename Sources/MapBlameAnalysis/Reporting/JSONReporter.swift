@@ -116,6 +116,7 @@ public enum JSONReporter {
         .object([
             ("ip", .hex(f.ip)), ("module", .optional(f.module)), ("module_offset", .hex(f.moduleOffset)),
             ("function", .optional(f.function)), ("file", .optional(f.file)), ("line", .optional(f.line)),
+            ("kind", .string(f.kind.rawValue)),
         ] + (f.moduleChanged ? [("module_changed", JSONValue.bool(true))] : [])
           + (f.inlined ? [("inlined", JSONValue.bool(true))] : []))
     }

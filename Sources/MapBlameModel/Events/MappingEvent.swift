@@ -32,11 +32,14 @@ public struct Frame: Hashable, Sendable {
     public var module: String?
     /// `ip - mappingStart + mappingFileOffset`.
     public var fileOffset: UInt64
+    /// A Python frame (ip, module and offset are then 0 and nil): `PythonFrame`.
+    public var python: PythonFrame?
 
-    public init(ip: UInt64, module: String?, fileOffset: UInt64) {
+    public init(ip: UInt64, module: String?, fileOffset: UInt64, python: PythonFrame? = nil) {
         self.ip = ip
         self.module = module
         self.fileOffset = fileOffset
+        self.python = python
     }
 }
 

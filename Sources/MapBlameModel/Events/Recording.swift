@@ -57,6 +57,8 @@ public struct ProcessRecord: Sendable {
     public var snapshot: FinalSnapshot?
     /// `mapblame attach` detached from it while it was still running.
     public var detached = false
+    /// Its perf map, in file order (empty: it wrote none).
+    public var jitSymbols: [JitSymbol] = []
 
     public init(pid: Int32, parentPid: Int32?, executable: String?) {
         self.pid = pid

@@ -12,6 +12,18 @@ package enum TraceCodec {
         case let .module(id, path, size, mtime, inode, buildID):
             w.byte(2)
             w.varint(UInt64(id)); w.string(path); w.varint(size); w.varint(mtime); w.varint(inode); w.string(buildID)
+        case let .stack(id, frames) where frames.contains { $0.python != nil }:
+            // Type 16: each frame starts with a byte, 0 native (as in type 3), 1 Python.
+            w.byte(16)
+            w.varint(UInt64(id))
+            w.varint(UInt64(frames.count))
+            for f in frames {
+                if let p = f.python {
+                    w.byte(1); w.string(p.function); w.string(p.file); w.varint(UInt64(max(0, p.line)))
+                } else {
+                    w.byte(0); w.varint(f.ip); w.varint(f.module.map { UInt64($0) + 1 } ?? 0); w.varint(f.fileOffset)
+                }
+            }
         case let .stack(id, frames):
             w.byte(3)
             w.varint(UInt64(id))
@@ -69,6 +81,11 @@ package enum TraceCodec {
         case let .detach(pid):
             w.byte(12)
             w.varint(UInt64(pid))
+        case let .perfMap(pid, symbols):
+            w.byte(15)
+            w.varint(UInt64(pid))
+            w.varint(UInt64(symbols.count))
+            for s in symbols { w.varint(s.start); w.varint(s.size); w.string(s.name) }
         case let .evidence(pid, e):
             w.byte(13)
             w.varint(UInt64(pid))
@@ -148,6 +165,16 @@ package enum TraceCodec {
             return decodeEvidence(&r)
         case 14:
             return decodeResidency(&r)
+        case 16:
+            return decodeMixedStack(&r)
+        case 15:
+            guard let pid = r.pid(), let n = r.int(), n < 1 << 26 else { return nil }
+            var symbols: [JitSymbol] = []
+            for _ in 0..<n {
+                guard let start = r.varint(), let size = r.varint(), let name = r.string() else { return nil }
+                symbols.append(JitSymbol(start: start, size: size, name: name))
+            }
+            return .perfMap(pid: pid, symbols: symbols)
         default:
             return nil
         }
@@ -167,6 +194,25 @@ package enum TraceCodec {
             regions.append(SnapshotEvidence.Region(start: start, head: words, chunkSizes: chunks))
         }
         return .evidence(pid: pid, SnapshotEvidence(threads: threads, regions: regions))
+    }
+
+    /// A stack with Python frames (type 16).
+    private static func decodeMixedStack(_ r: inout ByteReader) -> TraceRecord? {
+        guard let id = r.int(), let n = r.int(), n <= 4096 else { return nil }
+        var frames: [StackFrame] = []
+        for _ in 0..<n {
+            switch r.byte() {
+            case 0:
+                guard let ip = r.varint(), let m = r.int(), let off = r.varint() else { return nil }
+                frames.append(StackFrame(ip: ip, module: m == 0 ? nil : m - 1, fileOffset: off))
+            case 1:
+                guard let function = r.string(), let file = r.string(), let line = r.int() else { return nil }
+                frames.append(StackFrame(ip: 0, fileOffset: 0, python: PythonFrame(function: function, file: file, line: line)))
+            default:
+                return nil
+            }
+        }
+        return .stack(id: id, frames: frames)
     }
 
     /// A count (at most `max`) and that many varints.

@@ -33,6 +33,8 @@ public enum TraceRecord: Equatable, Sendable {
     case residency(pid: Int32, [PageResidency])
     /// How the process ended.
     case exit(pid: Int32, status: ExitStatus)
+    /// The process's perf map (names of its JIT code), read with its snapshot.
+    case perfMap(pid: Int32, symbols: [JitSymbol])
     /// Clean end of the recording.
     case end(events: Int)
 }
@@ -52,10 +54,13 @@ public struct StackFrame: Equatable, Hashable, Sendable {
     public var ip: UInt64
     public var module: Int?
     public var fileOffset: UInt64
+    /// A Python frame (written in a record of type 16, `TraceCodec`).
+    public var python: PythonFrame?
 
-    package init(ip: UInt64, module: Int? = nil, fileOffset: UInt64) {
+    package init(ip: UInt64, module: Int? = nil, fileOffset: UInt64, python: PythonFrame? = nil) {
         self.ip = ip
         self.module = module
         self.fileOffset = fileOffset
+        self.python = python
     }
 }

@@ -138,7 +138,8 @@ public final class TraceWriter {
         let key = StackKey(frames: frames)
         if let id = stackIDs[key] { return id }
         let stored = frames.map { f in
-            StackFrame(ip: f.ip, module: f.module.map { moduleID($0, pid: pid, address: f.ip) }, fileOffset: f.fileOffset)
+            StackFrame(ip: f.ip, module: f.module.map { moduleID($0, pid: pid, address: f.ip) }, fileOffset: f.fileOffset,
+                       python: f.python)
         }
         let id = stackIDs.count
         stackIDs[key] = id
@@ -233,6 +234,6 @@ private struct StackKey: Hashable {
 
     package func hash(into hasher: inout Hasher) {
         hasher.combine(frames.count)
-        for f in frames { hasher.combine(f.ip) }
+        for f in frames { hasher.combine(f.ip); if let p = f.python { hasher.combine(p.line) } }
     }
 }

@@ -22,6 +22,7 @@ public struct SymbolizedFrame: Sendable, Hashable {
     /// A call the compiler inlined into the next frame: same instruction pointer, its own function
     /// and source location.
     public var inlined = false
+    public var kind: FrameKind = .native
 
     /// "parse_config (config.c:88)", "parse_config", or "libfoo.so+0x1f2a3".
     public var shortDescription: String {

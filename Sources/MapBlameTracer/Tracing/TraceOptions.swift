@@ -5,6 +5,9 @@ import MapBlameModel
 public struct TraceOptions: Sendable {
     /// Most frames of each backtrace (0 records no backtraces).
     public var maxFrames: Int = 64
+    /// Read CPython's frames at each stop of a CPython 3.11 process and put them into its
+    /// backtraces (`--no-python-frames` turns it off).
+    public var pythonFrames = true
     /// Run the program with ADDR_NO_RANDOMIZE (personality), for reproducible addresses.
     public var disableASLR = false
     /// Ignore SIGINT and SIGQUIT in the tracer while tracing (the program gets them from the terminal

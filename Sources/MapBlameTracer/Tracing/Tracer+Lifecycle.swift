@@ -184,6 +184,7 @@ extension Tracer {
     /// the labels against, read from `threads` (stopped, the first one alive), while the memory is
     /// still there.
     package func appendSnapshot(pid: Int32, from dir: String, threads: [Int32]) {
+        defer { appendPerfMap(pid: pid, from: dir) }
         let maps = ProcFile.read("\(dir)/maps") ?? ""
         let smaps = ProcFile.read("\(dir)/smaps") ?? ""
         writer.append(.snapshot(pid: pid, maps: maps, smaps: smaps))

@@ -30,6 +30,8 @@ public final class Tracer {
     /// which a launched program inherits): polling waitpid would only take the CPU the program
     /// needs to reach its next stop. Evaluated at the first wait, after `attached` is set.
     private lazy var onOneCPU = options.cpu != nil || (!attached && cshims_allowed_cpus() == 1)
+    /// The CPython interpreters of the traced processes (`withPythonFrames`).
+    package let python = PythonSupport()
     /// Backtrace buffer, reused at every stop (no allocation per event for it).
     private lazy var ips = [UInt64](repeating: 0, count: max(options.maxFrames, 1))
 
@@ -459,6 +461,7 @@ public final class Tracer {
         guard let u = space.unwinder else { return 0 }
         let context = Unmanaged.passUnretained(space).toOpaque()
         space.unwindingTid = task.tid
+        cshims_unwinder_set_code_check(u, Tracer.isCode)
         return Int(cshims_backtrace(u, task.tid, &registers, &ips, Int32(options.maxFrames), Tracer.mappingOf,
                                     Tracer.indexOf, context))
     }
@@ -474,7 +477,7 @@ public final class Tracer {
             guard let s = model.map.segment(containing: ip) else { return Frame(ip: ip, module: nil, fileOffset: ip) }
             return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
         }
-        return writer.stackID(frames, pid: task.tid)
+        return writer.stackID(withPythonFrames(frames, task: task, regs: regs), pid: task.tid)
     }
 }
 
