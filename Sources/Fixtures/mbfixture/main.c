@@ -30,6 +30,7 @@
 #include "int80.h"
 #include "fidelity.h"
 #include "exitrace.h"
+#include "peak.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -218,7 +219,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|int80\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|int80|peak\n");
         return 2;
     }
     const char *s = argv[1];
@@ -236,6 +237,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "predict")) return scenario_predict();
     if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
     if (!strcmp(s, "int80")) return scenario_int80();
+    if (!strcmp(s, "peak")) return scenario_peak();
     if (!strcmp(s, "foreign-code")) return scenario_foreign_code();
     if (!strcmp(s, "exit-race") && argc > 2) return scenario_exit_race(argv[0], strtoul(argv[2], NULL, 10));
     if (!strcmp(s, "many-vmas") && argc > 2) return scenario_many_vmas(strtoul(argv[2], NULL, 10));

@@ -7,6 +7,26 @@ package struct SpaceReplay {
     private(set) var spaces: [Int: AddressSpace] = [:]
     private(set) var spaceOfPid: [Int32: Int] = [:]
 
+    /// A change of the space `pid` uses: its creation, a seed (exec, attach) or an event.
+    package struct Change {
+        package var pid: Int32
+        /// The event (or seed pseudo-event) applied; nil for the creation.
+        package var event: Int?
+        package var time: UInt64?
+        /// False when the change cannot have changed which bytes are mapped (a protection change,
+        /// a failed call): only the VMA count may differ.
+        package var remaps = true
+    }
+
+    /// Told after every change, with the space as it is now (`SpaceHistory` finds the peaks on
+    /// it): observers ride along this replay instead of replaying the trace again.
+    package var observer: ((Change, AddressSpace) -> Void)?
+
+    private func notify(_ change: Change) {
+        guard let observer, let model = model(of: change.pid) else { return }
+        observer(change, model)
+    }
+
     package init(spaces: [Int: AddressSpace] = [:], spaceOfPid: [Int32: Int] = [:]) {
         self.spaces = spaces
         self.spaceOfPid = spaceOfPid
@@ -27,21 +47,23 @@ package struct SpaceReplay {
 
     /// A new process: a copy of its parent's space (fork), the parent's space itself (vfork,
     /// CLONE_VM), or an empty one.
-    package mutating func newProcess(pid: Int32, space: Int, parentSpace: Int?, shares: Bool) {
+    package mutating func newProcess(pid: Int32, space: Int, parentSpace: Int?, shares: Bool, time: UInt64? = nil) {
         if let parentSpace, shares {
             spaceOfPid[pid] = parentSpace
         } else {
             spaces[space] = parentSpace.flatMap { spaces[$0] } ?? SpaceReplay.emptySpace()
             spaceOfPid[pid] = space
         }
+        notify(Change(pid: pid, event: nil, time: time))
     }
 
     /// A new space seeded from /proc/PID/maps (exec, attach), its regions made by event `event`.
-    package mutating func seed(pid: Int32, space: Int, maps: String, event: Int) {
+    package mutating func seed(pid: Int32, space: Int, maps: String, event: Int, time: UInt64? = nil) {
         var model = SpaceReplay.emptySpace()
         model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: event)
         spaces[space] = model
         spaceOfPid[pid] = space
+        notify(Change(pid: pid, event: event, time: time))
     }
 
     /// A mapping call of `e.pid` (munmap removes what the kernel removed; others apply themselves).
@@ -51,6 +73,10 @@ package struct SpaceReplay {
             if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
         } else {
             spaces[space]?.apply(e)
+        }
+        if observer != nil {
+            let remaps = !e.failed && e.syscall != .mprotect && e.syscall != .pkey_mprotect
+            notify(Change(pid: e.pid, event: e.id, time: e.time, remaps: remaps))
         }
     }
 }

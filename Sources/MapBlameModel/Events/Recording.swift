@@ -54,6 +54,12 @@ public struct ProcessRecord: Sendable {
     public var snapshot: FinalSnapshot?
     /// `mapblame attach` detached from it while it was still running.
     public var detached = false
+    /// When it was created and when it ended, in ns since the recording started (nil in traces
+    /// written before timestamps).
+    public var startTime: UInt64?
+    public var exitTime: UInt64?
+    /// Its peaks and a series of moments, from the replay (nil when not replayed with history).
+    public var history: ProcessHistory?
 
     public init(pid: Int32, parentPid: Int32?, executable: String?) {
         self.pid = pid

@@ -82,7 +82,7 @@ public final class Tracer {
         launchPipe = pipe
         let process = ProcessState(pid: pid, space: newSpace(), executable: path)
         writer.append(.process(pid: pid, parentPid: nil, space: process.space.id, parentSpace: nil, shares: false,
-                               executable: path))
+                               executable: path, time: writer.elapsed()))
         tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
     }
 
@@ -367,7 +367,7 @@ public final class Tracer {
                         filePath: String?) {
         let process = task.process
         var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
-                                 result: result, stack: stack, filePath: filePath)
+                                 result: result, stack: stack, filePath: filePath, time: writer.elapsed())
         if !event.failed {
             decorate(&event, process: process)
         }
