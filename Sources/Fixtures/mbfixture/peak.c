@@ -12,9 +12,9 @@
 #define MIB (1024UL * 1024)
 
 int scenario_peak(void) {
-    char *big = mmap(NULL, 100 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:peak-big
+    char *big = mmap(NULL, 100 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:peak_big
     if (big == MAP_FAILED) { perror("mmap"); return 1; }
-    char *small = mmap(NULL, 10 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:peak-small
+    char *small = mmap(NULL, 10 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);  // @site:peak_small
     if (small == MAP_FAILED) { perror("mmap"); return 1; }
     if (munmap(big, 100 * MIB) != 0) { perror("munmap"); return 1; }
     char *striped = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -17,7 +17,7 @@ public enum TextReporter {
                 out += "  (no final snapshot in the trace: the regions below are the model's view from the recorded events)\n"
             }
             for r in p.regions { out += region(r) }
-            out += "\n" + summary(p) + "\n" + sites(p, limit: topSites)
+            out += "\n" + summary(p) + "\n" + sites(p, limit: topSites) + peaks(p, limit: topSites)
             if let v = p.verification { out += "\n" + verification(v) }
         }
         return out
