@@ -12,13 +12,14 @@ extension ReportBuilder {
         for (quantity, peak) in pairs {
             guard let peak else { continue }
             report.peaks.append(PeakReport(quantity: quantity, moment: peak.moment,
-                                           sites: peakSites(peak.model, threadStacks: record.snapshot?.threadStacks ?? [])))
+                                           sites: peakSites(peak.model, cutoff: peak.cutoff,
+                                                            threadStacks: record.snapshot?.threadStacks ?? [])))
         }
     }
 
     /// The anonymous bytes of `model` grouped by site, classified as the final map's are (the
     /// model's own maps lines stand for the kernel's, which were not read at that moment).
-    private mutating func peakSites(_ model: AddressSpace, threadStacks: [ThreadStack]) -> [PeakSite] {
+    private mutating func peakSites(_ model: AddressSpace, cutoff: Int, threadStacks: [ThreadStack]) -> [PeakSite] {
         let classifier = Classifier(threadStacks: threadStacks, model: model, allocators: allocators)
         var sites: [String: PeakSite] = [:]
         func add(_ o: Origin) {
@@ -31,7 +32,8 @@ extension ReportBuilder {
             sites[key] = site
         }
         for entry in model.mapsView() where entry.inode == 0 && !entry.path.hasPrefix("[v") {
-            for piece in model.map.segments(in: entry.start..<entry.end) where !piece.value.isFile {
+            // Segments created after the moment (by calls that only added) are not the peak's.
+            for piece in model.map.segments(in: entry.start..<entry.end) where !piece.value.isFile && piece.value.creator <= cutoff {
                 if let seeds = recording.seeds[piece.value.creator] {
                     ReportBuilder.seeded(piece.range, seeds: seeds, entry: entry).forEach { add($0.0) }
                     continue

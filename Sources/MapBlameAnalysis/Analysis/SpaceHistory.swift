@@ -2,17 +2,35 @@ import MapBlameModel
 
 /// Watches a `SpaceReplay` (as its observer) and keeps, per process, the first moment of its most
 /// anonymous bytes mapped and of its most VMAs, exactly: both are measured on the model after every
-/// change, so no moment between two samples is missed. Each peak keeps the space as it was then
-/// (a copy-on-write value: copied only when the replay changes it next), which the report walks to
-/// name the sites that held the memory.
+/// change, so no moment between two samples is missed. Each peak keeps the space (to name the
+/// sites that held the memory), taken as late as possible: only when a call is about to change or
+/// remove what the space holds. Calls that only add (an mmap without MAP_FIXED) do not force it,
+/// and what they added is told apart by its creator's id (`PeakMoment.cutoff`). So a program
+/// whose mappings only grow costs one copy of its space, not one per call.
 ///
 /// Cost: a walk of the changed space's segments per change for the VMA count, and one more for the
 /// bytes when the change maps or unmaps (a protection change keeps them): linear in the mappings
 /// alive, as the model's own updates are (they move the segments after the change).
 package final class SpaceHistory {
-    package private(set) var histories: [Int32: ProcessHistory] = [:]
-    /// The last anonymous byte count per pid, reused when a change cannot have changed it.
-    private var lastAnonymous: [Int32: UInt64] = [:]
+    private struct Peak {
+        var moment: SpaceMoment
+        var space: Int
+        var cutoff: Int
+        var model: AddressSpace?
+    }
+
+    private struct State {
+        var anonymous: Peak?
+        var mappings: Peak?
+        var series: [SpaceMoment] = []
+        var lastAnonymous: UInt64?
+    }
+
+    private var states: [Int32: State] = [:]
+    /// Peaks not yet given their space, by the space they are in.
+    private var pending: [Int: Set<Int32>] = [:]
+    /// The highest event id applied so far (events and seeds are numbered in file order).
+    private var lastEvent = -1
 
     package init() {}
 
@@ -25,22 +43,69 @@ package final class SpaceHistory {
         return total
     }
 
+    /// Whether `e` can only add segments of its own (or change nothing): the space before it is
+    /// the space after it without the segments `e` created.
+    package static func onlyAdds(_ e: MappingEvent) -> Bool {
+        e.failed || (e.syscall == .mmap && e.args[3] & MemoryFlags.mapFixed == 0)
+    }
+
     package func observe(_ change: SpaceReplay.Change, _ model: AddressSpace) {
         let pid = change.pid
-        var history = histories.removeValue(forKey: pid) ?? ProcessHistory()
-        let anonymous = change.remaps || lastAnonymous[pid] == nil ? SpaceHistory.anonymousBytes(model) : lastAnonymous[pid]!
-        let peakCount = history.peakMappings?.moment.mappings ?? -1
+        if let e = change.event { lastEvent = max(lastEvent, e) }
+        var state = states.removeValue(forKey: pid) ?? State()
+        let anonymous = change.remaps || state.lastAnonymous == nil ? SpaceHistory.anonymousBytes(model) : state.lastAnonymous!
         let mappings = model.mapsLineCount
-        lastAnonymous[pid] = anonymous
+        state.lastAnonymous = anonymous
         let moment = SpaceMoment(event: change.event, time: change.time, anonymousBytes: anonymous, mappings: mappings)
-        if anonymous > history.peakAnonymous?.moment.anonymousBytes ?? 0 || history.peakAnonymous == nil {
-            history.peakAnonymous = PeakMoment(moment: moment, model: model)
+        let peak = Peak(moment: moment, space: change.space, cutoff: lastEvent, model: nil)
+        if state.anonymous.map({ anonymous > $0.moment.anonymousBytes }) ?? true {
+            state.anonymous = peak
+            pending[change.space, default: []].insert(pid)
         }
-        if mappings > peakCount {
-            history.peakMappings = PeakMoment(moment: moment, model: model)
+        if state.mappings.map({ mappings > $0.moment.mappings }) ?? true {
+            state.mappings = peak
+            pending[change.space, default: []].insert(pid)
         }
-        SpaceHistory.append(moment, to: &history.series)
-        histories[pid] = history
+        SpaceHistory.append(moment, to: &state.series)
+        states[pid] = state
+    }
+
+    /// Before `e` changes `space`: the peaks waiting there take the space now, unless `e` only adds.
+    package func willApply(space: Int, _ e: MappingEvent, _ model: AddressSpace) {
+        guard pending[space] != nil, !SpaceHistory.onlyAdds(e) else { return }
+        capture(space: space, model)
+    }
+
+    private func capture(space: Int, _ model: AddressSpace) {
+        for pid in pending.removeValue(forKey: space) ?? [] {
+            if states[pid]?.anonymous?.space == space, states[pid]?.anonymous?.model == nil { states[pid]?.anonymous?.model = model }
+            if states[pid]?.mappings?.space == space, states[pid]?.mappings?.model == nil { states[pid]?.mappings?.model = model }
+        }
+    }
+
+    /// The spaces kept by peaks (their creators must stay known).
+    package var keptModels: [AddressSpace] {
+        states.values.flatMap { [$0.anonymous?.model, $0.mappings?.model].compactMap { $0 } }
+    }
+
+    /// Each process's history, the peaks still waiting given the spaces as they are at the end.
+    package func histories(spaces: [Int: AddressSpace]) -> [Int32: ProcessHistory] {
+        for space in Array(pending.keys) {
+            if let model = spaces[space] { capture(space: space, model) }
+        }
+        var result: [Int32: ProcessHistory] = [:]
+        for (pid, state) in states {
+            var history = ProcessHistory()
+            history.series = state.series
+            func done(_ p: Peak?) -> PeakMoment? {
+                guard let p, let model = p.model else { return nil }
+                return PeakMoment(moment: p.moment, model: model, cutoff: p.cutoff)
+            }
+            history.peakAnonymous = done(state.anonymous)
+            history.peakMappings = done(state.mappings)
+            result[pid] = history
+        }
+        return result
     }
 
     /// Appends to a bounded series: when full, each pair of neighbours becomes the one with more

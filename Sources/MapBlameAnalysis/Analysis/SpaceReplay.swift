@@ -10,6 +10,8 @@ package struct SpaceReplay {
     /// A change of the space `pid` uses: its creation, a seed (exec, attach) or an event.
     package struct Change {
         package var pid: Int32
+        /// The space it uses (shared by a vfork child and its parent).
+        package var space: Int
         /// The event (or seed pseudo-event) applied; nil for the creation.
         package var event: Int?
         package var time: UInt64?
@@ -21,10 +23,13 @@ package struct SpaceReplay {
     /// Told after every change, with the space as it is now (`SpaceHistory` finds the peaks on
     /// it): observers ride along this replay instead of replaying the trace again.
     package var observer: ((Change, AddressSpace) -> Void)?
+    /// Told before an event changes a space, with the space as it still is: the moment to keep a
+    /// copy of it (copy-on-write: a reference now, a real copy when the event changes it).
+    package var willApply: ((_ space: Int, MappingEvent, AddressSpace) -> Void)?
 
-    private func notify(_ change: Change) {
-        guard let observer, let model = model(of: change.pid) else { return }
-        observer(change, model)
+    private func notify(pid: Int32, event: Int?, time: UInt64?, remaps: Bool = true) {
+        guard let observer, let space = spaceOfPid[pid], let model = spaces[space] else { return }
+        observer(Change(pid: pid, space: space, event: event, time: time, remaps: remaps), model)
     }
 
     package init(spaces: [Int: AddressSpace] = [:], spaceOfPid: [Int32: Int] = [:]) {
@@ -54,7 +59,7 @@ package struct SpaceReplay {
             spaces[space] = parentSpace.flatMap { spaces[$0] } ?? SpaceReplay.emptySpace()
             spaceOfPid[pid] = space
         }
-        notify(Change(pid: pid, event: nil, time: time))
+        notify(pid: pid, event: nil, time: time)
     }
 
     /// A new space seeded from /proc/PID/maps (exec, attach), its regions made by event `event`.
@@ -63,12 +68,13 @@ package struct SpaceReplay {
         model.seed(fromExec: (try? MapsEntry.parseMaps(maps)) ?? [], event: event)
         spaces[space] = model
         spaceOfPid[pid] = space
-        notify(Change(pid: pid, event: event, time: time))
+        notify(pid: pid, event: event, time: time)
     }
 
     /// A mapping call of `e.pid` (munmap removes what the kernel removed; others apply themselves).
     package mutating func apply(_ e: MappingEvent) {
         guard let space = spaceOfPid[e.pid] else { return }
+        if let willApply, let model = spaces[space] { willApply(space, e, model) }
         if e.syscall == .munmap {
             if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
         } else {
@@ -76,7 +82,7 @@ package struct SpaceReplay {
         }
         if observer != nil {
             let remaps = !e.failed && e.syscall != .mprotect && e.syscall != .pkey_mprotect
-            notify(Change(pid: e.pid, event: e.id, time: e.time, remaps: remaps))
+            notify(pid: e.pid, event: e.id, time: e.time, remaps: remaps)
         }
     }
 }

@@ -23,12 +23,14 @@ public struct TraceReplayer {
         var replayer = TraceReplayer()
         let history = replayer.history
         replayer.replay.observer = { history.observe($0, $1) }
+        replayer.replay.willApply = { history.willApply(space: $0, $1, $2) }
         replayer.recording.keepsAllEvents = keepAllEvents
         let summary = try TraceReader.read(path: path) { replayer.apply($0) }
         replayer.recording.truncatedAt = summary.truncatedAt
         replayer.recording.complete = summary.complete
         replayer.modelViewsForMissingSnapshots()
-        for (pid, i) in replayer.indexOfPid { replayer.recording.processes[i].history = history.histories[pid] }
+        let histories = history.histories(spaces: replayer.replay.spaces)
+        for (pid, i) in replayer.indexOfPid { replayer.recording.processes[i].history = histories[pid] }
         return replayer.recording
     }
 
@@ -75,10 +77,8 @@ public struct TraceReplayer {
         for p in recording.processes {
             for s in p.snapshot?.model.map.segments ?? [] { live.insert(s.value.creator) }
         }
-        for h in history.histories.values {  // the peaks name what held their memory
-            for peak in [h.peakAnonymous, h.peakMappings] {
-                for s in peak?.model.map.segments ?? [] { live.insert(s.value.creator) }
-            }
+        for model in history.keptModels {  // the peaks name what held their memory
+            for s in model.map.segments { live.insert(s.value.creator) }
         }
         recording.events = recording.events.filter { live.contains($0.key) }
         nextCollection = max(TraceReplayer.minimumCollection, 2 * recording.events.count)

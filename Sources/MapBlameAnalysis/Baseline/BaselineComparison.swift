@@ -96,6 +96,7 @@ public struct BaselineComparison: Sendable {
             rows.append(row(key: key, isTotal: true, x.map { BaselineCounts(regions: $0) }, y.map { BaselineCounts(regions: $0) },
                             site: "process total", backtrace: [], t, kinds: [.count]))
         }
+        if let row = peakAnonymousRow(a, b, t) { rows.append(row) }
         // A process on one side only is a mismatch already: its totals are shown, not judged.
         if a == nil || b == nil {
             return rows.map { var r = $0; r.failures = []; return r }

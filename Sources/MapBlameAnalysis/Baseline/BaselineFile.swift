@@ -20,6 +20,7 @@ public enum BaselineFile {
             out += "      \"regions\": \(p.regions),\n"
             out += "      \"anonymous_regions\": \(p.anonymousRegions),\n"
             out += "      \"peak_mappings\": \(p.peakMappings.map(String.init) ?? "null"),\n"
+            if let peak = p.peakAnonymousBytes { out += "      \"peak_anonymous_bytes\": \(peak),\n" }
             out += "      \"categories\": " + lines(p.categories.sorted { $0.key < $1.key }.map { ($0.key, counts($0.value)) }, indent: 6) + ",\n"
             out += "      \"keys\": " + lines(p.keys.sorted { $0.key < $1.key }.map {
                 ($0.key, counts($0.value.counts) + ", \"site\": \(quote($0.value.site))")
@@ -89,11 +90,13 @@ public enum BaselineFile {
             for (name, k) in p.member("keys")?.jsonObject ?? [] {
                 keys[name] = BaselineKeyEntry(counts: counts(k), site: k.member("site")?.jsonString ?? "")
             }
-            processes.append(BaselineProcess(
+            var process = BaselineProcess(
                 executable: exe, regions: Int(max(0, regions)),
                 anonymousRegions: Int(max(0, p.member("anonymous_regions")?.jsonInt ?? 0)),
                 peakMappings: p.member("peak_mappings")?.jsonInt.map { Int(max(0, $0)) },
-                categories: categories, keys: keys))
+                categories: categories, keys: keys)
+            process.peakAnonymousBytes = p.member("peak_anonymous_bytes")?.jsonInt.map { UInt64(max(0, $0)) }
+            processes.append(process)
         }
         var set = ToleranceSet()
         if let t = root.member("tolerances") {

@@ -19,14 +19,20 @@ public struct SpaceMoment: Sendable, Equatable {
     }
 }
 
-/// The moment a quantity was highest, with the whole space then (to name what held the memory).
+/// The moment a quantity was highest, with the space (to name what held the memory).
 public struct PeakMoment: Sendable {
     public var moment: SpaceMoment
+    /// The space at that moment, or later but before any call changed or removed what it held:
+    /// its segments whose creator is above `cutoff` were added after the moment (only calls that
+    /// add, such as an mmap without MAP_FIXED, came between) and are not part of the peak.
     public var model: AddressSpace
+    /// The highest event id applied at the moment.
+    public var cutoff: Int
 
-    package init(moment: SpaceMoment, model: AddressSpace) {
+    package init(moment: SpaceMoment, model: AddressSpace, cutoff: Int) {
         self.moment = moment
         self.model = model
+        self.cutoff = cutoff
     }
 }
 
