@@ -8,9 +8,10 @@ import MapBlameModel
 /// and what they added is told apart by its creator's id (`PeakMoment.cutoff`). So a program
 /// whose mappings only grow costs one copy of its space, not one per call.
 ///
-/// Cost: a walk of the changed space's segments per change for the VMA count, and one more for the
-/// bytes when the change maps or unmaps (a protection change keeps them): linear in the mappings
-/// alive, as the model's own updates are (they move the segments after the change).
+/// Cost: a call changes only the range its arguments name (`touched`), so both numbers are
+/// measured there before and after it (the segments in it and one on each side) and the whole
+/// space is walked only for a new space and for the rare calls whose range is not known up front
+/// (mremap, shmdt, a brk before the first).
 package final class SpaceHistory {
     private struct Peak {
         var moment: SpaceMoment
@@ -23,8 +24,12 @@ package final class SpaceHistory {
         var anonymous: Peak?
         var mappings: Peak?
         var series: [SpaceMoment] = []
-        var lastAnonymous: UInt64?
     }
+
+    /// The numbers of a space after the last change, and the measure of the range the event
+    /// being applied touches, taken before it.
+    private var current: [Int: (anonymous: UInt64, mappings: Int)] = [:]
+    private var before: (space: Int, event: Int, range: Range<UInt64>, anonymous: UInt64, lines: Int)?
 
     private var states: [Int32: State] = [:]
     /// Peaks not yet given their space, by the space they are in.
@@ -53,9 +58,16 @@ package final class SpaceHistory {
         let pid = change.pid
         if let e = change.event { lastEvent = max(lastEvent, e) }
         var state = states.removeValue(forKey: pid) ?? State()
-        let anonymous = change.remaps || state.lastAnonymous == nil ? SpaceHistory.anonymousBytes(model) : state.lastAnonymous!
-        let mappings = model.mapsLineCount
-        state.lastAnonymous = anonymous
+        let anonymous: UInt64, mappings: Int
+        if let b = before, b.space == change.space, b.event == change.event, let last = current[change.space] {
+            anonymous = last.anonymous + SpaceHistory.anonymousBytes(model, in: b.range) - b.anonymous
+            mappings = last.mappings + model.lineStarts(near: b.range) - b.lines
+        } else {
+            anonymous = SpaceHistory.anonymousBytes(model)
+            mappings = model.mapsLineCount
+        }
+        before = nil
+        current[change.space] = (anonymous, mappings)
         let moment = SpaceMoment(event: change.event, time: change.time, anonymousBytes: anonymous, mappings: mappings)
         let peak = Peak(moment: moment, space: change.space, cutoff: lastEvent, model: nil)
         if state.anonymous.map({ anonymous > $0.moment.anonymousBytes }) ?? true {
@@ -70,10 +82,52 @@ package final class SpaceHistory {
         states[pid] = state
     }
 
-    /// Before `e` changes `space`: the peaks waiting there take the space now, unless `e` only adds.
+    /// Before `e` changes `space`: the range it touches is measured, and the peaks waiting there
+    /// take the space now, unless `e` only adds.
     package func willApply(space: Int, _ e: MappingEvent, _ model: AddressSpace) {
+        if let range = SpaceHistory.touched(e, model) {
+            before = (space, e.id, range, SpaceHistory.anonymousBytes(model, in: range), model.lineStarts(near: range))
+        } else {
+            before = nil
+        }
         guard pending[space] != nil, !SpaceHistory.onlyAdds(e) else { return }
         capture(space: space, model)
+    }
+
+    /// The one range `e` can change in `model` (as `AddressSpace.apply` and `unmap` apply it), an
+    /// empty one when it changes nothing, nil when not known before it is applied.
+    package static func touched(_ e: MappingEvent, _ model: AddressSpace) -> Range<UInt64>? {
+        let a = e.args
+        let nothing: Range<UInt64> = 0..<0
+        switch e.syscall {
+        case .mprotect, .pkey_mprotect:
+            if e.failed && e.result != -12 { return nothing }  // ENOMEM changed the mapped run (apply)
+            return model.protectSpan(a[0], a[1]) ?? nothing
+        case _ where e.failed:
+            return nothing
+        case .mmap:
+            return model.span(UInt64(bitPattern: e.result), a[1]) ?? nothing
+        case .munmap:
+            return model.span(a[0], a[1]) ?? nothing
+        case .brk:
+            guard let old = model.brk else { return nil }
+            let oldEnd = MemoryFlags.pageUp(old), newEnd = MemoryFlags.pageUp(UInt64(bitPattern: e.result))
+            return min(oldEnd, newEnd)..<max(oldEnd, newEnd)
+        case .shmat:
+            let start = UInt64(bitPattern: e.result)
+            return start..<(start + (e.length ?? MemoryFlags.pageSize))
+        case .mremap, .shmdt, .execve:
+            return nil
+        }
+    }
+
+    /// Anonymous bytes (as `anonymousBytes`) of the part of `model` inside `range`.
+    package static func anonymousBytes(_ model: AddressSpace, in range: Range<UInt64>) -> UInt64 {
+        var total: UInt64 = 0
+        for s in model.map.segments(in: range) where !s.value.isFile && !(s.value.name?.hasPrefix("[v") ?? false) {
+            total += UInt64(s.range.count)
+        }
+        return total
     }
 
     private func capture(space: Int, _ model: AddressSpace) {

@@ -15,9 +15,6 @@ package struct SpaceReplay {
         /// The event (or seed pseudo-event) applied; nil for the creation.
         package var event: Int?
         package var time: UInt64?
-        /// False when the change cannot have changed which bytes are mapped (a protection change,
-        /// a failed call): only the VMA count may differ.
-        package var remaps = true
     }
 
     /// Told after every change, with the space as it is now (`SpaceHistory` finds the peaks on
@@ -27,9 +24,9 @@ package struct SpaceReplay {
     /// copy of it (copy-on-write: a reference now, a real copy when the event changes it).
     package var willApply: ((_ space: Int, MappingEvent, AddressSpace) -> Void)?
 
-    private func notify(pid: Int32, event: Int?, time: UInt64?, remaps: Bool = true) {
+    private func notify(pid: Int32, event: Int?, time: UInt64?) {
         guard let observer, let space = spaceOfPid[pid], let model = spaces[space] else { return }
-        observer(Change(pid: pid, space: space, event: event, time: time, remaps: remaps), model)
+        observer(Change(pid: pid, space: space, event: event, time: time), model)
     }
 
     package init(spaces: [Int: AddressSpace] = [:], spaceOfPid: [Int32: Int] = [:]) {
@@ -80,9 +77,6 @@ package struct SpaceReplay {
         } else {
             spaces[space]?.apply(e)
         }
-        if observer != nil {
-            let remaps = !e.failed && e.syscall != .mprotect && e.syscall != .pkey_mprotect
-            notify(pid: e.pid, event: e.id, time: e.time, remaps: remaps)
-        }
+        notify(pid: e.pid, event: e.id, time: e.time)
     }
 }
