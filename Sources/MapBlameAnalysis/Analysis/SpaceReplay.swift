@@ -4,7 +4,7 @@ import MapBlameModel
 /// an exec, an attach and each event change the models. `TraceReplayer` builds the report on it,
 /// `PeakMappings` counts mappings with it.
 package struct SpaceReplay {
-    private(set) var spaces: [Int: AddressSpace] = [:]
+    package private(set) var spaces: [Int: AddressSpace] = [:]
     private(set) var spaceOfPid: [Int32: Int] = [:]
 
     /// A change of the space `pid` uses: its creation, a seed (exec, attach) or an event.
