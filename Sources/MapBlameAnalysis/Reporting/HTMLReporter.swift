@@ -15,7 +15,11 @@ import MapBlameModel
 ///
 /// After rendering, the page marks what it drew for tools and tests: `body[data-rendered]`, and
 /// per process `section[data-pid][data-region-count][data-site-count][data-event-count]` and the
-/// address-space picture's `[data-bands]` (regions drawn).
+/// address-space picture's `[data-bands]` (regions drawn) and `[data-visible-bands]` (those shown
+/// by the "anonymous only" toggle), the time axis `svg.timeaxis[data-t-min][data-t-max]` with its
+/// peak markers `[data-peak][data-time]`, the selected range `section[data-range]`, the sites
+/// table's `tbody[data-rows]`, the call tree's `.calltree[data-total][data-nodes]`, and the tab
+/// groups `.tabgroup[data-exe][data-processes]` with `body[data-executable-count]`.
 public enum HTMLReporter {
     public static func render(_ report: Report) -> String {
         let command = report.command.joined(separator: " ")
