@@ -10,9 +10,11 @@ import Testing
         var replay = SpaceReplay()
         let history = SpaceHistory()
         var expected: [(UInt64, Int)] = []
+        var models: [AddressSpace] = []
         replay.observer = { change, model in
             history.observe(change, model)
             expected.append((SpaceHistory.anonymousBytes(model), model.mapsLineCount))
+            models.append(model)
         }
         replay.willApply = { history.willApply(space: $0, $1, $2) }
         replay.seed(pid: 1, space: 0, maps: SpaceReplayTests.maps, event: 0)
@@ -58,5 +60,18 @@ import Testing
         #expect(h?.peakAnonymous?.moment.anonymousBytes == most)
         #expect(h?.peakMappings?.moment.mappings == mostLines)
         #expect(series.firstIndex { $0.anonymousBytes == most }.map { series[$0].event } == h?.peakAnonymous?.moment.event)
+        // Each peak's space holds, up to its cutoff, exactly what the space held at that moment.
+        func anonymousByCreator(_ m: AddressSpace, upTo cutoff: Int = .max) -> [Int: UInt64] {
+            var bytes: [Int: UInt64] = [:]
+            for s in m.map.segments where !s.value.isFile && s.value.creator <= cutoff { bytes[s.value.creator, default: 0] += UInt64(s.range.count) }
+            return bytes
+        }
+        for peak in [h?.peakAnonymous, h?.peakMappings] {
+            guard let peak, let i = series.firstIndex(where: { $0.event == peak.moment.event }) else {
+                Issue.record("no peak, or its moment is not in the series")
+                continue
+            }
+            #expect(anonymousByCreator(peak.model, upTo: peak.cutoff) == anonymousByCreator(models[i]), "peak at event \(peak.moment.event ?? -1)")
+        }
     }
 }

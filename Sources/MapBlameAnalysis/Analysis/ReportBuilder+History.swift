@@ -32,8 +32,18 @@ extension ReportBuilder {
             sites[key] = site
         }
         for entry in model.mapsView() where entry.inode == 0 && !entry.path.hasPrefix("[v") {
-            // Segments created after the moment (by calls that only added) are not the peak's.
-            for piece in model.map.segments(in: entry.start..<entry.end) where !piece.value.isFile && piece.value.creator <= cutoff {
+            // Segments created after the moment (by calls that only added) are not the peak's;
+            // neighbours of one creator are one range (a peak's space may be split where a later
+            // call was undone on it).
+            var pieces: [IntervalMap<Mapping>.Segment] = []
+            for p in model.map.segments(in: entry.start..<entry.end) where !p.value.isFile && p.value.creator <= cutoff {
+                if let last = pieces.last, last.range.upperBound == p.range.lowerBound, last.value.creator == p.value.creator {
+                    pieces[pieces.count - 1].range = last.range.lowerBound..<p.range.upperBound
+                } else {
+                    pieces.append(p)
+                }
+            }
+            for piece in pieces {
                 if let seeds = recording.seeds[piece.value.creator] {
                     ReportBuilder.seeded(piece.range, seeds: seeds, entry: entry).forEach { add($0.0) }
                     continue

@@ -3,10 +3,11 @@ import MapBlameModel
 /// Watches a `SpaceReplay` (as its observer) and keeps, per process, the first moment of its most
 /// anonymous bytes mapped and of its most VMAs, exactly: both are measured on the model after every
 /// change, so no moment between two samples is missed. Each peak keeps the space (to name the
-/// sites that held the memory), taken as late as possible: only when a call is about to change or
-/// remove what the space holds. Calls that only add (an mmap without MAP_FIXED) do not force it,
-/// and what they added is told apart by its creator's id (`PeakMoment.cutoff`). So a program
-/// whose mappings only grow costs one copy of its space, not one per call.
+/// sites that held the memory), taken as late as possible: when a call that changes or removes
+/// what the space holds does not beat it, that call is undone on a copy of the space. Calls that
+/// only add (an mmap without MAP_FIXED) do not force it, and what they added is told apart by its
+/// creator's id (`PeakMoment.cutoff`). So a program whose mappings (or VMAs) only grow costs one
+/// copy of its space, not one per call.
 ///
 /// Cost: a call changes only the range its arguments name (`touched`), so both numbers are
 /// measured there before and after it (the segments in it and one on each side) and the whole
@@ -29,7 +30,19 @@ package final class SpaceHistory {
     /// The numbers of a space after the last change, and the measure of the range the event
     /// being applied touches, taken before it.
     private var current: [Int: (anonymous: UInt64, mappings: Int)] = [:]
-    private var before: (space: Int, event: Int, range: Range<UInt64>, anonymous: UInt64, lines: Int)?
+    private var before: Before?
+
+    /// The touched range of the event being applied, measured before it; with the segments that
+    /// were there (and the break), when a peak waits in the space: what undoes the event.
+    private struct Before {
+        var space: Int
+        var event: Int
+        var range: Range<UInt64>
+        var anonymous: UInt64
+        var lines: Int
+        var preimage: [IntervalMap<Mapping>.Segment]?
+        var brk: UInt64?
+    }
 
     private var states: [Int32: State] = [:]
     /// Peaks not yet given their space, by the space they are in.
@@ -66,15 +79,36 @@ package final class SpaceHistory {
             anonymous = SpaceHistory.anonymousBytes(model)
             mappings = model.mapsLineCount
         }
-        before = nil
         current[change.space] = (anonymous, mappings)
         let moment = SpaceMoment(event: change.event, time: change.time, anonymousBytes: anonymous, mappings: mappings)
         let peak = Peak(moment: moment, space: change.space, cutoff: lastEvent, model: nil)
-        if state.anonymous.map({ anonymous > $0.moment.anonymousBytes }) ?? true {
+        let newAnonymous = state.anonymous.map { anonymous > $0.moment.anonymousBytes } ?? true
+        let newMappings = state.mappings.map { mappings > $0.moment.mappings } ?? true
+        states[pid] = state
+        // Peaks waiting in this space that this change did not beat: the space before the change
+        // was theirs (the change is undone on a copy: the only copy a peak costs).
+        if let b = before, b.space == change.space, b.event == change.event, let preimage = b.preimage {
+            var undone: AddressSpace?
+            for waiting in pending[change.space] ?? [] {
+                let beaten = waiting == pid ? (newAnonymous, newMappings) : (false, false)
+                if !beaten.0, states[waiting]?.anonymous?.space == change.space, states[waiting]?.anonymous?.model == nil {
+                    undone = undone ?? SpaceHistory.undo(model, b, preimage)
+                    states[waiting]?.anonymous?.model = undone
+                }
+                if !beaten.1, states[waiting]?.mappings?.space == change.space, states[waiting]?.mappings?.model == nil {
+                    undone = undone ?? SpaceHistory.undo(model, b, preimage)
+                    states[waiting]?.mappings?.model = undone
+                }
+            }
+            if undone != nil { pending[change.space] = nil }
+        }
+        before = nil
+        state = states.removeValue(forKey: pid)!
+        if newAnonymous {
             state.anonymous = peak
             pending[change.space, default: []].insert(pid)
         }
-        if state.mappings.map({ mappings > $0.moment.mappings }) ?? true {
+        if newMappings {
             state.mappings = peak
             pending[change.space, default: []].insert(pid)
         }
@@ -82,16 +116,28 @@ package final class SpaceHistory {
         states[pid] = state
     }
 
-    /// Before `e` changes `space`: the range it touches is measured, and the peaks waiting there
-    /// take the space now, unless `e` only adds.
+    /// `model` as it was before the change `b` measured: its touched range put back.
+    private static func undo(_ model: AddressSpace, _ b: Before, _ preimage: [IntervalMap<Mapping>.Segment]) -> AddressSpace {
+        var space = model
+        space.map.remove(b.range)
+        for piece in preimage { space.map.assign(piece.range, piece.value) }
+        space.brk = b.brk
+        return space
+    }
+
+    /// Before `e` changes `space`: the range it touches is measured. Peaks waiting there keep
+    /// waiting when `e` only adds; otherwise they are given the space after `e` with `e` undone
+    /// (`observe`), unless `e` beats them, or now when `e`'s range is not known.
     package func willApply(space: Int, _ e: MappingEvent, _ model: AddressSpace) {
-        if let range = SpaceHistory.touched(e, model) {
-            before = (space, e.id, range, SpaceHistory.anonymousBytes(model, in: range), model.lineStarts(near: range))
-        } else {
+        guard let range = SpaceHistory.touched(e, model) else {
             before = nil
+            if pending[space] != nil { capture(space: space, model) }
+            return
         }
-        guard pending[space] != nil, !SpaceHistory.onlyAdds(e) else { return }
-        capture(space: space, model)
+        let waits = pending[space] != nil && !SpaceHistory.onlyAdds(e)
+        before = Before(space: space, event: e.id, range: range, anonymous: SpaceHistory.anonymousBytes(model, in: range),
+                        lines: model.lineStarts(near: range), preimage: waits ? model.map.segments(in: range) : nil,
+                        brk: model.brk)
     }
 
     /// The one range `e` can change in `model` (as `AddressSpace.apply` and `unmap` apply it), an
