@@ -169,9 +169,22 @@ package final class SpaceHistory {
 
     /// Anonymous bytes (as `anonymousBytes`) of the part of `model` inside `range`.
     package static func anonymousBytes(_ model: AddressSpace, in range: Range<UInt64>) -> UInt64 {
+        // A binary search and a walk of the overlapping segments, clipped: no array is built
+        // (this runs twice per event).
+        let segments = model.map.segments
+        var low = 0, high = segments.count
+        while low < high {
+            let mid = (low + high) / 2
+            if segments[mid].range.upperBound <= range.lowerBound { low = mid + 1 } else { high = mid }
+        }
         var total: UInt64 = 0
-        for s in model.map.segments(in: range) where !s.value.isFile && !(s.value.name?.hasPrefix("[v") ?? false) {
-            total += UInt64(s.range.count)
+        var i = low
+        while i < segments.count, segments[i].range.lowerBound < range.upperBound {
+            let s = segments[i]
+            if !s.value.isFile && !(s.value.name?.hasPrefix("[v") ?? false) {
+                total += min(s.range.upperBound, range.upperBound) - max(s.range.lowerBound, range.lowerBound)
+            }
+            i += 1
         }
         return total
     }
