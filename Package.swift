@@ -67,10 +67,18 @@ let package = Package(
             dependencies: ["MapBlameModel", "MapBlameTracer", "MapBlameAnalysis"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // The executable's own sigprocmask, quiet inside backtraces (see its source): linked into
+        // mapblame only, never into programs that use the library.
+        .target(
+            name: "CQuietSigmask",
+            dependencies: ["CShims"],
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
         .executableTarget(
             name: "MapBlameCLI",
             dependencies: [
                 "MapBlame",
+                "CQuietSigmask",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
@@ -98,9 +106,27 @@ let package = Package(
             name: "MBUnmapCheck",
             path: "Sources/Fixtures/MBUnmapCheck"
         ),
+        // Helpers shared by the test targets (a seedable generator, temporary directories, running a tool).
+        .target(name: "MapBlameTestSupport", path: "Sources/MapBlameTestSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Each layer's own tests (pure: no process is traced), then the whole product's.
+        .testTarget(
+            name: "MapBlameModelTests",
+            dependencies: ["MapBlameModel", "MapBlameTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "MapBlameAnalysisTests",
+            dependencies: ["MapBlameAnalysis", "MapBlameModel", "MapBlameTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "MapBlameTracerTests",
+            dependencies: ["MapBlameTracer", "MapBlameModel", "MapBlameTestSupport", "CShims"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "MapBlameTests",
-            dependencies: ["MapBlame", "MapBlameCLI", "mbfixture", "mapblame-demo"],
+            dependencies: ["MapBlame", "MapBlameCLI", "MapBlameTestSupport", "mbfixture", "mapblame-demo"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -1,10 +1,42 @@
-// Ending an attach session from a signal: the handler may only set a flag (async-signal-safety),
-// and it must be installed without SA_RESTART so that it interrupts the tracer's waitpid.
+// The process-wide signal state the tracer uses, with one owner each and always put back:
+// - the ticker: SIGALRM from ITIMER_REAL, installed without SA_RESTART so that it interrupts the
+//   tracer's waitpid (the progress line redraws; an attach session looks at its deadline);
+// - the stop signals of an attach session: SIGINT, SIGTERM and SIGHUP only set a flag
+//   (async-signal-safety), and interrupt waitpid too.
+// Each install saves what was there and each remove restores it, so nested owners (a progress
+// line around an attach session) and a second session in the same process start clean.
 #include "CShims.h"
 
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+
+static void tick(int sig) { (void)sig; }
+
+int cshims_ticker_start(cshims_ticker *t, int milliseconds) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = tick;
+    if (sigaction(SIGALRM, &sa, &t->saved_action) != 0) return -1;
+    struct itimerval every = {
+        .it_interval = {.tv_sec = milliseconds / 1000, .tv_usec = (milliseconds % 1000) * 1000},
+    };
+    every.it_value = every.it_interval;
+    if (setitimer(ITIMER_REAL, &every, &t->saved_timer) != 0) {
+        sigaction(SIGALRM, &t->saved_action, NULL);
+        return -1;
+    }
+    t->active = 1;
+    return 0;
+}
+
+void cshims_ticker_stop(cshims_ticker *t) {
+    if (!t->active) return;
+    t->active = 0;
+    setitimer(ITIMER_REAL, &t->saved_timer, NULL);
+    sigaction(SIGALRM, &t->saved_action, NULL);
+}
 
 static volatile sig_atomic_t stop_requested;
 
@@ -13,15 +45,10 @@ static void request_stop(int sig) {
     stop_requested = 1;
 }
 
-static void tick(int sig) { (void)sig; }
-
-// What the signals and the interval timer were before install: remove puts them back, so a caller
-// that had its own (the CLI's progress line runs on SIGALRM too) gets them again, and a second
-// session in the same process starts from a clean state.
-static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGALRM};
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP};
 #define HANDLED (int)(sizeof handled / sizeof handled[0])
 static struct sigaction saved[HANDLED];
-static struct itimerval saved_timer;
+static cshims_ticker session_ticker;
 static int installed;
 
 int cshims_stop_signals_install(int tick_milliseconds) {
@@ -30,19 +57,15 @@ int cshims_stop_signals_install(int tick_milliseconds) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
+    sa.sa_handler = request_stop;
     for (int i = 0; i < HANDLED; i++) {
-        sa.sa_handler = handled[i] == SIGALRM ? tick : request_stop;
         if (sigaction(handled[i], &sa, &saved[i]) != 0) {
             while (--i >= 0) sigaction(handled[i], &saved[i], NULL);
             return -1;
         }
     }
-    struct itimerval every = {
-        .it_interval = {.tv_sec = tick_milliseconds / 1000, .tv_usec = (tick_milliseconds % 1000) * 1000},
-    };
-    every.it_value = every.it_interval;
     installed = 1;
-    if (setitimer(ITIMER_REAL, &every, &saved_timer) != 0) {
+    if (cshims_ticker_start(&session_ticker, tick_milliseconds) != 0) {
         cshims_stop_signals_remove();
         return -1;
     }
@@ -52,7 +75,7 @@ int cshims_stop_signals_install(int tick_milliseconds) {
 void cshims_stop_signals_remove(void) {
     if (!installed) return;
     installed = 0;
-    setitimer(ITIMER_REAL, &saved_timer, NULL);
+    cshims_ticker_stop(&session_ticker);
     for (int i = 0; i < HANDLED; i++) sigaction(handled[i], &saved[i], NULL);
 }
 

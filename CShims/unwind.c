@@ -61,29 +61,11 @@ struct cshims_unwinder {
     walk_context walk;
 };
 
-// libunwind as Debian builds it (1.6.2, --enable-block-signals) brackets every lock of its caches
-// with two sigprocmask calls, so that a signal handler unwinding the same thread cannot deadlock:
-// about 30 rt_sigprocmask syscalls per backtrace, more than all the ptrace work of a stop.
-// UNW_CACHE_PER_THREAD would avoid the locks but is silently treated as UNW_CACHE_GLOBAL there.
-// The tracer never unwinds from a signal handler, so while a thread is inside cshims_backtrace
-// those calls are pointless: this definition of sigprocmask (the executable's symbols come first
-// in the dynamic lookup order, so libunwind's calls land here) does nothing on such a thread and
-// is glibc's sigprocmask everywhere else. libunwind restores the masks it saved in pairs, all
-// inside the walk, so the mask of the thread is the same before and after.
+// Whether this thread is inside cshims_backtrace: libunwind's cache locks there need no signal
+// blocking (Sources/CQuietSigmask, linked into the mapblame executable only, reads it).
 static __thread int inside_backtrace;
 
-int sigprocmask(int how, const sigset_t *set, sigset_t *old) {
-    if (inside_backtrace) {
-        if (old) sigemptyset(old);
-        return 0;
-    }
-    int rc = pthread_sigmask(how, set, old);  // what glibc's sigprocmask does, errno aside
-    if (rc != 0) {
-        errno = rc;
-        return -1;
-    }
-    return 0;
-}
+int cshims_backtrace_in_progress(void) { return inside_backtrace; }
 
 static int read_word(walk_context *c, unw_word_t addr, unw_word_t *val) {
     return cshims_page_cache_read(&c->memory, addr, val, sizeof *val) == 0 ? 0 : -UNW_EINVAL;

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <signal.h>
+#include <sys/time.h>
 
 // MARK: ptrace
 
@@ -218,6 +220,17 @@ pid_t cshims_gettid(void);
 
 // MARK: ending an attach session
 
+/// A SIGALRM every `milliseconds` (ITIMER_REAL) that does nothing but interrupt a blocking call
+/// (installed without SA_RESTART); start saves the handler and timer that were there in `t`, stop
+/// puts them back.
+typedef struct {
+    struct sigaction saved_action;
+    struct itimerval saved_timer;
+    int active;
+} cshims_ticker;
+int cshims_ticker_start(cshims_ticker *t, int milliseconds);
+void cshims_ticker_stop(cshims_ticker *t);
+
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
 /// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
 /// a blocking waitpid (no SA_RESTART), so the tracer notices the flag or its deadline promptly.
@@ -234,5 +247,8 @@ int cshims_stop_requested(void);
 const char *_Nullable cshims_signal_abbrev(int sig);
 /// "ENOMEM" for ENOMEM, NULL if unknown (strerrorname_np).
 const char *_Nullable cshims_errno_name(int err);
+
+// Nonzero on a thread that is inside cshims_backtrace (for the executable's quiet sigprocmask).
+int cshims_backtrace_in_progress(void);
 
 #endif

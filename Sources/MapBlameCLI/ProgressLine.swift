@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 import MapBlame
 
@@ -10,14 +11,13 @@ enum ProgressLine {
         !quiet && isatty(2) == 1
     }
 
+    /// The ticker that redraws the line (the shim's: it saves and restores what SIGALRM and
+    /// ITIMER_REAL were before).
+    nonisolated(unsafe) private static let ticker = UnsafeMutablePointer<cshims_ticker>.allocate(capacity: 1)
+
     static func start() -> @Sendable (TraceProgress) -> Void {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in }  // no SA_RESTART: waitpid returns EINTR
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        sigaction(SIGALRM, &action, nil)
-        var timer = itimerval(it_interval: timeval(tv_sec: 0, tv_usec: 250_000), it_value: timeval(tv_sec: 0, tv_usec: 250_000))
-        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
+        ticker.initialize(to: cshims_ticker())
+        _ = cshims_ticker_start(ticker, 250)
         let dim = getenv("NO_COLOR").map { String(cString: $0).isEmpty } ?? true
         return { p in
             let text = "mapblame: \(p.events) events, \(p.processes) process\(p.processes == 1 ? "" : "es"), "
@@ -29,9 +29,7 @@ enum ProgressLine {
 
     /// Stops the timer and clears the line.
     static func stop() {
-        var timer = itimerval()
-        setitimer(__itimer_which_t(ITIMER_REAL.rawValue), &timer, nil)
-        signal(SIGALRM, SIG_DFL)
+        cshims_ticker_stop(ticker)
         Diagnostics.writeStderr("\r\u{1b}[K")
     }
 }

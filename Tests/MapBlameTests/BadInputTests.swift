@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MapBlameTestSupport
 import Testing
 @testable import MapBlame
 

@@ -1,4 +1,5 @@
 import Foundation
+import MapBlameTestSupport
 import Testing
 
 /// Every kind of binary under `mapblame run`: programs compiled here from `Sources/Fixtures/kinds`

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MapBlameTestSupport
 import Testing
 
 /// Programs that see another file system than mapblame: in a mount namespace of their own

@@ -1,4 +1,5 @@
 import Foundation
+import MapBlameTestSupport
 import Testing
 @testable import MapBlame
 

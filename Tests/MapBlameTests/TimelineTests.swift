@@ -100,6 +100,9 @@ struct TimelineTests {
         #expect(run.textReport.contains("peak VMAs: "))
     }
 
+    static let mmap = MappingEvent(id: 1, pid: 5, tid: 5, syscall: .mmap, args: [0x7f00_0000_0000, 4096, 3, 0x32, UInt64.max, 0],
+                                   result: 0x7f00_0000_0000, stack: 0)
+
     /// Traces written before timestamps (no time in process, exec, exit and event records) still
     /// read, with no times; a time written is read back.
     @Test func tracesWithoutTimesStillRead() throws {
@@ -107,13 +110,13 @@ struct TimelineTests {
         let untimed: [TraceRecord] = [
             .process(pid: 5, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/x"),
             .exec(pid: 5, tid: 5, space: 1, executable: "/x", maps: ""),
-            .event(SpaceReplayTests.mmap(1, pid: 5, at: 0x7f00_0000_0000, pages: 1, prot: 3)),
+            .event(Self.mmap),
             .exit(pid: 5, status: .code(0)),
         ]
         var timed = untimed
         timed[0] = .process(pid: 5, parentPid: nil, space: 0, parentSpace: nil, shares: false, executable: "/x", time: 7)
         timed[1] = .exec(pid: 5, tid: 5, space: 1, executable: "/x", maps: "", time: 8)
-        var e = SpaceReplayTests.mmap(1, pid: 5, at: 0x7f00_0000_0000, pages: 1, prot: 3)
+        var e = Self.mmap
         e.time = 9
         timed[2] = .event(e)
         timed[3] = .exit(pid: 5, status: .code(0), time: 10)

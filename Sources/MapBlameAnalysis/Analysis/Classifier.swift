@@ -155,7 +155,8 @@ package struct Classifier {
             let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
             return Classification(category: .heap, .heapGrowth(by: via ?? "brk"), site: site, allocator: maker?.name)
         case .shmat:
-            return Classification(category: .shm, .sysvSharedMemory(shmid: event.args[0]), site: site)
+            guard case .shmat(let shmid, _, _) = event.call else { break }
+            return Classification(category: .shm, .sysvSharedMemory(shmid: shmid), site: site)
         default:
             break
         }
@@ -165,12 +166,12 @@ package struct Classifier {
             return Classification(category: SharedMemory.isSharedMemoryFile(path) ? .shm : .file, .file(path: path), site: site)
         }
         if created?.shared ?? false { return Classification(category: .shm, .sharedAnonymous, site: site) }
-        let flags = event.syscall == .mmap ? event.args[3] : 0
-        if let below = event.fileBelow, flags & MemoryFlags.mapFixed != 0, Classifier.isLoaderModule(stack.first?.module) {
+        let flags = Classifier.mmapFlags(event)
+        if let below = event.fileBelow, flags.contains(.fixed), Classifier.isLoaderModule(stack.first?.module) {
             return Classification(category: .bss, .bss(file: below), site: site)
         }
         let functions = Set(stack.compactMap { $0.function.map(Classifier.glibcBaseName) })
-        if flags & MemoryFlags.mapStack != 0 || !functions.isDisjoint(with: Classifier.threadFunctions) {
+        if flags.contains(.stack) || !functions.isDisjoint(with: Classifier.threadFunctions) {
             return classifyThreadStack(event: event, range: range, site: site)
         }
         if let allocator = maker(of: stack) {
@@ -187,7 +188,13 @@ package struct Classifier {
 
     /// Bytes an mmap or mremap asked for, in whole pages.
     package static func mappedLength(_ event: MappingEvent) -> UInt64 {
-        MemoryFlags.pageUp(event.syscall == .mremap ? event.args[2] : event.args[1])
+        MemoryFlags.pageUp(event.call.length ?? 0)
+    }
+
+    /// mmap's flags; none for other calls.
+    package static func mmapFlags(_ event: MappingEvent) -> MapFlags {
+        if case .mmap(_, _, _, let flags, _, _) = event.call { return flags }
+        return []
     }
 
     /// Memory an allocator of the table (or --allocator-frames) mapped.
@@ -200,9 +207,11 @@ package struct Classifier {
             return Classification(category: .loader, .loaderMemory(function: fn), site: site, allocator: allocator.name)
         case .glibcMalloc:
             let entry = mallocEntry(of: stack) ?? "malloc"
-            let flags = event.syscall == .mmap ? event.args[3] : 0
             // An arena's heap: 64 MiB (HEAP_MAX_SIZE) reserved PROT_NONE with MAP_NORESERVE by new_heap.
-            let reservation = event.syscall == .mmap && event.args[2] == 0 && flags & MemoryFlags.mapNoReserve != 0
+            var reservation = false
+            if case .mmap(_, _, let protection, let flags, _, _) = event.call {
+                reservation = protection.isEmpty && flags.contains(.noReserve)
+            }
             if !functions.isDisjoint(with: Classifier.arenaFunctions) || reservation {
                 return Classification(category: .mallocArena, .mallocArena(tid: event.tid, entry: entry), site: site,
                                       allocator: allocator.name)

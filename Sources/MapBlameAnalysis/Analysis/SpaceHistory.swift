@@ -64,7 +64,9 @@ package final class SpaceHistory {
     /// Whether `e` can only add segments of its own (or change nothing): the space before it is
     /// the space after it without the segments `e` created.
     package static func onlyAdds(_ e: MappingEvent) -> Bool {
-        e.failed || (e.syscall == .mmap && e.args[3] & MemoryFlags.mapFixed == 0)
+        if e.failed { return true }
+        if case .mmap(_, _, _, let flags, _, _) = e.call { return !flags.contains(.fixed) }
+        return false
     }
 
     package func observe(_ change: SpaceReplay.Change, _ model: AddressSpace) {
@@ -143,18 +145,17 @@ package final class SpaceHistory {
     /// The one range `e` can change in `model` (as `AddressSpace.apply` and `unmap` apply it), an
     /// empty one when it changes nothing, nil when not known before it is applied.
     package static func touched(_ e: MappingEvent, _ model: AddressSpace) -> Range<UInt64>? {
-        let a = e.args
         let nothing: Range<UInt64> = 0..<0
-        switch e.syscall {
-        case .mprotect, .pkey_mprotect:
+        if let (address, length, _) = e.call.protectionChange {
             if e.failed && e.result != -12 { return nothing }  // ENOMEM changed the mapped run (apply)
-            return model.protectSpan(a[0], a[1]) ?? nothing
-        case _ where e.failed:
-            return nothing
-        case .mmap:
-            return model.span(UInt64(bitPattern: e.result), a[1]) ?? nothing
-        case .munmap:
-            return model.span(a[0], a[1]) ?? nothing
+            return model.protectSpan(address, length) ?? nothing
+        }
+        if e.failed { return nothing }
+        switch e.call {
+        case .mmap(_, let length, _, _, _, _):
+            return model.span(UInt64(bitPattern: e.result), length) ?? nothing
+        case .munmap(let address, let length):
+            return length > 0 ? model.span(address, length) ?? nothing : nothing
         case .brk:
             guard let old = model.brk else { return nil }
             let oldEnd = MemoryFlags.pageUp(old), newEnd = MemoryFlags.pageUp(UInt64(bitPattern: e.result))
@@ -162,7 +163,7 @@ package final class SpaceHistory {
         case .shmat:
             let start = UInt64(bitPattern: e.result)
             return start..<(start + (e.length ?? MemoryFlags.pageSize))
-        case .mremap, .shmdt, .execve:
+        case .mprotect, .pkeyMprotect, .mremap, .shmdt, .execve:
             return nil
         }
     }

@@ -73,7 +73,7 @@ package struct SpaceReplay {
         guard let space = spaceOfPid[e.pid] else { return }
         if let willApply, let model = spaces[space] { willApply(space, e, model) }
         if e.syscall == .munmap {
-            if !e.failed { spaces[space]?.unmap(address: e.args[0], length: e.args[1]) }
+            if !e.failed, case .munmap(let address, let length) = e.call { spaces[space]?.unmap(address: address, length: length) }
         } else {
             spaces[space]?.apply(e)
         }

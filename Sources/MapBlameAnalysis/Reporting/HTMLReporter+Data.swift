@@ -15,7 +15,7 @@ import MapBlameModel
 ///         "regions": [[start, size, perms, offset, device, inode, path s, rss, anonymous, swap,
 ///                      category index, label s, gap before (bytes), origins, evidence s, confidence s]],
 ///                     origins: [[offset in region, size, event id, syscall, category index, label s, site f]],
-///         "events": [[id, tid, syscall, result, path s, [f innermost first], [args], time]],
+///         "events": [[id, tid, syscall, result, path s, [f innermost first], call text, time]],
 ///         "start", "end": ns since the recording started or null,
 ///         "series": [[time, anonymous bytes, VMAs, event]],
 ///         "peaks": [{"quantity", "time", "event", "anonymous", "vmas",
@@ -120,7 +120,7 @@ package struct HTMLReportData {
             : .string(e.failed ? "-" + errnoName(Int32(-e.result)) : hex(UInt64(bitPattern: e.result)))
         return .array([.int(Int64(e.id)), .int(Int64(e.tid)), .string(e.syscall.rawValue), result,
                        string(e.filePath), .array(r.stack.map { frame($0) }),
-                       .array(e.args.map { .string(hex($0)) }), time(e.time)])
+                       .string(CallText.render(e)), time(e.time)])
     }
 
     /// The time facts (HTMLReporter: the time axis and its peak markers).

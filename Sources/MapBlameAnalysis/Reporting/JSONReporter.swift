@@ -98,7 +98,7 @@ public enum JSONReporter {
             : (e.failed ? .string("-" + errnoName(Int32(-e.result))) : .hex(UInt64(bitPattern: e.result)))
         var fields: [(String, JSONValue)] = [
             ("id", .int(Int64(e.id))), ("tid", .int(Int64(e.tid))), ("syscall", .string(e.syscall.rawValue)),
-            ("args", .array(e.args.map { .hex($0) })), ("result", result),
+            ("args", .array(e.registers.map { .hex($0) })), ("result", result),
         ]
         if let path = e.filePath { fields.append(("path", .string(path))) }
         fields.append(("stack", .array(r.stack.map(frame))))

@@ -129,38 +129,39 @@ public struct AddressSpace: Sendable {
 
     /// Applies a completed call (everything but munmap, which `unmap` handled at entry).
     public mutating func apply(_ e: MappingEvent) {
-        let a = e.args
         if e.failed {
             // mprotect changes VMAs one by one and stops with ENOMEM at the first hole: the mapped
             // run starting at the address was changed all the same.
-            if e.syscall == .mprotect || e.syscall == .pkey_mprotect, e.result == -12,
-               let range = protectSpan(a[0], a[1]) {
+            if let (address, length, protection) = e.call.protectionChange, e.result == -12,
+               let range = protectSpan(address, length) {
                 var end = range.lowerBound
                 while end < range.upperBound, let s = map.segment(containing: end) { end = s.range.upperBound }
-                protect(range.lowerBound..<min(end, range.upperBound), prot: a[2], event: e.id)
+                protect(range.lowerBound..<min(end, range.upperBound), prot: protection.rawValue, event: e.id)
             }
             return
         }
-        switch e.syscall {
-        case .mmap: applyMmap(e)
-        case .mprotect, .pkey_mprotect:
-            if let range = protectSpan(a[0], a[1]) { protect(range, prot: a[2], event: e.id) }
-        case .mremap: applyMremap(e)
+        switch e.call {
+        case .mmap(_, let length, let protection, let flags, _, let offset):
+            applyMmap(e, length: length, protection: protection, flags: flags, offset: offset)
+        case .mprotect(let address, let length, let protection), .pkeyMprotect(let address, let length, let protection, _):
+            if let range = protectSpan(address, length) { protect(range, prot: protection.rawValue, event: e.id) }
+        case .mremap(let old, let oldLength, let newLength, let flags, _):
+            applyMremap(e, old: old, oldLength: oldLength, newLength: newLength, flags: flags)
         case .brk: applyBrk(e)
-        case .shmat:
+        case .shmat(_, _, let flags):
             let start = UInt64(bitPattern: e.result)
-            let prot = (a[2] & 0o10000) != 0 ? F.protRead : (F.protRead | F.protWrite)  // SHM_RDONLY
+            let prot = flags.contains(.readOnly) ? F.protRead : (F.protRead | F.protWrite)
             map.assign(start..<(start + (e.length ?? F.pageSize)),
                        Mapping(creator: e.id, prot: prot, shared: true, name: e.filePath, isFile: true))
-        case .shmdt:
+        case .shmdt(let address):
             // Every remaining fragment of the attachment at this address goes, across holes that
             // munmap left: the pieces created by the shmat whose range starts here.
             guard let attach = map.segments.first(where: {
-                $0.range.upperBound > a[0] && $0.value.shared && ($0.value.name ?? "").hasPrefix("/SYSV")
-                    && $0.range.lowerBound &- $0.value.fileOffset == a[0]
+                $0.range.upperBound > address && $0.value.shared && ($0.value.name ?? "").hasPrefix("/SYSV")
+                    && $0.range.lowerBound &- $0.value.fileOffset == address
             }) else { return }
             for piece in map.segments where piece.value.creator == attach.value.creator
-                && piece.range.lowerBound &- piece.value.fileOffset == a[0] {
+                && piece.range.lowerBound &- piece.value.fileOffset == address {
                 map.remove(piece.range)
             }
         case .munmap, .execve: break
@@ -174,28 +175,24 @@ public struct AddressSpace: Sendable {
         }
     }
 
-    private mutating func applyMmap(_ e: MappingEvent) {
-        let a = e.args
+    private mutating func applyMmap(_ e: MappingEvent, length: UInt64, protection: Protection, flags: MapFlags, offset: UInt64) {
         let start = UInt64(bitPattern: e.result)
-        let flags = a[3]
-        let anonymous = flags & F.mapAnonymous != 0
-        let shared = F.isShared(flags)
-        var m = Mapping(creator: e.id, prot: a[2] & 7, shared: shared)
-        if !anonymous {
+        let shared = flags.isShared
+        var m = Mapping(creator: e.id, prot: protection.rawValue & 7, shared: shared)
+        if !flags.contains(.anonymous) {
             m.name = e.filePath
             m.isFile = true
-            m.fileOffset = a[5]
+            m.fileOffset = offset
         } else if shared {
             m.name = "/dev/zero (deleted)"  // how the kernel names shared anonymous memory
         }
-        if let range = span(start, a[1]) { map.assign(range, m) }
+        if let range = span(start, length) { map.assign(range, m) }
     }
 
     /// mremap. The moved or grown bytes are created by the mremap; each moved piece keeps its own
     /// protection, sharing and file offset (since Linux 6.17 a move may span several VMAs).
-    private mutating func applyMremap(_ e: MappingEvent) {
-        let a = e.args
-        let old = a[0], oldSize = F.pageUp(a[1]), newSize = F.pageUp(a[2]), flags = a[3]
+    private mutating func applyMremap(_ e: MappingEvent, old: UInt64, oldLength: UInt64, newLength: UInt64, flags: RemapFlags) {
+        let oldSize = F.pageUp(oldLength), newSize = F.pageUp(newLength)
         let new = UInt64(bitPattern: e.result)
         if oldSize == 0 {  // a second mapping of the same shared memory
             guard let source = map.segment(containing: old) else { return }
@@ -211,7 +208,7 @@ public struct AddressSpace: Sendable {
         if new == old {
             if newSize < oldSize { map.remove((old + newSize)..<(old + oldSize)) }   // shrink in place
         } else {
-            if flags & F.mremapDontUnmap == 0 { map.remove(old..<(old + oldSize)) }
+            if !flags.contains(.dontUnmap) { map.remove(old..<(old + oldSize)) }
             for piece in moved {
                 var value = piece.value
                 value.creator = e.id

@@ -45,8 +45,11 @@ public struct MappingEvent: Sendable, Equatable {
     public var id: Int
     public var pid: Int32
     public var tid: Int32
-    public var syscall: MappingSyscall
-    public var args: [UInt64]
+    /// The call, decoded (what the model, the classifier and the reporters read).
+    public var call: MappingCall
+    /// The argument registers as recorded (all six, as the x86_64 call had them): only shown
+    /// raw (JSON `args`) and written to the trace; `call` is what they mean.
+    public var registers: [UInt64]
     /// The raw return value: an address or 0 on success, -errno on failure (brk returns the break).
     public var result: Int64
     /// Index into `Recording.stacks`.
@@ -66,8 +69,8 @@ public struct MappingEvent: Sendable, Equatable {
         self.id = id
         self.pid = pid
         self.tid = tid
-        self.syscall = syscall
-        self.args = args
+        self.call = MappingCall(syscall, registers: args)
+        self.registers = args
         self.result = result
         self.stack = stack
         self.filePath = filePath
@@ -75,6 +78,16 @@ public struct MappingEvent: Sendable, Equatable {
         self.length = length
         self.time = time
     }
+
+    /// A call decoded by the tracer, with the registers it was decoded from.
+    package init(id: Int, pid: Int32, tid: Int32, call: MappingCall, registers: [UInt64], result: Int64, stack: Int,
+                 filePath: String? = nil) {
+        self.init(id: id, pid: pid, tid: tid, syscall: call.syscall, args: [], result: result, stack: stack, filePath: filePath)
+        self.call = call
+        self.registers = registers
+    }
+
+    public var syscall: MappingSyscall { call.syscall }
 
     public var failed: Bool {
         syscall != .brk && result < 0 && result >= -4095

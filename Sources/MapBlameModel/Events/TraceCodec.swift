@@ -35,8 +35,8 @@ package enum TraceCodec {
             w.byte(6)
             w.varint(UInt64(e.pid)); w.varint(UInt64(e.tid))
             w.byte(e.syscall.traceIndex)
-            w.varint(UInt64(e.args.count))
-            e.args.forEach { w.varint($0) }
+            w.varint(UInt64(e.registers.count))
+            e.registers.forEach { w.varint($0) }
             w.signed(e.result)
             w.varint(UInt64(e.stack))
             let flags: UInt8 = (e.filePath != nil ? 1 : 0) | (e.fileBelow != nil ? 2 : 0) | (e.length != nil ? 4 : 0)

@@ -21,7 +21,7 @@ public struct Attribution: Sendable, Equatable, Hashable {
         /// allocator's name, or "brk" itself.
         case heapGrowth(by: String)
         /// A System V shared memory segment attached with shmat.
-        case sysvSharedMemory(shmid: UInt64)
+        case sysvSharedMemory(shmid: Int32)
         case sharedAnonymous
         /// A thread's stack (its creating thread `tid` when known), with a guard page below it or not.
         case threadStack(tid: Int32?, guardBelow: Bool)

@@ -6,7 +6,8 @@ import MapBlameModel
 package enum DecodedCall: Equatable {
     /// `resultPointer`: where the call stores its result (i386 ipc SHMAT returns 0 and writes the
     /// attach address through its third argument); nil when the result is the return value.
-    case mapping(MappingSyscall, args: [UInt64], resultPointer: UInt64?)
+    /// `registers`: the six argument registers as the x86_64 call has them (recorded raw).
+    case mapping(MappingCall, registers: [UInt64], resultPointer: UInt64?)
     case creation(CloneArguments)
     case seal
     /// A call of the ipc() multiplexer that maps nothing (semaphores, messages, shmget...).
@@ -58,16 +59,18 @@ package enum SyscallDecoder {
                 guard let block = Ptrace.read(tid, at: args[0], count: 24) else { return nil }  // EFAULT
                 args = (0..<6).map { word(block, at: $0 * 4, size: 4) }
             }
-            return .mapping(call, args: args, resultPointer: nil)
+            return .mapping(MappingCall(call, registers: args), registers: args, resultPointer: nil)
         case .ipc:
             let call = args[0] & 0xffff, version = args[0] >> 16
             // Six arguments like every recorded call, in the order of shmat(shmid, shmaddr, shmflg)
             // and shmdt(shmaddr).
             if call == ipcShmat && version == 0 {  // ipc(SHMAT, shmid, shmflg, &result, shmaddr)
-                return .mapping(.shmat, args: [args[1], args[4], args[2], 0, 0, 0], resultPointer: args[3])
+                let registers = [args[1], args[4], args[2], 0, 0, 0]
+                return .mapping(MappingCall(.shmat, registers: registers), registers: registers, resultPointer: args[3])
             }
             if call == ipcShmdt {  // ipc(SHMDT, 0, 0, 0, shmaddr)
-                return .mapping(.shmdt, args: [args[4], 0, 0, 0, 0, 0], resultPointer: nil)
+                let registers = [args[4], 0, 0, 0, 0, 0]
+                return .mapping(MappingCall(.shmdt, registers: registers), registers: registers, resultPointer: nil)
             }
             return .other
         case .creation(let kind):

@@ -107,8 +107,8 @@ package final class ProcessState {
 /// A mapping call seen at its seccomp (entry) stop, waiting for its exit stop.
 package struct PendingCall {
     /// nil for clone/clone3/fork/vfork (stopped only to hold the address space still).
-    package var syscall: MappingSyscall?
-    package var args: [UInt64]
+    package var call: MappingCall?
+    package var registers: [UInt64]
     package var stack: Int
     package var filePath: String?
     /// How to read the result at the exit stop.

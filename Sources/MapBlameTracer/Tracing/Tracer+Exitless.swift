@@ -23,24 +23,30 @@ extension Tracer {
     /// Segments below which a split cannot reach the default vm.max_map_count (65530).
     package static let mapCountMargin = 60_000
 
-    package func predictsSuccess(_ call: MappingSyscall, args: [UInt64], task: TaskState) -> Bool {
+    package func predictsSuccess(_ call: MappingCall, task: TaskState) -> Bool {
         let space = task.process.space
+        let address: UInt64, length: UInt64, protection: Protection?
+        switch call {
+        case .munmap(let a, let l): (address, length, protection) = (a, l, nil)
+        case .mprotect(let a, let l, let p): (address, length, protection) = (a, l, p)
+        default: return false
+        }
         guard !attached,  // attached, every syscall has its exit stop anyway: read the real result
-              call == .munmap || call == .mprotect, !space.unpredictable, space.users == 1,
-              task.process.liveTids.count == 1, args[1] > 0, let range = space.model.span(args[0], args[1]) else { return false }
+              !space.unpredictable, space.users == 1,
+              task.process.liveTids.count == 1, length > 0, let range = space.model.span(address, length) else { return false }
         let writable = MemoryFlags.protWrite
         guard space.model.map.segments.count < Tracer.mapCountMargin,
-              call == .munmap || args[2] & ~(MemoryFlags.protRead | writable | MemoryFlags.protExec) == 0 else { return false }
+              protection.map({ $0.isSubset(of: [.read, .write, .exec]) }) ?? true else { return false }
         var cursor = range.lowerBound
         for segment in space.model.map.segments(in: range) {
             let m = segment.value
             guard !m.isFile, !m.shared, m.name == nil else { return false }
-            if call == .mprotect {
+            if let protection {
                 // Every byte mapped, none becoming writable.
-                guard segment.range.lowerBound == cursor, args[2] & writable == 0 || m.prot & writable != 0 else { return false }
+                guard segment.range.lowerBound == cursor, !protection.contains(.write) || m.prot & writable != 0 else { return false }
             }
             cursor = segment.range.upperBound
         }
-        return call == .munmap || cursor == range.upperBound
+        return protection == nil || cursor == range.upperBound
     }
 }

@@ -157,13 +157,13 @@ extension Tracer {
     /// munmap the live model applied at the entry).
     private func finishInterruptedCall(_ task: TaskState, _ pending: PendingCall, regs: cshims_regs?) {
         task.pending = nil
-        guard let call = pending.syscall, let regs, TracedSyscall.lookup(regs.orig_rax, abi: pending.abi) != nil else {
+        guard let call = pending.call, let regs, TracedSyscall.lookup(regs.orig_rax, abi: pending.abi) != nil else {
             release(task.process.space, holder: task.tid)
             return
         }
         let result = SyscallDecoder.completedResult(rax: regs.rax, abi: pending.abi, resultPointer: pending.resultPointer,
                                                     tid: task.tid)
-        record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
+        record(task, call: call, registers: pending.registers, result: result, stack: pending.stack, filePath: pending.filePath)
     }
 
     package func reap(_ tid: Int32, _ status: ExitStatus) {

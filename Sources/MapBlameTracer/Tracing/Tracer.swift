@@ -265,7 +265,6 @@ public final class Tracer {
 
     // MARK: syscalls
 
-    package static let mapHugeTLB: UInt64 = 0x40000
     package static let cloneUntraced: UInt64 = 0x0080_0000
 
     package func syscallEntry(_ task: TaskState) {
@@ -283,8 +282,8 @@ public final class Tracer {
             return
         }
         switch stop.call {
-        case .mapping(let call, let args, let resultPointer):
-            mappingEntry(task, call: call, args: args, abi: stop.row.abi, resultPointer: resultPointer, regs: stop.regs)
+        case .mapping(let call, let registers, let resultPointer):
+            mappingEntry(task, call: call, registers: registers, abi: stop.row.abi, resultPointer: resultPointer, regs: stop.regs)
         case .creation(let clone):
             // CLONE_UNTRACED would create a task with the seccomp filter and no tracer: its
             // mapping calls would fail with ENOSYS (LeakSanitizer's stop-the-world thread does
@@ -293,7 +292,7 @@ public final class Tracer {
                 _ = cshims_clear_arg0_bits(task.tid, stop.row.abi == .i386 ? 1 : 0, Tracer.cloneUntraced)
             }
             space.inFlight = task.tid
-            task.pending = PendingCall(syscall: nil, args: [], stack: 0, filePath: nil)
+            task.pending = PendingCall(call: nil, registers: [], stack: 0, filePath: nil)
             resume(task)
         case .seal:
             space.unpredictable = true
@@ -305,25 +304,25 @@ public final class Tracer {
 
     /// A mapping call at its entry: backtrace, munmap applied at once, and either recorded now
     /// (a predicted result) or left pending until its exit stop.
-    private func mappingEntry(_ task: TaskState, call: MappingSyscall, args: [UInt64], abi: SyscallABI,
+    private func mappingEntry(_ task: TaskState, call: MappingCall, registers: [UInt64], abi: SyscallABI,
                               resultPointer: UInt64?, regs: cshims_regs) {
         let space = task.process.space
         space.inFlight = task.tid
-        var pending = PendingCall(syscall: call, args: args, stack: 0, filePath: nil, abi: abi, resultPointer: resultPointer)
-        if call == .mmap, args[3] & MemoryFlags.mapAnonymous == 0 {
-            pending.filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(Int32(truncatingIfNeeded: args[4]))")
+        var pending = PendingCall(call: call, registers: registers, stack: 0, filePath: nil, abi: abi, resultPointer: resultPointer)
+        if case .mmap(_, _, _, let flags, let fd, _) = call {
+            if !flags.contains(.anonymous) { pending.filePath = ProcFile.readLink("/proc/\(task.tid)/fd/\(fd)") }
+            if flags.contains(.hugeTLB) { space.unpredictable = true }
         }
         pending.stack = backtrace(task, regs: regs)
-        if call == .mmap, args[3] & Tracer.mapHugeTLB != 0 { space.unpredictable = true }
-        let exitless = predictsSuccess(call, args: args, task: task)
-        if call == .munmap {
-            let removed = space.model.unmap(address: args[0], length: args[1])
+        let exitless = predictsSuccess(call, task: task)
+        if case .munmap(let address, let length) = call {
+            let removed = space.model.unmap(address: address, length: length)
             if removed.contains(where: { $0.value.prot & MemoryFlags.protExec != 0 }) { space.flushUnwinders() }
-        } else if mayReplaceCode(call, args: args, space: space) {
+        } else if mayReplaceCode(call, space: space) {
             space.flushUnwinders()  // the unwinders' tables of that code would outlive it
         }
         if exitless {  // recorded now; no exit stop (Tracer+Exitless.swift)
-            record(task, call: call, args: args, result: 0, stack: pending.stack, filePath: pending.filePath)
+            record(task, call: call, registers: registers, result: 0, stack: pending.stack, filePath: pending.filePath)
             resume(task)
             return
         }
@@ -349,7 +348,7 @@ public final class Tracer {
         }
         task.pending = nil
         let space = task.process.space
-        guard let call = pending.syscall else {  // clone family: nothing to record
+        guard let call = pending.call else {  // clone family: nothing to record
             release(space, holder: task.tid)
             resume(task)
             return
@@ -357,22 +356,23 @@ public final class Tracer {
         let result = Ptrace.registers(task.tid).map {
             SyscallDecoder.completedResult(rax: $0.rax, abi: pending.abi, resultPointer: pending.resultPointer, tid: task.tid)
         } ?? -Int64(ESRCH)
-        record(task, call: call, args: pending.args, result: result, stack: pending.stack, filePath: pending.filePath)
+        record(task, call: call, registers: pending.registers, result: result, stack: pending.stack, filePath: pending.filePath)
         resume(task)
     }
 
     /// Writes a completed call, applies it to the model and lets the next call of the address
     /// space through.
-    package func record(_ task: TaskState, call: MappingSyscall, args: [UInt64], result: Int64, stack: Int,
+    package func record(_ task: TaskState, call: MappingCall, registers: [UInt64], result: Int64, stack: Int,
                         filePath: String?) {
         let process = task.process
-        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, syscall: call, args: args,
-                                 result: result, stack: stack, filePath: filePath, time: writer.elapsed())
+        var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, call: call, registers: registers,
+                                 result: result, stack: stack, filePath: filePath)
+        event.time = writer.elapsed()
         if !event.failed {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
-        if let path = event.filePath, event.syscall == .mmap, !event.failed, event.args[2] & MemoryFlags.protExec != 0 {
+        if let path = event.filePath, case .mmap(_, _, let protection, _, _, _) = event.call, !event.failed, protection.contains(.exec) {
             writer.moduleHandles?.register(path: path, pid: task.tid, address: UInt64(bitPattern: event.result))
             options.codeMapped?(path)
         }
@@ -383,9 +383,8 @@ public final class Tracer {
     /// Context only known at the exit stop: a bss tail's file, a shm segment's size and name.
     private func decorate(_ event: inout MappingEvent, process: ProcessState) {
         let address = UInt64(bitPattern: event.result)
-        switch event.syscall {
-        case .mmap where event.args[3] & (MemoryFlags.mapAnonymous | MemoryFlags.mapFixed)
-            == (MemoryFlags.mapAnonymous | MemoryFlags.mapFixed):
+        switch event.call {
+        case .mmap(_, _, _, let flags, _, _) where flags.isSuperset(of: [.anonymous, .fixed]):
             if address > 0, let below = process.space.model.map.segment(containing: address - 1), below.value.isFile {
                 event.fileBelow = below.value.name
             }
@@ -400,14 +399,14 @@ public final class Tracer {
 
     /// Whether a MAP_FIXED mmap or an mremap reaches executable memory (munmap is checked with
     /// the model's own unmap): code mapped over or moved, whose unwind tables must be forgotten.
-    private func mayReplaceCode(_ call: MappingSyscall, args: [UInt64], space: SpaceState) -> Bool {
+    private func mayReplaceCode(_ call: MappingCall, space: SpaceState) -> Bool {
         var ranges: [(start: UInt64, length: UInt64)] = []
         switch call {
-        case .mmap where args[3] & MemoryFlags.mapFixed != 0:
-            ranges = [(args[0], args[1])]
-        case .mremap:
-            ranges = [(args[0], args[1])]
-            if args[3] & MemoryFlags.mremapFixed != 0 { ranges.append((args[4], args[2])) }
+        case .mmap(let address, let length, _, let flags, _, _) where flags.contains(.fixed):
+            ranges = [(address, length)]
+        case .mremap(let old, let oldLength, let newLength, let flags, let new):
+            ranges = [(old, oldLength)]
+            if flags.contains(.fixed) { ranges.append((new, newLength)) }
         default:
             return false
         }

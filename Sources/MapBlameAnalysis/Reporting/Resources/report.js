@@ -85,7 +85,7 @@ function decode(p) {
                                label: str(o[5]), site: o[6] })),
   }));
   const events = p.events.map(e => ({ id: e[0], tid: e[1], syscall: e[2], result: e[3], path: str(e[4]),
-                                      stack: e[5], args: e[6], time: e[7] ?? null }));
+                                      stack: e[5], call: e[6], time: e[7] ?? null }));
   const P = { p, regions, events, eventById: new Map(events.map(e => [e.id, e])), range: null, onRange: [] };
   // The time range chosen on the time axis: only origins whose call returned inside it count.
   P.inRange = o => {
@@ -280,31 +280,10 @@ function backtrace(stack) {
   return ol;
 }
 
-function flagNames(value, names) {
-  const out = [];
-  for (const [bit, name] of names) if ((value & bit) === bit && bit !== 0) { out.push(name); value &= ~bit; }
-  if (value) out.push("0x" + value.toString(16));
-  return out.join("|");
-}
-
-const PROT = [[1, "PROT_READ"], [2, "PROT_WRITE"], [4, "PROT_EXEC"]];
-const MAPF = [[3, "MAP_SHARED_VALIDATE"], [1, "MAP_SHARED"], [2, "MAP_PRIVATE"], [0x10, "MAP_FIXED"],
-  [0x20, "MAP_ANONYMOUS"], [0x100, "MAP_GROWSDOWN"], [0x800, "MAP_DENYWRITE"], [0x1000, "MAP_EXECUTABLE"],
-  [0x2000, "MAP_LOCKED"], [0x4000, "MAP_NORESERVE"], [0x8000, "MAP_POPULATE"], [0x10000, "MAP_NONBLOCK"],
-  [0x20000, "MAP_STACK"], [0x40000, "MAP_HUGETLB"], [0x80000, "MAP_SYNC"], [0x100000, "MAP_FIXED_NOREPLACE"]];
-
 function callText(ev) {
   if (ev.syscall === "execve") return "set up by the kernel at execve" + (ev.path ? " of " + ev.path : "");
-  const a = ev.args.map(x => "0x" + x);
-  if (ev.syscall === "mmap" && ev.args.length === 6) {
-    const prot = parseInt(ev.args[2], 16), flags = parseInt(ev.args[3], 16);
-    a[1] = String(parseInt(ev.args[1], 16));
-    a[2] = prot === 0 ? "PROT_NONE" : flagNames(prot, PROT);
-    a[3] = flagNames(flags, MAPF);
-    a[4] = String(BigInt.asIntN(32, BigInt("0x" + ev.args[4])));
-  }
   const result = ev.result == null ? "?" : ev.result.startsWith("-") ? ev.result : "0x" + ev.result;
-  return ev.syscall + "(" + a.join(", ") + ") = " + result + (ev.path ? "  " + ev.path : "");
+  return ev.call + " = " + result + (ev.path ? "  " + ev.path : "");
 }
 // MARK: sites
 

@@ -1,5 +1,6 @@
+import MapBlameTestSupport
 import Testing
-@testable import MapBlame
+@testable import MapBlameModel
 
 /// `IntervalMap` as a pure data structure: before/after tables for every operation, then a
 /// model-based randomized comparison against a naive per-page reference.

@@ -1,5 +1,7 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameAnalysis
+import MapBlameModel
+import MapBlameTestSupport
 
 /// SpaceHistory measures each change only where the call touched the space; these seeded random
 /// sequences of calls check every measured moment against a walk of the whole space.

@@ -1,5 +1,6 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameAnalysis
+import MapBlameModel
 
 /// One share of a region's RSS per origin, in whole pages, adding up to the region's RSS, used by
 /// the text report, the folded output and the baseline alike.

@@ -1,31 +1,32 @@
 import Foundation
 
 /// A temporary directory removed when the value is released.
-final class TempDir {
-    let url: URL
+public final class TempDir {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-tmp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    func write(_ name: String, _ contents: String) throws -> String {
+    public func write(_ name: String, _ contents: String) throws -> String {
         try contents.write(toFile: path(name), atomically: true, encoding: .utf8)
         return path(name)
     }
 }
 
-struct CommandFailed: Error, CustomStringConvertible {
-    let description: String
+public struct CommandFailed: Error, CustomStringConvertible {
+    public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Runs a tool found on PATH and returns its stdout; throws on a non-zero exit.
 @discardableResult
-func run(_ tool: String, _ arguments: [String]) throws -> String {
+public func run(_ tool: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [tool] + arguments

@@ -1,9 +1,9 @@
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, seedable, good enough for test inputs; the seed is
 /// printed on failure so a run can be replayed. IntervalMapTests checks it against the reference.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,5 +1,6 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameAnalysis
+import MapBlameModel
 
 /// Inputs that trapped a reader (found by `make fuzz`, or while writing its targets: Fuzz/README.md).
 /// Each runs in its own process, so a regression fails one test instead of killing the run.

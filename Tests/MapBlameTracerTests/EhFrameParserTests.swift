@@ -1,6 +1,8 @@
 import Foundation
+import MapBlameTestSupport
 import Testing
-@testable import MapBlame
+@testable import MapBlameTracer
+import MapBlameModel
 
 /// `EhFrameParser` against the linker's own index: for a file that has an `.eh_frame_hdr`, the
 /// (function start, FDE address) pairs read from `.eh_frame` must be exactly the header's

@@ -1,5 +1,6 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameAnalysis
+import MapBlameModel
 
 /// One replay of the address spaces serves the report and the peak count: an attached process has
 /// a peak too (the peak's own copy of the replay did not seed attached spaces), and the count is

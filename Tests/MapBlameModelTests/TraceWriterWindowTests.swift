@@ -1,6 +1,7 @@
 import Foundation
+import MapBlameTestSupport
 import Testing
-@testable import MapBlame
+@testable import MapBlameModel
 
 /// The trace writer's mapped window (1 MiB of the file at a time): records of any size, ending
 /// anywhere around a window's end or spanning several windows, read back exactly as written.
@@ -9,9 +10,8 @@ struct TraceWriterWindowTests {
     /// Writes `records` through a TraceWriter to a new file and reads them back (without the
     /// header, the empty stack and the end record the writer adds itself).
     static func roundTrip(_ records: [TraceRecord]) throws -> [TraceRecord] {
-        let dir = try TraceFileTests.scratch()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("w.trace").path
+        let dir = try TempDir()
+        let path = dir.path("w.trace")
         let writer = TraceWriter(output: try OutputFile.open(path), command: ["test"], maxFrames: 0)
         records.forEach(writer.append)
         try writer.finish()

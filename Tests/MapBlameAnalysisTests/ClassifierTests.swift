@@ -1,5 +1,6 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameAnalysis
+import MapBlameModel
 
 /// The site rules of `Classifier` on hand-made stacks (pure: no tracing).
 @Suite struct ClassifierTests {

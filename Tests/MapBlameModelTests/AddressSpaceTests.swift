@@ -1,5 +1,5 @@
 import Testing
-@testable import MapBlame
+@testable import MapBlameModel
 
 private typealias F = MemoryFlags
 private typealias Segment = IntervalMap<Mapping>.Segment

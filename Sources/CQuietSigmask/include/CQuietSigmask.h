@@ -1,0 +1,1 @@
+// Nothing to import: this target only defines sigprocmask for the executable that links it.
