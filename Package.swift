@@ -59,7 +59,8 @@ let package = Package(
             dependencies: ["MapBlameModel", "CElfUtils", "CDemangle"],
             // The HTML report's script and stylesheet, as real files (checked by node --check in
             // the tests), embedded in the library: the page stays one self-contained file.
-            resources: [.embedInCode("Reporting/Resources/report.js"), .embedInCode("Reporting/Resources/report.css")],
+            resources: [.embedInCode("Reporting/Resources/report.js"), .embedInCode("Reporting/Resources/report.css"),
+                        .embedInCode("Reporting/Resources/report-time.js"), .embedInCode("Reporting/Resources/report-tree.js")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The public API: record -> trace -> report pipelines, MappingTrace, Explainer; re-exports the layers.

@@ -52,12 +52,16 @@ import Testing
             Issue.record("node is not installed (make test installs it: apt-get install nodejs)")
             return
         }
-        let check = try runCommand([node, "--check", resources + "report.js"])
-        #expect(check.status == 0, "\(check.stderr)")
         let page = HTMLReporter.render(Self.hostileReport())
-        let script = try String(contentsOfFile: resources + "report.js", encoding: .utf8)
+        // The views (time axis, call tree) register themselves before report.js draws the page.
+        var scripts: [String] = []
+        for file in ["report-time.js", "report-tree.js", "report.js"] {
+            let check = try runCommand([node, "--check", resources + file])
+            #expect(check.status == 0, "\(file): \(check.stderr)")
+            scripts.append(try String(contentsOfFile: resources + file, encoding: .utf8))
+        }
         let style = try String(contentsOfFile: resources + "report.css", encoding: .utf8)
-        #expect(page.contains("<script>\n" + script + "</script>"))
+        #expect(page.contains("<script>\n" + scripts.joined(separator: "\n") + "</script>"))
         #expect(page.contains("<style>\n" + style + "</style>"))
     }
 
@@ -220,7 +224,7 @@ private func expectPNG(_ path: String, sourceLocation: SourceLocation = #_source
 
 /// Headless Debian chromium, which `make`'s dependency step installs (a test never installs
 /// anything on the host).
-private struct Chromium {
+struct Chromium {
     let path: String
 
     struct Unavailable: Error { var reason: String }
@@ -289,7 +293,7 @@ private struct Chromium {
 }
 
 /// A fresh directory under /tmp, removed when the value goes away.
-private final class TemporaryDirectory {
+final class TemporaryDirectory {
     let path: String
     init() throws {
         path = FileManager.default.temporaryDirectory.appendingPathComponent("mapblame-html-\(UUID().uuidString)").path
@@ -299,7 +303,7 @@ private final class TemporaryDirectory {
 }
 
 
-private extension String {
+extension String {
     /// As a DOM serializer writes text: `&`, `<`, `>` (and no-break space) escaped.
     var htmlEscaped: String {
         replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")

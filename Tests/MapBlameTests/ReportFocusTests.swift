@@ -143,7 +143,7 @@ struct ReportFocusTests {
         let trace = dir + "/t.trace"
         #expect(try runCommand([Build.mapblame, "record", "-o", trace, "--", Build.fixture, "all"]).status == 0)
         let plain = try runCommand([Build.mapblame, "report", trace, "--top", "2"])
-        let lines = plain.stdout.split(separator: "\n")
+        let lines = plain.stdout.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(!plain.stdout.contains(" r-xp "), "no code line without --files: \(plain.stdout.prefix(500))")
         #expect(plain.stdout.contains("file-backed lines not shown: --files lists them"), "\(plain.stdout)")
         #expect(lines.contains { $0.hasPrefix("  file ") }, "the summary counts files")

@@ -33,6 +33,7 @@
 #include "exitrace.h"
 #include "resident.h"
 #include "vary.h"
+#include "peak.h"
 
 #define PAGE 4096
 #define CHECK(cond) do { if (!(cond)) { perror(#cond); exit(1); } } while (0)
@@ -221,7 +222,7 @@ static void scenario_exec(const char *self) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|arenas-vary|int80|jit-code [N]|resident|resident-big MIB [STRIDE]\n");
+        fprintf(stderr, "usage: mbfixture bss|library|mmap|malloc|thread|munmap|mprotect|mremap|fork|exec|wrapper|shared|all|random SEED OPS THREADS FORK|threads N OPS|forks N OPS|exec-thread|loop N|segv-recover|signals N|serve LOG [FORK]|predict|arena-stacks [N]|arenas-vary|int80|jit-code [N]|resident|resident-big MIB [STRIDE]|peak\n");
         return 2;
     }
     const char *s = argv[1];
@@ -240,6 +241,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "arena-stacks")) return scenario_arena_stacks(argc > 2 ? atoi(argv[2]) : 80);
     if (!strcmp(s, "int80")) return scenario_int80();
     if (!strcmp(s, "arenas-vary")) return scenario_arenas_vary();
+    if (!strcmp(s, "peak")) return scenario_peak();
     if (!strcmp(s, "foreign-code")) return scenario_foreign_code();
     if (!strcmp(s, "jit-code")) return scenario_jit_code(argc > 2 ? atoi(argv[2]) : 8);
     if (!strcmp(s, "exit-race") && argc > 2) return scenario_exit_race(argv[0], strtoul(argv[2], NULL, 10));

@@ -4,11 +4,11 @@ import MapBlameModel
 /// of the final map becomes a `RegionReport`; its bytes are split into origins, one per creating
 /// event (the kernel merges adjacent compatible VMAs, so one line can hold several calls' bytes).
 public struct ReportBuilder {
-    private let recording: Recording
+    let recording: Recording
     private let symbolizer: Symbolizer
     private let verify: Bool
     private let allEvents: Bool
-    private let allocators: AllocatorFrames
+    let allocators: AllocatorFrames
     /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
     private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
@@ -58,6 +58,7 @@ public struct ReportBuilder {
         report.eventsRecorded = recording.eventCounts[record.pid] ?? 0
         jitSymbols = record.jitSymbols
         jitStackCache = [:]
+        addHistory(record, to: &report)
         guard let snapshot = record.snapshot else { return report }
         let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
         let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
@@ -157,7 +158,7 @@ public struct ReportBuilder {
 
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost
     /// first), each unique frame symbolized once.
-    private mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
+    mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
         guard !jitSymbols.isEmpty else { return symbolizeModules(stack: index) }
         if let cached = jitStackCache[index] { return cached }
         let named = JitNaming.name(symbolizeModules(stack: index), with: jitSymbols)
@@ -165,7 +166,7 @@ public struct ReportBuilder {
         return named
     }
 
-    private mutating func symbolizeModules(stack index: Int) -> [SymbolizedFrame] {
+    mutating func symbolizeModules(stack index: Int) -> [SymbolizedFrame] {
         if let cached = stackCache[index] { return cached }
         var frames: [SymbolizedFrame] = []
         let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []

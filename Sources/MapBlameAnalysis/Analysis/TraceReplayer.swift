@@ -10,6 +10,8 @@ public struct TraceReplayer {
     private var threads: [Int32: [ThreadStack]] = [:]
     private var modulePaths: [Int: String] = [:]
     private var nextEventID = 0
+    /// Peaks and a series of moments per process, found on the same replay (its observer).
+    private let history = SpaceHistory()
 
     /// Events no address space refers to any more are dropped as the trace is read, unless
     /// `keepAllEvents` (`--all-events`): memory then stays proportional to the mappings alive,
@@ -19,11 +21,16 @@ public struct TraceReplayer {
 
     public static func replay(path: String, keepAllEvents: Bool = false) throws(TraceReadError) -> Recording {
         var replayer = TraceReplayer()
+        let history = replayer.history
+        replayer.replay.observer = { history.observe($0, $1) }
+        replayer.replay.willApply = { history.willApply(space: $0, $1, $2) }
         replayer.recording.keepsAllEvents = keepAllEvents
         let summary = try TraceReader.read(path: path) { replayer.apply($0) }
         replayer.recording.truncatedAt = summary.truncatedAt
         replayer.recording.complete = summary.complete
         replayer.modelViewsForMissingSnapshots()
+        let histories = history.histories(spaces: replayer.replay.spaces)
+        for (pid, i) in replayer.indexOfPid { replayer.recording.processes[i].history = histories[pid] }
         return replayer.recording
     }
 
@@ -39,12 +46,12 @@ public struct TraceReplayer {
     /// A new address space seeded from /proc/PID/maps (exec, attach), made by a pseudo-event whose
     /// id it returns.
     @discardableResult
-    private mutating func seed(pid: Int32, tid: Int32, space: Int, executable: String, maps: String) -> Int {
+    private mutating func seed(pid: Int32, tid: Int32, space: Int, executable: String, maps: String, time: UInt64? = nil) -> Int {
         let id = nextEventID
         nextEventID += 1
         recording.events[id] = MappingEvent(id: id, pid: pid, tid: tid, syscall: .execve, args: [], result: 0,
-                                            stack: 0, filePath: executable)
-        replay.seed(pid: pid, space: space, maps: maps, event: id)
+                                            stack: 0, filePath: executable, time: time)
+        replay.seed(pid: pid, space: space, maps: maps, event: id, time: time)
         threads[pid] = []
         if let i = indexOfPid[pid] { recording.processes[i].executable = executable }
         return id
@@ -70,6 +77,9 @@ public struct TraceReplayer {
         for p in recording.processes {
             for s in p.snapshot?.model.map.segments ?? [] { live.insert(s.value.creator) }
         }
+        for model in history.keptModels {  // the peaks name what held their memory
+            for s in model.map.segments { live.insert(s.value.creator) }
+        }
         recording.events = recording.events.filter { live.contains($0.key) }
         nextCollection = max(TraceReplayer.minimumCollection, 2 * recording.events.count)
     }
@@ -86,13 +96,15 @@ public struct TraceReplayer {
                 Frame(ip: $0.ip, module: $0.module.flatMap { modulePaths[$0] }, fileOffset: $0.fileOffset, python: $0.python)
             }
             if id == 0 { recording.stacks[0] = resolved } else { recording.stacks.append(resolved) }
-        case let .process(pid, parentPid, space, parentSpace, shares, executable):
-            replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)
+        case let .process(pid, parentPid, space, parentSpace, shares, executable, time):
             indexOfPid[pid] = recording.processes.count
             threads[pid] = []
-            recording.processes.append(ProcessRecord(pid: pid, parentPid: parentPid, executable: executable))
-        case let .exec(pid, tid, space, executable, maps):
-            seed(pid: pid, tid: tid, space: space, executable: executable, maps: maps)
+            var process = ProcessRecord(pid: pid, parentPid: parentPid, executable: executable)
+            process.startTime = time
+            recording.processes.append(process)
+            replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares, time: time)
+        case let .exec(pid, tid, space, executable, maps, time):
+            seed(pid: pid, tid: tid, space: space, executable: executable, maps: maps, time: time)
         case let .attach(pid, tid, space, executable, maps, seeds):
             recording.seeds[seed(pid: pid, tid: tid, space: space, executable: executable, maps: maps)] = seeds
         case let .detach(pid):
@@ -121,8 +133,11 @@ public struct TraceReplayer {
             for region in regions { recording.processes[i].snapshot?.residency[region.start] = region }
         case let .perfMap(pid, symbols):
             if let i = indexOfPid[pid] { recording.processes[i].jitSymbols = symbols }
-        case let .exit(pid, status):
-            if let i = indexOfPid[pid] { recording.processes[i].exit = status }
+        case let .exit(pid, status, time):
+            if let i = indexOfPid[pid] {
+                recording.processes[i].exit = status
+                recording.processes[i].exitTime = time
+            }
         case .end:
             break
         }

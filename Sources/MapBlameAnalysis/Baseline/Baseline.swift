@@ -53,6 +53,9 @@ public struct BaselineProcess: Sendable, Equatable {
     /// `regions`, the exact final count), nil
     /// when not known (measured from a JSON report).
     public var peakMappings: Int?
+    /// Most anonymous bytes mapped at once during the run (the report's peak, from the replay of
+    /// the trace), nil when not known (a JSON report, a baseline written before it).
+    public var peakAnonymousBytes: UInt64? = nil
     public var categories: [String: BaselineCounts]
     public var keys: [String: BaselineKeyEntry]
     /// The lowest totals seen over `baseline --runs N`, by total key ("@regions",
@@ -122,9 +125,11 @@ public struct Baseline: Sendable, Equatable {
                 keys[key]!.counts.regions += 1
             }
         }
-        return BaselineProcess(executable: p.executable ?? "?", regions: p.regions.count,
-                               anonymousRegions: p.regions.filter { !$0.entry.isFile }.count,
-                               peakMappings: peaks?[p.pid].map { max($0, p.regions.count) }, categories: categories, keys: keys)
+        var process = BaselineProcess(executable: p.executable ?? "?", regions: p.regions.count,
+                                      anonymousRegions: p.regions.filter { !$0.entry.isFile }.count,
+                                      peakMappings: peaks?[p.pid].map { max($0, p.regions.count) }, categories: categories, keys: keys)
+        process.peakAnonymousBytes = p.peaks.first { $0.quantity == .anonymousBytes }?.moment.anonymousBytes
+        return process
     }
 
     /// The creating backtrace as shown for a new key: from the site outwards (the frames inside

@@ -118,6 +118,10 @@ public struct BaselineComparison: Sendable {
             judge(&r, tier: .system, policy: policy, t)
             rows.append(r)
         }
+        if var row = peakAnonymousRow(a, b, t) {
+            judge(&row, tier: .system, policy: policy, t)  // a total, like the others
+            rows.append(row)
+        }
         // A process on one side only is a mismatch already: its totals are shown, not judged.
         if a == nil || b == nil {
             return rows.map { var r = $0; r.failures = []; return r }

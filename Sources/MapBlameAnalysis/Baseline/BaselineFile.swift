@@ -25,6 +25,7 @@ public enum BaselineFile {
                 out += "      \"low\": {" + p.totalLows.sorted { $0.key < $1.key }
                     .map { "\(quote(String($0.key.dropFirst()))): \($0.value)" }.joined(separator: ", ") + "},\n"
             }
+            if let peak = p.peakAnonymousBytes { out += "      \"peak_anonymous_bytes\": \(peak),\n" }
             out += "      \"categories\": " + lines(p.categories.sorted { $0.key < $1.key }.map { ($0.key, counts($0.value)) }, indent: 6) + ",\n"
             out += "      \"keys\": " + lines(p.keys.sorted { $0.key < $1.key }.map {
                 ($0.key, counts($0.value.counts) + ($0.value.low.map { ", \"low\": {\(counts($0))}" } ?? "")
@@ -101,11 +102,13 @@ public enum BaselineFile {
                                               tier: k.member("tier")?.jsonString.flatMap(KeyTier.init(rawValue:)),
                                               low: k.member("low").map(counts))
             }
-            processes.append(BaselineProcess(
+            var process = BaselineProcess(
                 executable: exe, regions: Int(max(0, regions)),
                 anonymousRegions: Int(max(0, p.member("anonymous_regions")?.jsonInt ?? 0)),
                 peakMappings: p.member("peak_mappings")?.jsonInt.map { Int(max(0, $0)) },
-                categories: categories, keys: keys))
+                categories: categories, keys: keys)
+            process.peakAnonymousBytes = p.member("peak_anonymous_bytes")?.jsonInt.map { UInt64(max(0, $0)) }
+            processes.append(process)
             for (name, v) in p.member("low")?.jsonObject ?? [] {
                 if let n = v.jsonInt { processes[processes.count - 1].totalLows["@" + name] = Int(max(0, n)) }
             }

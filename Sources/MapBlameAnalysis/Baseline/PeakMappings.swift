@@ -28,10 +28,10 @@ public enum PeakMappings {
 
         package mutating func apply(_ record: TraceRecord) {
             switch record {
-            case let .process(pid, _, space, parentSpace, shares, _):
+            case let .process(pid, _, space, parentSpace, shares, _, _):
                 replay.newProcess(pid: pid, space: space, parentSpace: parentSpace, shares: shares)
                 note(pid)
-            case let .exec(pid, _, space, _, maps), let .attach(pid, _, space, _, maps, _):
+            case let .exec(pid, _, space, _, maps, _), let .attach(pid, _, space, _, maps, _):
                 replay.seed(pid: pid, space: space, maps: maps, event: 0)
                 note(pid)
             case .event(let e):

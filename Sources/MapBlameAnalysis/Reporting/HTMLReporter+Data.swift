@@ -17,7 +17,11 @@ import MapBlameModel
 ///                      category index, label s, gap before (bytes), origins, evidence s, confidence s]],
 ///                     origins: [[offset in region, size, event id, syscall, category index, label s, site f,
 ///                                rss, swap, exact (true: counted from pagemap, false: the region's shared out by size)]],
-///         "events": [[id, tid, syscall, result, path s, [f innermost first], [args]]] }] }
+///         "events": [[id, tid, syscall, result, path s, [f innermost first], call text, time]],
+///         "start", "end": ns since the recording started or null,
+///         "series": [[time, anonymous bytes, VMAs, event]],
+///         "peaks": [{"quantity", "time", "event", "anonymous", "vmas",
+///                    "sites": [[category index, label s, site f, bytes, ranges]]}] }] }
 ///
 /// `short` is `SymbolizedFrame.shortDescription`, so the page names frames (and groups sites) exactly
 /// as the text report does.
@@ -85,6 +89,7 @@ package struct HTMLReportData {
             ("regions", .array(regions)),
             ("events", .array(p.events.map { event($0) })),
         ]
+        fields += history(p)
         if let v = p.verification {
             fields.append(("verify", .object([
                 ("mismatched", .int(Int64(clamping: v.mismatchedPages))), ("mapped_pages", .int(Int64(clamping: v.mappedPages))),
@@ -122,8 +127,29 @@ package struct HTMLReportData {
             : .string(e.failed ? "-" + errnoName(Int32(-e.result)) : hex(UInt64(bitPattern: e.result)))
         return .array([.int(Int64(e.id)), .int(Int64(e.tid)), .string(e.syscall.rawValue), result,
                        string(e.filePath), .array(r.stack.map { frame($0) }),
-                       .string(CallText.render(e))])
+                       .string(CallText.render(e)), time(e.time)])
     }
+
+    /// The time facts (HTMLReporter: the time axis and its peak markers).
+    private mutating func history(_ p: ProcessReport) -> [(String, JSONValue)] {
+        let series = p.series.map { m in
+            JSONValue.array([time(m.time), size(m.anonymousBytes), .int(Int64(m.mappings)), m.event.map { .int(Int64($0)) } ?? .null])
+        }
+        var peaks: [JSONValue] = []
+        for r in p.peaks {
+            let sites = r.sites.map { s in
+                JSONValue.array([category(s.category), string(s.label), s.site.map { frame($0) } ?? .null, size(s.bytes),
+                                 .int(Int64(s.ranges))])
+            }
+            peaks.append(.object([("quantity", .string(r.quantity.rawValue)), ("time", time(r.moment.time)),
+                                  ("event", r.moment.event.map { .int(Int64($0)) } ?? .null),
+                                  ("anonymous", size(r.moment.anonymousBytes)), ("vmas", .int(Int64(r.moment.mappings))),
+                                  ("sites", .array(sites))]))
+        }
+        return [("start", time(p.startTime)), ("end", time(p.exitTime)), ("series", .array(series)), ("peaks", .array(peaks))]
+    }
+
+    private func time(_ t: UInt64?) -> JSONValue { t.map { size($0) } ?? .null }
 
     private func category(_ c: Category) -> JSONValue { .int(Int64(Category.allCases.firstIndex(of: c)!)) }
     private func size(_ v: UInt64) -> JSONValue { .int(Int64(clamping: v)) }

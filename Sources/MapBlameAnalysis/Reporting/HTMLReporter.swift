@@ -3,7 +3,8 @@ import MapBlameModel
 /// The interactive report: one self-contained HTML file (inline CSS and vanilla JavaScript, nothing
 /// fetched from the network) showing, per process, the address space as a picture (regions as bands
 /// on a log scale, gaps folded), each region's origins with their backtraces, a timeline of the
-/// calls behind today's regions, a sortable table of sites and a legend of categories.
+/// calls behind today's regions on a time axis (with the peaks, and a range selection that filters
+/// the tables), a sortable table of sites, the call tree (icicle and list) and a legend of categories.
 ///
 /// The report travels as JSON in a `<script type="application/json">` element (see
 /// `HTMLReportData`) and the page's script builds the view with DOM calls (`textContent`,
@@ -14,7 +15,11 @@ import MapBlameModel
 ///
 /// After rendering, the page marks what it drew for tools and tests: `body[data-rendered]`, and
 /// per process `section[data-pid][data-region-count][data-site-count][data-event-count]` and the
-/// address-space picture's `[data-bands]` (regions drawn).
+/// address-space picture's `[data-bands]` (regions drawn) and `[data-visible-bands]` (those shown
+/// by the "anonymous only" toggle), the time axis `svg.timeaxis[data-t-min][data-t-max]` with its
+/// peak markers `[data-peak][data-time]`, the selected range `section[data-range]`, the sites
+/// table's `tbody[data-rows]`, the call tree's `.calltree[data-total][data-nodes]`, and the tab
+/// groups `.tabgroup[data-exe][data-processes]` with `body[data-executable-count]`.
 public enum HTMLReporter {
     /// `foldShortProcesses`: processes with nothing of their own (`ShortProcesses`) get one line
     /// instead of a tab each.
@@ -57,7 +62,10 @@ public enum HTMLReporter {
 
     /// The page's script (Resources/report.js): builds everything with DOM calls; no string from
     /// the report is ever parsed as HTML.
-    package static let script = String(decoding: PackageResources.report_js, as: UTF8.self)
+    /// The views of report-time.js and report-tree.js come first: they register themselves for
+    /// report.js, which draws the page when it runs.
+    package static let script = [PackageResources.report_time_js, PackageResources.report_tree_js, PackageResources.report_js]
+        .map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
 
     /// The page's stylesheet (Resources/report.css). Category colours live in the script (the SVG
     /// needs them too).

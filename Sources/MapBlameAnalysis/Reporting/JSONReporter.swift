@@ -34,6 +34,7 @@ public enum JSONReporter {
         ]
         if p.detached { fields.append(("detached", .bool(true))) }
         if let v = p.verification { fields.append(("verify", verification(v))) }
+        fields += JSONReporter.history(p)
         return .object(fields)
     }
 
@@ -109,6 +110,7 @@ public enum JSONReporter {
         ]
         if let path = e.filePath { fields.append(("path", .string(path))) }
         fields.append(("stack", .array(r.stack.map(frame))))
+        fields.append(("time_ns", .optional(e.time.map { Int($0) })))
         return .object(fields)
     }
 

@@ -40,7 +40,7 @@ public enum TextReporter {
             }
             out += regions(p, files: options.files)
             out += unknownHint(p, report: report, explain: false)
-            out += "\n" + summary(p) + "\n" + sites(p, limit: options.topSites)
+            out += "\n" + summary(p) + "\n" + sites(p, limit: options.topSites) + peaks(p, limit: options.topSites)
             if let v = p.verification { out += "\n" + verification(v) }
         }
         if !folded.isEmpty { out += "\n" + TextLayout.fit(ShortProcesses.line(folded), indent: 4) }

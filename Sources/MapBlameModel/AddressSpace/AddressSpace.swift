@@ -57,9 +57,7 @@ public struct AddressSpace: Sendable {
         var first: IntervalMap<Mapping>.Segment?
         var last: IntervalMap<Mapping>.Segment?
         for s in map.segments {
-            if let p = last, p.range.upperBound == s.range.lowerBound, p.value.prot == s.value.prot,
-               p.value.shared == s.value.shared, p.value.name == s.value.name, p.value.isFile == s.value.isFile,
-               !s.value.isFile || p.value.fileOffset &+ UInt64(p.range.count) == s.value.fileOffset {
+            if let p = last, AddressSpace.continuesLine(p, s) {
                 last = s
                 continue
             }
@@ -68,6 +66,36 @@ public struct AddressSpace: Sendable {
             last = s
         }
         if let first, let last { body(first, last.range.upperBound) }
+    }
+
+    /// Whether segment `s` is on the same maps line as `p`, the one before it.
+    private static func continuesLine(_ p: IntervalMap<Mapping>.Segment, _ s: IntervalMap<Mapping>.Segment) -> Bool {
+        p.range.upperBound == s.range.lowerBound && p.value.prot == s.value.prot
+            && p.value.shared == s.value.shared && p.value.name == s.value.name && p.value.isFile == s.value.isFile
+            && (!s.value.isFile || p.value.fileOffset &+ UInt64(p.range.count) == s.value.fileOffset)
+    }
+
+    /// How many maps lines start among the segments that touch `range` (overlap it, end at its
+    /// start or begin at its end) and the first segment above it. A change inside `range` leaves
+    /// every other segment's line as it was (a segment's line start depends on it and the segment
+    /// before it), and the pieces a change splits off at either end stay in this set; so the
+    /// difference of this count before and after the change is the change of `mapsLineCount`
+    /// (what `SpaceHistory` counts after every event without walking the whole space).
+    package func lineStarts(near range: Range<UInt64>) -> Int {
+        let segments = map.segments
+        var low = 0, high = segments.count
+        while low < high {
+            let mid = (low + high) / 2
+            if segments[mid].range.upperBound < range.lowerBound { low = mid + 1 } else { high = mid }
+        }
+        var count = 0
+        var i = low
+        while i < segments.count {
+            if i == 0 || !AddressSpace.continuesLine(segments[i - 1], segments[i]) { count += 1 }
+            if segments[i].range.lowerBound > range.upperBound { break }
+            i += 1
+        }
+        return count
     }
 
     /// munmap: applied at syscall entry, before another thread can reuse the range.

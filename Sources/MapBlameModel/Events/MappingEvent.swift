@@ -64,8 +64,11 @@ public struct MappingEvent: Sendable, Equatable {
     public var fileBelow: String?
     /// For shmat: the attached size, read from /proc at the exit stop.
     public var length: UInt64?
+    /// When the tracer recorded the call (at the stop that completed it), in ns since the
+    /// recording started (CLOCK_MONOTONIC); nil in traces written before timestamps.
+    public var time: UInt64?
 
-    package init(id: Int, pid: Int32, tid: Int32, syscall: MappingSyscall, args: [UInt64], result: Int64, stack: Int, filePath: String? = nil, fileBelow: String? = nil, length: UInt64? = nil) {
+    package init(id: Int, pid: Int32, tid: Int32, syscall: MappingSyscall, args: [UInt64], result: Int64, stack: Int, filePath: String? = nil, fileBelow: String? = nil, length: UInt64? = nil, time: UInt64? = nil) {
         self.id = id
         self.pid = pid
         self.tid = tid
@@ -76,6 +79,7 @@ public struct MappingEvent: Sendable, Equatable {
         self.filePath = filePath
         self.fileBelow = fileBelow
         self.length = length
+        self.time = time
     }
 
     /// A call decoded by the tracer, with the registers it was decoded from.

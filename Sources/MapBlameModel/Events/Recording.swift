@@ -59,6 +59,12 @@ public struct ProcessRecord: Sendable {
     public var detached = false
     /// Its perf map, in file order (empty: it wrote none).
     public var jitSymbols: [JitSymbol] = []
+    /// When it was created and when it ended, in ns since the recording started (nil in traces
+    /// written before timestamps).
+    public var startTime: UInt64?
+    public var exitTime: UInt64?
+    /// Its peaks and a series of moments, from the replay (nil when not replayed with history).
+    public var history: ProcessHistory?
 
     public init(pid: Int32, parentPid: Int32?, executable: String?) {
         self.pid = pid

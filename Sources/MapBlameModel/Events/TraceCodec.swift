@@ -33,14 +33,16 @@ package enum TraceCodec {
                 w.varint(f.module.map { UInt64($0) + 1 } ?? 0)
                 w.varint(f.fileOffset)
             }
-        case let .process(pid, parentPid, space, parentSpace, shares, executable):
+        case let .process(pid, parentPid, space, parentSpace, shares, executable, time):
             w.byte(4)
             w.varint(UInt64(pid)); w.varint(parentPid.map { UInt64($0) } ?? 0)
             w.varint(UInt64(space)); w.varint(parentSpace.map { UInt64($0) + 1 } ?? 0)
             w.byte(shares ? 1 : 0); w.string(executable)
-        case let .exec(pid, tid, space, executable, maps):
+            if let time { w.varint(time) }
+        case let .exec(pid, tid, space, executable, maps, time):
             w.byte(5)
             w.varint(UInt64(pid)); w.varint(UInt64(tid)); w.varint(UInt64(space)); w.string(executable); w.string(maps)
+            if let time { w.varint(time) }
         case let .event(e):
             w.byte(6)
             w.varint(UInt64(e.pid)); w.varint(UInt64(e.tid))
@@ -50,23 +52,26 @@ package enum TraceCodec {
             w.signed(e.result)
             w.varint(UInt64(e.stack))
             let flags: UInt8 = (e.filePath != nil ? 1 : 0) | (e.fileBelow != nil ? 2 : 0) | (e.length != nil ? 4 : 0)
+                | (e.time != nil ? 8 : 0)
             w.byte(flags)
             if let p = e.filePath { w.string(p) }
             if let b = e.fileBelow { w.string(b) }
             if let l = e.length { w.varint(l) }
+            if let t = e.time { w.varint(t) }
         case let .thread(pid, tid, low, top):
             w.byte(7)
             w.varint(UInt64(pid)); w.varint(UInt64(tid)); w.varint(low.map { $0 &+ 1 } ?? 0); w.varint(top)
         case let .snapshot(pid, maps, smaps):
             w.byte(8)
             w.varint(UInt64(pid)); w.string(maps); w.string(smaps)
-        case let .exit(pid, status):
+        case let .exit(pid, status, time):
             w.byte(9)
             w.varint(UInt64(pid))
             switch status {
             case .code(let c): w.byte(0); w.varint(UInt64(UInt32(bitPattern: c)))
             case .signal(let s): w.byte(1); w.varint(UInt64(UInt32(bitPattern: s)))
             }
+            if let time { w.varint(time) }
         case let .end(events):
             w.byte(10)
             w.varint(UInt64(events))
@@ -127,12 +132,15 @@ package enum TraceCodec {
         case 4:
             guard let pid = r.pid(), let parent = r.pid(), let space = r.int(), let parentSpace = r.int(),
                   let shares = r.byte(), let exe = r.string() else { return nil }
+            guard let time = trailingTime(&r) else { return nil }
             return .process(pid: pid, parentPid: parent == 0 ? nil : parent, space: space,
-                            parentSpace: parentSpace == 0 ? nil : parentSpace - 1, shares: shares == 1, executable: exe)
+                            parentSpace: parentSpace == 0 ? nil : parentSpace - 1, shares: shares == 1, executable: exe,
+                            time: time)
         case 5:
             guard let pid = r.pid(), let tid = r.pid(), let space = r.int(), let exe = r.string(), let maps = r.string()
             else { return nil }
-            return .exec(pid: pid, tid: tid, space: space, executable: exe, maps: maps)
+            guard let time = trailingTime(&r) else { return nil }
+            return .exec(pid: pid, tid: tid, space: space, executable: exe, maps: maps, time: time)
         case 6:
             return decodeEvent(&r, id: nextEventID).map { .event($0) }
         case 7:
@@ -144,7 +152,8 @@ package enum TraceCodec {
         case 9:
             guard let pid = r.pid(), let kind = r.byte(), let v = r.varint(), v <= UInt64(UInt32.max) else { return nil }
             let value = Int32(bitPattern: UInt32(v))
-            return .exit(pid: pid, status: kind == 0 ? .code(value) : .signal(value))
+            guard let time = trailingTime(&r) else { return nil }
+            return .exit(pid: pid, status: kind == 0 ? .code(value) : .signal(value), time: time)
         case 10:
             return r.int().map { .end(events: $0) }
         case 11:
@@ -215,6 +224,14 @@ package enum TraceCodec {
         return .stack(id: id, frames: frames)
     }
 
+    /// The optional time at the end of a process, exec or exit record: absent in traces written
+    /// before timestamps (the record ends there), else one varint. nil: malformed.
+    private static func trailingTime(_ r: inout ByteReader) -> UInt64?? {
+        if r.atEnd { return .some(nil) }
+        guard let t = r.varint() else { return nil }
+        return .some(t)
+    }
+
     /// A count (at most `max`) and that many varints.
     private static func list(_ r: inout ByteReader, max: Int) -> [UInt64]? {
         guard let n = r.int(), n <= max else { return nil }
@@ -235,6 +252,7 @@ package enum TraceCodec {
         if flags & 1 != 0 { guard let p = r.string() else { return nil }; e.filePath = p }
         if flags & 2 != 0 { guard let b = r.string() else { return nil }; e.fileBelow = b }
         if flags & 4 != 0 { guard let l = r.varint() else { return nil }; e.length = l }
+        if flags & 8 != 0 { guard let t = r.varint() else { return nil }; e.time = t }
         return e
     }
 }

@@ -9,10 +9,11 @@ public enum TraceRecord: Equatable, Sendable {
     case stack(id: Int, frames: [StackFrame])
     /// A new process. `space` names its address space: a fork gets a copy of `parentSpace`, a
     /// vfork or clone(CLONE_VM) child shares it (`shares`), the launched program starts empty.
-    case process(pid: Int32, parentPid: Int32?, space: Int, parentSpace: Int?, shares: Bool, executable: String)
+    /// `time`: when (ns since the recording started, CLOCK_MONOTONIC); nil in older traces.
+    case process(pid: Int32, parentPid: Int32?, space: Int, parentSpace: Int?, shares: Bool, executable: String, time: UInt64? = nil)
     /// execve: the process gets a new address space `space`, seeded from /proc/PID/maps. Takes the
     /// next event id.
-    case exec(pid: Int32, tid: Int32, space: Int, executable: String, maps: String)
+    case exec(pid: Int32, tid: Int32, space: Int, executable: String, maps: String, time: UInt64? = nil)
     /// `mapblame attach` seized the running process `pid`: its address space `space` is seeded from
     /// /proc/PID/maps as it was then, and `seeds` say what explain's evidence made of each range.
     /// Takes the next event id, as exec does.
@@ -32,7 +33,7 @@ public enum TraceRecord: Equatable, Sendable {
     /// swapped (/proc/PID/pagemap): every origin's exact resident bytes.
     case residency(pid: Int32, [PageResidency])
     /// How the process ended.
-    case exit(pid: Int32, status: ExitStatus)
+    case exit(pid: Int32, status: ExitStatus, time: UInt64? = nil)
     /// The process's perf map (names of its JIT code), read with its snapshot.
     case perfMap(pid: Int32, symbols: [JitSymbol])
     /// Clean end of the recording.

@@ -77,6 +77,22 @@ public final class TraceWriter {
     /// Whether every appended record is already in the file (no flush needed before sleeping).
     public var isDurable: Bool { window != nil && failure == nil }
 
+    /// CLOCK_MONOTONIC when the trace started: every record's `time` counts from it.
+    private let startMonotonic = TraceWriter.monotonicNow()
+
+    /// Nanoseconds since the trace started (CLOCK_MONOTONIC: never steps back when the wall clock
+    /// is set; one vDSO call, no syscall), for the time of an event, a process start or an exit.
+    public func elapsed() -> UInt64 {
+        let now = TraceWriter.monotonicNow()
+        return now > startMonotonic ? now - startMonotonic : 0
+    }
+
+    private static func monotonicNow() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
     /// Starts the trace in `output` (opened by `OutputFile`, which decides where it goes).
     public init(output: OutputFile, command: [String], maxFrames: Int) {
         self.output = output

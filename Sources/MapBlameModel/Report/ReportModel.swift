@@ -129,6 +129,13 @@ public struct ProcessReport: Sendable {
     }
     /// `mapblame attach` let it go on running (its regions are as they were at detach).
     public var detached = false
+    /// When it was created and ended, ns since the recording started (nil: not recorded).
+    public var startTime: UInt64?
+    public var exitTime: UInt64?
+    /// Its peak of anonymous bytes and of VMAs (empty when the trace was not replayed for them).
+    public var peaks: [PeakReport] = []
+    /// Its anonymous bytes and VMAs over time (`ProcessHistory.series`).
+    public var series: [SpaceMoment] = []
 }
 
 /// The result of joining a recording with its final snapshots: what every reporter renders.

@@ -76,7 +76,7 @@ extension Tracer {
         snapshot.parseUsage()
         let seeds = seeds(snapshot)
         writer.append(.process(pid: pid, parentPid: nil, space: process.space.id, parentSpace: nil, shares: false,
-                               executable: executable))
+                               executable: executable, time: writer.elapsed()))
         let id = writer.eventCount
         writer.append(.attach(pid: pid, tid: threads.first?.tid ?? pid, space: process.space.id, executable: executable,
                               maps: snapshot.mapsText, seeds: seeds))

@@ -25,7 +25,8 @@ extension Tracer {
             if shares { space.users += 1 }
             process = ProcessState(pid: tid, space: space, executable: parent.process.executable)
             writer.append(.process(pid: tid, parentPid: parent.process.pid, space: space.id,
-                                   parentSpace: parent.process.space.id, shares: shares, executable: process.executable))
+                                   parentSpace: parent.process.space.id, shares: shares, executable: process.executable,
+                                   time: writer.elapsed()))
         }
         let task = TaskState(tid: tid, process: process, awaitingInitialStop: true)
         tasks[tid] = task
@@ -86,7 +87,8 @@ extension Tracer {
         let id = writer.eventCount
         let space = newSpace()
         adopt(executableOf: task.tid, into: space)
-        writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps))
+        writer.append(.exec(pid: process.pid, tid: task.tid, space: space.id, executable: process.executable, maps: maps,
+                            time: writer.elapsed()))
         let entries = (try? MapsEntry.parseMaps(maps)) ?? []
         registerCode(entries, pid: task.tid)
         space.model.seed(fromExec: entries, event: id)
@@ -174,7 +176,7 @@ extension Tracer {
         if task.process.snapshotHolder === task { task.process.snapshotHolder = nil }  // killed while held
         takeHeldSnapshot(task.process)
         guard tid == task.process.pid, !task.departed else { return }
-        writer.append(.exit(pid: task.process.pid, status: status))
+        writer.append(.exit(pid: task.process.pid, status: status, time: writer.elapsed()))
         writer.flush()
         if tid == rootPid { rootExit = status }
     }

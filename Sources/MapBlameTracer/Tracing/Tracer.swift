@@ -84,7 +84,7 @@ public final class Tracer {
         launchPipe = pipe
         let process = ProcessState(pid: pid, space: newSpace(), executable: path)
         writer.append(.process(pid: pid, parentPid: nil, space: process.space.id, parentSpace: nil, shares: false,
-                               executable: path))
+                               executable: path, time: writer.elapsed()))
         tasks[pid] = TaskState(tid: pid, process: process, awaitingInitialStop: false)
     }
 
@@ -369,6 +369,7 @@ public final class Tracer {
         let process = task.process
         var event = MappingEvent(id: writer.eventCount, pid: process.pid, tid: task.tid, call: call, registers: registers,
                                  result: result, stack: stack, filePath: filePath)
+        event.time = writer.elapsed()
         if !event.failed {
             decorate(&event, process: process)
         }

@@ -12,6 +12,16 @@ const ABOUT = { bss: "zero-initialized globals (.bss) of the program or of a lib
   shm: "shared memory", vdso: "[vdso], [vvar], [vsyscall]: pages the kernel maps at exec",
   file: "file-backed mappings: code, data and mapped files", unknown: "bytes no traced call explains" };
 const PAGE = 4096, SVGNS = "http://www.w3.org/2000/svg";
+
+/// WCAG 2 relative luminance of "#rrggbb", and the text colour (black or white) with the higher
+/// contrast on it: every category colour gets at least 4.5:1 (AA) with black.
+function luminance(hex) {
+  const c = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16) / 255)
+    .map(v => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+const contrast = (a, b) => { const x = luminance(a), y = luminance(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+const ink = bg => (contrast(bg, "#000000") >= contrast(bg, "#ffffff") ? "#000000" : "#ffffff");
 let D, S, F, CATS, CATINDEX;
 
 function fail(message) {
@@ -76,8 +86,16 @@ function decode(p) {
                                label: str(o[5]), site: o[6], rss: o[7], swap: o[8], exact: o[9] })),
   }));
   const events = p.events.map(e => ({ id: e[0], tid: e[1], syscall: e[2], result: e[3], path: str(e[4]),
-                                      stack: e[5], call: e[6] }));
-  return { p, regions, events, eventById: new Map(events.map(e => [e.id, e])) };
+                                      stack: e[5], call: e[6], time: e[7] ?? null }));
+  const P = { p, regions, events, eventById: new Map(events.map(e => [e.id, e])), range: null, onRange: [] };
+  // The time range chosen on the time axis: only origins whose call returned inside it count.
+  P.inRange = o => {
+    if (!P.range) return true;
+    const ev = o.event == null ? null : P.eventById.get(o.event);
+    return ev != null && ev.time != null && ev.time >= P.range[0] && ev.time <= P.range[1];
+  };
+  P.setRange = range => { P.range = range; for (const f of P.onRange) f(); };
+  return P;
 }
 
 // MARK: tooltip
@@ -121,10 +139,19 @@ function renderProcess(P) {
                "its height on a log scale of its size (4 KiB to 256 MiB and up) and unmapped gaps folded, so " +
                "small regions stay visible. The solid part of a band is its resident share. Hover for a " +
                "summary; click for its origins and their backtraces."));
-  const details = h("div", { class: "details" });
-  sec.append(h("div", { class: "mapgrid" }, renderMap(P, details), details));
-  sec.append(renderTimeline(P));
+  const details = h("div", { class: "details" }), map = renderMap(P, details);
+  const anonOnly = h("input", { type: "checkbox", class: "anon-only" });
+  anonOnly.addEventListener("change", () => {
+    map.classList.toggle("anon-only", anonOnly.checked);
+    map.setAttribute("data-visible-bands", map.querySelectorAll(anonOnly.checked ? '.band[data-anonymous="1"]' : ".band").length);
+  });
+  map.setAttribute("data-visible-bands", P.regions.length);
+  sec.append(h("div", { class: "controls" }, h("label", null, anonOnly, " anonymous only (hide regions backed by a file)")),
+             h("div", { class: "mapgrid" }, map, details));
+  const views = window.mapblameViews || {};
+  if (views.timeAxis) sec.append(views.timeAxis(KIT, P));
   sec.append(renderSites(P, sec));
+  if (views.callTree) sec.append(views.callTree(KIT, P));
   return sec;
 }
 
@@ -177,8 +204,8 @@ function renderMap(P, details) {
     const color = COLOR[r.cat] ?? "#999999";
     const height = Math.round(Math.min(56, 16 + 2.5 * Math.log2(Math.max(1, r.size / PAGE))));
     const resident = (r.size > 0 ? Math.min(100, (r.rss / r.size) * 100) : 0).toFixed(2) + "%";
-    chunk.append(h("div", { class: "band", "data-i": r.i, "data-category": r.cat,
-                            style: "height:" + height + "px;background:linear-gradient(90deg," + color + " " + resident +
+    chunk.append(h("div", { class: "band", "data-i": r.i, "data-category": r.cat, "data-anonymous": r.inode === 0 ? "1" : "0",
+                            style: "height:" + height + "px;color:" + ink(color) + ";background:linear-gradient(90deg," + color + " " + resident +
                                    "," + color + "55 " + resident + ")" },
                    h("span", { class: "addr" }, r.startHex),
                    h("span", { class: "lab" }, regionTitle(r)),
@@ -262,127 +289,24 @@ function callText(ev) {
   const result = ev.result == null ? "?" : ev.result.startsWith("-") ? ev.result : "0x" + ev.result;
   return ev.call + " = " + result + (ev.path ? "  " + ev.path : "");
 }
-// MARK: timeline
-
-function renderTimeline(P) {
-  const wrap = h("div", { class: "timeline" }, h("h3", null, "Timeline of the calls behind today's regions"));
-  const n = P.events.length, nc = CATS.length;
-  const listed = P.events.filter(e => e.syscall !== "execve").length;
-  wrap.append(h("p", { class: "note" },
-    "Bytes of the final map, stacked by category and added up in the order of the calls that created them " +
-    "(x is call order, not time: the report has no timestamps). Only the calls behind today's regions are " +
-    "in the report: " + listed + (P.p.recorded >= listed ? " of the " + P.p.recorded + " mapping calls recorded" : "") +
-    ", plus the exec that set up the first regions. Memory that was " +
-    "unmapped or replaced before exit, and the calls that did it, do not show, so this is how the final map " +
-    "was built up, not the peak. Resident bytes are known only at exit (the bar on the right)."));
-  if (!n) { wrap.append(h("p", { class: "muted" }, "No calls to draw.")); return wrap; }
-  const position = new Map(P.events.map((e, k) => [e.id, k]));
-  const mapped = new Float64Array(n * nc), anon = new Float64Array(n * nc), resident = new Float64Array(nc);
-  let untraced = 0;
-  for (const r of P.regions) for (const o of r.origins) {
-    const c = CATINDEX.get(o.cat), k = o.event == null ? undefined : position.get(o.event);
-    resident[c] += rssShare(r, o);
-    if (k === undefined) { untraced += o.size; continue; }
-    mapped[k * nc + c] += o.size;
-    if (r.inode === 0) anon[k * nc + c] += o.size;
-  }
-  if (untraced) wrap.lastChild.append(" " + bytes(untraced) + " that no call created (" + (D.attached ? "mapped before the attach, " : "") +
-                                      "made by the kernel, or unexplained) are left out of the curve.");
-  const select = h("select", { "aria-label": "quantity" }, h("option", { value: "mapped" }, "mapped bytes"),
-                   h("option", { value: "anon" }, "anonymous bytes (regions without a file)"));
-  const holder = h("div");
-  const draw = () => holder.replaceChildren(timelineSVG(P, select.value === "anon" ? anon : mapped, resident, select.value));
-  select.addEventListener("change", draw);
-  wrap.append(h("div", { class: "controls" }, h("label", null, "show ", select)), holder);
-  draw();
-  return wrap;
-}
-
-function timelineSVG(P, perEvent, resident, mode) {
-  const n = P.events.length, nc = CATS.length, B = Math.min(n, 400);
-  const W = 1000, H = 290, L = 76, R = 150, T = 12, Bm = 44, pw = W - L - R, ph = H - T - Bm;
-  const ends = Array.from({ length: B }, (_, b) => Math.ceil(((b + 1) * n) / B) - 1);
-  const cum = [], running = new Float64Array(nc);
-  let k = 0;
-  for (const end of ends) {
-    for (; k <= end; k++) for (let c = 0; c < nc; c++) running[c] += perEvent[k * nc + c];
-    cum.push(Float64Array.from(running));
-  }
-  const last = cum[B - 1], total = last.reduce((a, b) => a + b, 0);
-  const residentTotal = resident.reduce((a, b) => a + b, 0);
-  const ymax = Math.max(total, residentTotal, 1);
-  // A step chart: bucket b (the calls up to ends[b]) spans x(b)..x(b + 1) at its cumulative level.
-  const x = b => L + (b / B) * pw, y = v => T + ph - (v / ymax) * ph;
-  const steps = level => { const pts = []; for (let b = 0; b < B; b++) pts.push(x(b).toFixed(1) + "," + level(b), x(b + 1).toFixed(1) + "," + level(b)); return pts; };
-  const root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "data-points": B,
-                            "aria-label": "timeline of " + mode + " bytes" });
-  for (let g = 0; g <= 4; g++) {
-    const v = (ymax * g) / 4;
-    root.append(svg("line", { x1: L, x2: L + pw, y1: y(v), y2: y(v), stroke: "#e3e6ea" }),
-                svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", fill: "#6b7480" }, bytes(Math.round(v))));
-  }
-  const lower = new Float64Array(B);
-  for (let c = 0; c < nc; c++) {
-    if (!last[c]) continue;  // cumulative: zero at the end is zero throughout
-    const bottom = steps(b => y(lower[b]).toFixed(1));
-    for (let b = 0; b < B; b++) lower[b] += cum[b][c];
-    const top = steps(b => y(lower[b]).toFixed(1));
-    root.append(svg("polygon", { points: top.concat(bottom.reverse()).join(" "), fill: COLOR[CATS[c]],
-                                 "fill-opacity": 0.85, stroke: COLOR[CATS[c]], "data-category": CATS[c] },
-                    svg("title", null, CATS[c] + ": " + bytes(last[c]))));
-  }
-  // Number of calls so far, on its own scale (a dashed line up to the top right corner).
-  const calls = steps(b => (T + ph - ((ends[b] + 1) / n) * ph).toFixed(1));
-  root.append(svg("polyline", { points: calls.join(" "), fill: "none", stroke: "#1d2430", "stroke-dasharray": "4 3" }),
-              svg("text", { x: L + pw - 4, y: T + 12, "text-anchor": "end", fill: "#1d2430" }, plural(n, "call") + " (dashed)"));
-  // Resident at exit, stacked by category.
-  const rx = L + pw + 24;
-  let acc = 0;
-  for (let c = 0; c < nc; c++) {
-    if (!resident[c]) continue;
-    root.append(svg("rect", { x: rx, width: 34, y: y(acc + resident[c]), height: Math.max(0.5, y(acc) - y(acc + resident[c])),
-                              fill: COLOR[CATS[c]] }, svg("title", null, CATS[c] + ": " + bytes(resident[c]) + " resident at exit")));
-    acc += resident[c];
-  }
-  root.append(svg("text", { x: rx + 17, y: T + ph + 16, "text-anchor": "middle", fill: "#6b7480" }, "resident"),
-              svg("text", { x: rx + 17, y: T + ph + 29, "text-anchor": "middle", fill: "#6b7480" }, "at exit"),
-              svg("text", { x: rx + 40, y: y(residentTotal) + 4, fill: "#1d2430" }, bytes(residentTotal)),
-              svg("line", { x1: L, x2: L + pw, y1: T + ph, y2: T + ph, stroke: "#6b7480" }),
-              svg("text", { x: L, y: T + ph + 16, fill: "#6b7480" }, "#" + P.events[0].id),
-              svg("text", { x: L + pw, y: T + ph + 16, "text-anchor": "end", fill: "#6b7480" }, "#" + P.events[n - 1].id),
-              svg("text", { x: L + pw / 2, y: T + ph + 32, "text-anchor": "middle", fill: "#6b7480" },
-                  "calls in the order they were made \u2192  (" + bytes(total) + " " + (mode === "anon" ? "anonymous" : "mapped") + " at the end)"));
-  const guide = svg("line", { y1: T, y2: T + ph, stroke: "#2f6fdd", visibility: "hidden" });
-  const hit = svg("rect", { x: L, y: T, width: pw, height: ph, fill: "transparent" });
-  root.append(guide, hit);
-  hit.addEventListener("mousemove", ev => {
-    const box = root.getBoundingClientRect(), sx = ((ev.clientX - box.left) / box.width) * W;
-    const b = Math.max(0, Math.min(B - 1, Math.floor(((sx - L) / pw) * B)));
-    const e = P.events[ends[b]], sum = cum[b].reduce((a, v) => a + v, 0);
-    const gx = (x(b) + x(b + 1)) / 2;
-    guide.setAttribute("x1", gx); guide.setAttribute("x2", gx); guide.setAttribute("visibility", "visible");
-    const own = CATS.map((c, i) => [c, perEvent[ends[b] * nc + i]]).filter(v => v[1] > 0);
-    showTip(ev, ["after call #" + e.id + " of " + n + " listed: " + e.syscall + (e.syscall === "execve" ? "" : " in thread " + e.tid),
-                 e.stack.length ? "from " + e.stack.map(frameShort).slice(0, 4).join(" \u2190 ") : "no backtrace",
-                 ...own.map(([c, v]) => "this call: " + bytes(v) + " " + c),
-                 "so far: " + bytes(sum) + " " + (mode === "anon" ? "anonymous" : "mapped") + " in " + (ends[b] + 1) + " calls"]);
-  });
-  hit.addEventListener("mouseleave", () => { guide.setAttribute("visibility", "hidden"); hideTip(); });
-  return root;
-}
-
 // MARK: sites
 
-function renderSites(P, section) {
+function siteGroups(P) {
   const groups = new Map();
   for (const r of P.regions) for (const o of r.origins) {
+    if (!P.inRange(o)) continue;
     const name = o.site != null ? frameShort(o.site) : o.label, key = o.cat + "\u0000" + name;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { cat: o.cat, name, rss: 0, mapped: 0, count: 0, items: [] }));
     g.rss += rssShare(r, o); g.mapped += o.size; g.count++; g.items.push(o);
   }
-  const all = [...groups.values()];
+  return [...groups.values()];
+}
+
+function renderSites(P, section) {
+  let all = siteGroups(P);
   section.setAttribute("data-site-count", all.length);
+  P.onRange.push(() => { all = siteGroups(P); draw(); });
   const columns = [["name", "site", false], ["cat", "category", false], ["rss", "rss", true],
                    ["mapped", "mapped", true], ["count", "ranges", true]];
   const state = { key: "rss", dir: -1, limit: 200, files: false, text: "" };
@@ -424,6 +348,8 @@ function renderSites(P, section) {
       frag.append(tr);
     }
     body.replaceChildren(frag);
+    body.setAttribute("data-rows", rows.length);
+    section.setAttribute("data-range", P.range ? Math.round(P.range[0]) + "-" + Math.round(P.range[1]) : "");
     more.hidden = rows.length <= state.limit;
     more.textContent = "show all " + rows.length + " sites";
   }
@@ -457,6 +383,10 @@ function siteBacktraces(P, g) {
 
 // MARK: start
 
+/// What the views of the other files (report-time.js, report-tree.js) draw with.
+const KIT = { h, svg, bytes, plural, showTip, hideTip, rssShare, frameShort, COLOR, ink, contrast,
+              get CATS() { return CATS; } };
+
 function main() {
   try {
     D = JSON.parse(document.getElementById("mapblame-data").textContent);
@@ -467,16 +397,28 @@ function main() {
   CATINDEX = new Map(CATS.map((c, i) => [c, i]));
   const tabs = document.getElementById("tabs"), main = document.getElementById("processes");
   const sections = [];
+  // Tabs grouped by executable (a build's hundred compiler processes are one group each), groups
+  // in the order their first process appeared.
+  const groups = new Map();
   for (const p of D.processes) {
     const P = decode(p), sec = renderProcess(P), exe = str(p.exe);
     const tab = h("button", { type: "button", role: "tab", "aria-controls": sec.id, "data-pid": p.pid },
-                  "pid " + p.pid + (exe ? " " + base(exe) : "") + " \u00b7 " + plural(P.regions.length, "region"));
+                  "pid " + p.pid + " \u00b7 " + plural(P.regions.length, "region"));
     tab.addEventListener("click", () => select(sections.indexOf(entry)));
     const entry = { tab, sec };
     sections.push(entry);
-    tabs.append(tab);
+    let group = groups.get(exe ?? "?");
+    if (!group) {
+      group = h("div", { class: "tabgroup", role: "group", "data-exe": exe ?? "?", "aria-label": exe ?? "unknown executable" },
+                h("span", { class: "exe", title: exe ?? "" }, exe ? base(exe) : "?"));
+      groups.set(exe ?? "?", group);
+      tabs.append(group);
+    }
+    group.append(tab);
+    group.setAttribute("data-processes", group.querySelectorAll("button").length);
     main.append(sec);
   }
+  document.body.setAttribute("data-executable-count", groups.size);
   function select(index) {
     sections.forEach((s, i) => { s.sec.hidden = i !== index; s.tab.setAttribute("aria-selected", String(i === index)); });
   }

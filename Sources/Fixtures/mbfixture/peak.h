@@ -1,0 +1,1 @@
+int scenario_peak(void);
