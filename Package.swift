@@ -50,7 +50,7 @@ let package = Package(
         // Recording: the ptrace loop, seccomp, seizing and freezing processes, unwinding.
         .target(
             name: "MapBlameTracer",
-            dependencies: ["MapBlameModel", "CShims"],
+            dependencies: ["MapBlameModel", "CShims", "CElfUtils"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Understanding: replay, classification, evidence, verification, symbols, reporters, baselines.

@@ -21,16 +21,7 @@ package final class EhFrameBytes {
     }
 
     private static func section(_ elf: OpaquePointer, named wanted: String) -> GElf_Shdr? {
-        var names = 0
-        guard elf_getshdrstrndx(elf, &names) == 0 else { return nil }
-        var section: OpaquePointer? = nil
-        while let s = elf_nextscn(elf, section) {
-            section = s
-            var header = GElf_Shdr()
-            if gelf_getshdr(s, &header) != nil, let name = elf_strptr(elf, names, Int(header.sh_name)),
-               String(cString: name) == wanted { return header }
-        }
-        return nil
+        ElfSections.find(elf, named: wanted)?.header
     }
 
     /// Whether [address, address + size) lies in one PT_LOAD without PF_W, within its file bytes,

@@ -135,17 +135,8 @@ package final class EhFrameIndex {
 
     /// The `.eh_frame` section's ELF address and bytes.
     private static func ehFrame(_ elf: OpaquePointer) -> (UInt64, UnsafeRawBufferPointer)? {
-        var names = 0
-        guard elf_getshdrstrndx(elf, &names) == 0 else { return nil }
-        var section: OpaquePointer? = nil
-        while let s = elf_nextscn(elf, section) {
-            section = s
-            var header = GElf_Shdr()
-            guard gelf_getshdr(s, &header) != nil, let name = elf_strptr(elf, names, Int(header.sh_name)),
-                  String(cString: name) == ".eh_frame", header.sh_type == SHT_PROGBITS,
-                  let data = elf_getdata(s, nil), let buffer = data.pointee.d_buf else { continue }
-            return (header.sh_addr, UnsafeRawBufferPointer(start: buffer, count: data.pointee.d_size))
-        }
-        return nil
+        guard let (section, header) = ElfSections.find(elf, named: ".eh_frame"), header.sh_type == SHT_PROGBITS,
+              let data = elf_getdata(section, nil), let buffer = data.pointee.d_buf else { return nil }
+        return (header.sh_addr, UnsafeRawBufferPointer(start: buffer, count: data.pointee.d_size))
     }
 }
