@@ -13,7 +13,7 @@
 
 static void tick(int sig) { (void)sig; }
 
-int cshims_ticker_start(cshims_ticker *t, int milliseconds) {
+int cshims_ticker_start(cshims_ticker *_Nonnull t, int milliseconds) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
@@ -31,7 +31,7 @@ int cshims_ticker_start(cshims_ticker *t, int milliseconds) {
     return 0;
 }
 
-void cshims_ticker_stop(cshims_ticker *t) {
+void cshims_ticker_stop(cshims_ticker *_Nonnull t) {
     if (!t->active) return;
     t->active = 0;
     setitimer(ITIMER_REAL, &t->saved_timer, NULL);

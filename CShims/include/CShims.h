@@ -257,8 +257,8 @@ typedef struct {
     struct itimerval saved_timer;
     int active;
 } cshims_ticker;
-int cshims_ticker_start(cshims_ticker *t, int milliseconds);
-void cshims_ticker_stop(cshims_ticker *t);
+int cshims_ticker_start(cshims_ticker *_Nonnull t, int milliseconds);
+void cshims_ticker_stop(cshims_ticker *_Nonnull t);
 
 /// Installs handlers for SIGINT, SIGTERM and SIGHUP that only set the flag read by
 /// cshims_stop_requested, and a SIGALRM every `tick_milliseconds` that does nothing but interrupt
