@@ -43,4 +43,36 @@ import Testing
         #expect(cshims_stop_requested() == 0, "a second session starts without the first one's stop")
         cshims_stop_signals_remove()
     }
+
+    /// Tickers nest (the progress line's around an attach session's): each stop puts back the
+    /// SIGALRM handler and ITIMER_REAL that its start found.
+    @Test func tickersNestAndRestoreWhatTheyFound() {
+        var mine = sigaction(), before = sigaction()
+        mine.__sigaction_handler.sa_handler = { _ in }
+        sigaction(SIGALRM, &mine, &before)
+        defer { sigaction(SIGALRM, &before, nil) }
+        let callers = Self.handler(SIGALRM)
+        var timer = itimerval(it_interval: timeval(tv_sec: 200, tv_usec: 0), it_value: timeval(tv_sec: 200, tv_usec: 0))
+        var previousTimer = itimerval()
+        setitimer(Int32(ITIMER_REAL.rawValue), &timer, &previousTimer)
+        defer { setitimer(Int32(ITIMER_REAL.rawValue), &previousTimer, nil) }
+
+        var outer = cshims_ticker(), inner = cshims_ticker()
+        #expect(cshims_ticker_start(&outer, 250) == 0)
+        let outerHandler = Self.handler(SIGALRM)
+        #expect(outerHandler != callers, "the ticker installs its own handler")
+        #expect(cshims_ticker_start(&inner, 100) == 0)
+        var now = itimerval()
+        getitimer(Int32(ITIMER_REAL.rawValue), &now)
+        #expect(now.it_interval.tv_sec == 0 && now.it_interval.tv_usec == 100_000, "the inner ticker's period: \(now)")
+        cshims_ticker_stop(&inner)
+        getitimer(Int32(ITIMER_REAL.rawValue), &now)
+        #expect(now.it_interval.tv_sec == 0 && now.it_interval.tv_usec == 250_000, "the outer ticker's period is back: \(now)")
+        cshims_ticker_stop(&outer)
+        #expect(Self.handler(SIGALRM) == callers, "the caller's SIGALRM handler is back")
+        getitimer(Int32(ITIMER_REAL.rawValue), &now)
+        #expect(now.it_interval.tv_sec == 200 && now.it_value.tv_sec > 190, "the caller's timer is back: \(now)")
+        cshims_ticker_stop(&outer)  // a second stop changes nothing
+        #expect(Self.handler(SIGALRM) == callers)
+    }
 }
