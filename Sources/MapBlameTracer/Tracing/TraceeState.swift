@@ -12,12 +12,8 @@ package final class SpaceState {
     /// For tasks running 32-bit code (libunwind, built for x86_64, cannot unwind them); made at
     /// their first backtrace (`unwinderFor32BitCode`).
     private var unwinder32: OpaquePointer?
-    /// The thread whose mapping (or clone) call is between its entry and exit stops. The kernel
-    /// serializes these calls on the mm lock anyway; letting one through at a time makes the
-    /// order the model sees the order the kernel applied them.
-    package var inFlight: Int32?
-    /// Threads stopped at a seccomp entry stop, waiting for `inFlight` to finish.
-    package var waiting: [TaskState] = []
+    /// Its mapping calls, let through one at a time.
+    package let calls = CallSerializer()
     /// Processes using this address space (more than one after vfork or clone(CLONE_VM)).
     package var users = 1
     /// The program called mseal (sealed mappings refuse munmap/mprotect with EPERM) or mapped huge

@@ -8,14 +8,10 @@ extension Tracer {
     /// The code segment selector of a task running 32-bit code (__USER32_CS).
     package static let user32CodeSegment: UInt64 = 0x23
 
-    /// The ABI of the call a task is stopped in (entry, seccomp or clone event stop). Attached,
-    /// every call stops, so only the kernel can tell; under the seccomp filter the registers
-    /// usually do (`TracedSyscall.seccompStopABI`).
+    /// The ABI of the call a task is stopped in (entry, seccomp or clone event stop): from the
+    /// registers when the policy can tell (`StopPolicy.abi(fromRegisters:)`), else from the kernel.
     package func stopABI(_ task: TaskState, regs: cshims_regs) -> SyscallABI? {
-        if !attached, let abi = TracedSyscall.seccompStopABI(number: regs.orig_rax,
-                                                             codeIs32Bit: regs.cs == Tracer.user32CodeSegment) {
-            return abi
-        }
+        if let abi = policy.abi(fromRegisters: regs) { return abi }
         return Ptrace.syscallInfo(task.tid).flatMap { SyscallABI(auditArch: $0.arch) }
     }
 

@@ -26,15 +26,13 @@ extension Tracer {
                               seeds: (ExplainSnapshot) -> [SeedRegion]) throws(ExplainError) -> ExitStatus? {
         try ExplainSnapshot.checkProcess(pid)
         guard getpid() != pid else { throw ExplainError(description: "cannot attach to \(pid): that is mapblame itself") }
-        let tracer = Tracer(writer: writer, options: options)
-        tracer.attached = true
+        let tracer = Tracer(writer: writer, options: options, policy: AttachStops(duration: duration))
         tracer.rootPid = pid
         guard cshims_stop_signals_install(tickMilliseconds) == 0 else {
             throw ExplainError(description: "cannot install signal handlers: \(String(cString: strerror(errno)))")
         }
         defer { cshims_stop_signals_remove() }
         try tracer.seize(pid: pid, ptraceOptions: attachOptions | (follow ? followForkOptions : 0), seeds: seeds)
-        tracer.deadline = duration.map { Tracer.now() + $0 }
         tracer.loop()
         return tracer.rootExit
     }
@@ -82,63 +80,6 @@ extension Tracer {
                               maps: snapshot.mapsText, seeds: seeds))
         registerCode(snapshot.maps, pid: process.pid)
         process.space.model.seed(fromExec: snapshot.maps, event: id)
-        writer.flush()
-    }
-
-    /// A syscall stop without the seccomp filter: at an entry, mapping and clone-family calls go
-    /// the way seccomp stops go in `run`; every other call just continues.
-    package func syscallStop(_ task: TaskState) {
-        switch Ptrace.syscallStop(task.tid) {
-        case .entry(let number, let arch):
-            if let abi = SyscallABI(auditArch: arch), TracedSyscall.lookup(number, abi: abi) != nil {
-                syscallEntry(task)
-            } else {
-                resume(task)
-            }
-        case .exit:
-            syscallExit(task)
-        case .unknown:
-            resume(task)
-        }
-    }
-
-    /// The session ends: threads waiting for the address space are already stopped; every other
-    /// one is interrupted, and each is held at its next stop (a call in flight completes first).
-    package func beginDrain() {
-        draining = true
-        drainDeadline = Tracer.now() + Tracer.drainSeconds
-        for task in tasks.values {
-            let space = task.process.space
-            for waiting in space.waiting { waiting.held = true }
-            space.waiting.removeAll()
-        }
-        for task in tasks.values where !task.held {
-            _ = cshims_ptrace(ProcessFreeze.PTRACE_INTERRUPT, task.tid, 0, 0)
-        }
-    }
-
-    /// Every thread is held (or the drain timed out): snapshot each process that is still alive,
-    /// then detach from every thread, handing back the signals they were stopped with.
-    package func finishAttach() {
-        var seen = Set<Int32>()
-        for task in tasks.values where task.held && !task.departed && !task.process.liveTids.isEmpty {
-            let process = task.process
-            guard seen.insert(process.pid).inserted else { continue }
-            let held = tasks.values.filter { $0.process === process && $0.held && !$0.departed }.map(\.tid)
-            appendSnapshot(pid: process.pid, from: "/proc/\(process.pid)/task/\(task.tid)", threads: [task.tid] + held.filter { $0 != task.tid })
-            writer.append(.detach(pid: process.pid))
-        }
-        for task in tasks.values {
-            if !task.held {
-                // Never seen stopped since the drain began: PTRACE_DETACH needs a stop. Try once
-                // more; if it still runs, mapblame's exit detaches it.
-                _ = cshims_ptrace(ProcessFreeze.PTRACE_INTERRUPT, task.tid, 0, 0)
-            }
-            _ = cshims_ptrace(cshims_PTRACE_DETACH, task.tid, 0, UInt64(task.detachSignal))
-        }
-        for tid in unclaimedStops { _ = cshims_ptrace(cshims_PTRACE_DETACH, tid, 0, 0) }
-        tasks.removeAll()
-        unclaimedStops.removeAll()
         writer.flush()
     }
 }

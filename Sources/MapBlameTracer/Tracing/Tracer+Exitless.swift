@@ -31,7 +31,7 @@ extension Tracer {
         case .mprotect(let a, let l, let p): (address, length, protection) = (a, l, p)
         default: return false
         }
-        guard !attached,  // attached, every syscall has its exit stop anyway: read the real result
+        guard policy.predictsResults,  // not when attached (`AttachStops.predictsResults`)
               !space.unpredictable, space.users == 1,
               task.process.liveTids.count == 1, length > 0, let range = space.model.span(address, length) else { return false }
         let writable = MemoryFlags.protWrite

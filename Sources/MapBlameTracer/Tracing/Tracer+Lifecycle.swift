@@ -77,7 +77,7 @@ extension Tracer {
             try? checkLaunch(path: "")  // exec succeeded: the pipe was closed by it
         }
         task.pending = nil
-        release(process.space, holder: process.space.inFlight ?? task.tid)
+        release(process.space, holder: process.space.calls.holder ?? task.tid)
         process.liveTids = [task.tid]
         process.executable = ProcFile.readLink("/proc/\(task.tid)/exe") ?? process.executable
         if !launching, let notice = PrivilegeLoss.notice(afterExecOf: task.tid, path: process.executable) {
@@ -103,7 +103,7 @@ extension Tracer {
     /// stop that never comes (the process was reported from the model alone).
     package func exitStop(_ task: TaskState) {
         let process = task.process
-        process.space.waiting.removeAll { $0 === task }
+        process.space.calls.forget(task)
         let regs = Ptrace.registers(task.tid)
         if let pending = task.pending { finishInterruptedCall(task, pending, regs: regs) }
         process.liveTids.remove(task.tid)
@@ -123,7 +123,7 @@ extension Tracer {
     /// only after every other thread's, the held one's too.
     package func takeHeldSnapshot(_ process: ProcessState) {
         guard let holder = process.snapshotHolder else { return }
-        if let busy = process.space.inFlight, busy != holder.tid, busy != process.pid,
+        if let busy = process.space.calls.holder, busy != holder.tid, busy != process.pid,
            tasks[busy]?.process === process { return }
         process.snapshotHolder = nil
         process.hasFinalSnapshot = true
@@ -171,7 +171,7 @@ extension Tracer {
         guard let task = tasks.removeValue(forKey: tid) else { return }
         task.process.liveTids.remove(tid)
         if task.process.liveTids.isEmpty { task.process.leaveSpace() }
-        task.process.space.waiting.removeAll { $0 === task }
+        task.process.space.calls.forget(task)
         if task.pending != nil { release(task.process.space, holder: tid) }
         if task.process.snapshotHolder === task { task.process.snapshotHolder = nil }  // killed while held
         takeHeldSnapshot(task.process)
