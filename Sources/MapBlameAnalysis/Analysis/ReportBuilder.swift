@@ -15,6 +15,8 @@ public struct ReportBuilder {
     /// The perf map of the process being reported, and the stacks named with it (by stack id).
     private var jitSymbols: [JitSymbol] = []
     private var jitStackCache: [Int: [SymbolizedFrame]] = [:]
+    /// What the classifier reads from each stack, kept across processes (`Classifier.memo`).
+    let stackFacts = StackFactsMemo()
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
         guard !m.buildID.isEmpty, let readable = symbolizer.location(of: m.path) else { return false }
@@ -60,7 +62,8 @@ public struct ReportBuilder {
         jitStackCache = [:]
         addHistory(record, to: &report)
         guard let snapshot = record.snapshot else { return report }
-        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
+        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators,
+                                    memo: stackFacts)
         let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
         var named = Set<Int>()
         for entry in snapshot.maps {
@@ -81,7 +84,8 @@ public struct ReportBuilder {
                 }
                 let event = recording.event(piece.value.creator)
                 let stack = symbolize(stack: event.stack)
-                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry,
+                                            stackID: factsKey(stack: event.stack))
                 if stack.isEmpty && c.category == .mmap, let known = verdicts.stackless(entry: entry, range: piece.range) { c = known }
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
                                       category: c.category, label: c.label, site: c.site, allocator: c.allocator,
@@ -154,6 +158,12 @@ public struct ReportBuilder {
         let c = Classifier.classifyUntraced(entry: entry)
         return Origin(range: range, event: nil, syscall: c.category == .unknown ? nil : .execve,
                       category: c.category, label: c.label, site: nil, attribution: c.attribution)
+    }
+
+    /// The key of a recorded stack's facts in `stackFacts`: none in a process with a perf map,
+    /// whose names for the stack are its own.
+    func factsKey(stack index: Int) -> Int? {
+        jitSymbols.isEmpty ? index : nil
     }
 
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost
