@@ -20,9 +20,9 @@ import Testing
         if let plain = ProcfsBytes.smaps(text) { #expect(Result.success(plain) == slow, sourceLocation: sourceLocation) }
     }
 
-    @Test("This process's and init's maps and smaps: the byte parser takes them, with the same entries")
+    @Test("This process's and its parent's maps and smaps: the byte parser takes them, with the same entries")
     func kernelTexts() throws {
-        for pid in ["self", "1"] {
+        for pid in ["self", String(getppid())] {
             let maps = try #require(ProcFile.read("/proc/\(pid)/maps")), smaps = try #require(ProcFile.read("/proc/\(pid)/smaps"))
             let entries = try #require(ProcfsBytes.maps(maps))
             #expect(entries.count > 5 && entries.contains { $0.path.hasPrefix("/") } && entries.contains { $0.path.isEmpty })
@@ -37,6 +37,7 @@ import Testing
 
     @Test("Odd maps texts: the same entries or the same error, line number included")
     func oddMaps() {
+        let line = Self.line
         let texts = [
             "", "\n\n", line, line + "\n", "\n" + line + "\n\n" + line,
             "1000-2000 r--p 0 00:00 0", "1000-2000 r--p 0 00:00 0 ", "1000-2000 r--p 0 00:00 0      [heap]",
@@ -73,5 +74,28 @@ import Testing
         for text in texts { Self.smapsAgree(text) }
         #expect(ProcfsBytes.smaps(head + "Rss: 8 kB\nAnonymous: 4 kB\nSwap: 2 kB\n")?[0x1000]
             == SmapsUsage(rss: 8192, anonymous: 4096, swap: 2048))
+    }
+
+    /// statusField's answer and the Character way's (what statusField was before the byte path).
+    static func statusAgrees(_ status: String, _ key: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let slow = status.split(separator: "\n").first { $0.hasPrefix(key + ":") }.map { $0.dropFirst(key.count + 1).trimmingWhitespace }
+        #expect(ProcFile.statusField(status, key) == slow, "\(key) in \(status.debugDescription)", sourceLocation: sourceLocation)
+        if let plain = ProcfsBytes.statusField(status, key) { #expect(plain == slow, sourceLocation: sourceLocation) }
+    }
+
+    @Test("Status fields: this process's by bytes, odd texts the Character way, the same values")
+    func statusFields() throws {
+        let status = try #require(ProcFile.read("/proc/self/status"))
+        for key in ["Name", "Tgid", "Uid", "Gid", "NSpid", "SigPnd", "Umask", "TracerPid", "VmRSS", "Missing", "Ui", ""] {
+            Self.statusAgrees(status, key)
+        }
+        #expect(ProcfsBytes.statusField(status, "Tgid") == .some(String(getpid())))
+        #expect(ProcfsBytes.statusField(status, "Missing") == .some(nil))
+        let odd = ["Name:\tcaf\u{e9}\nTgid:\t12\n", "Tgid:\t12\r\nPid:\t3\n", "Tgid:  \t 12 \t \n", "Tgid:\n", "\n\nTgid:7",
+                   "Tgids:\t1\nTgid:\t2\n", "Tgid:\u{301}\t5\nTgid:\t6\n", "x\nTgid:\t1\nTgid:\t2\n"]
+        for text in odd {
+            for key in ["Tgid", "Pid", "Name"] { Self.statusAgrees(text, key) }
+        }
+        #expect(ProcfsBytes.statusField("Name:\tcaf\u{e9}\nTgid:\t12\n", "Tgid") == nil)  // not ASCII: by Character
     }
 }
