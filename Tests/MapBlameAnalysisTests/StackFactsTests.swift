@@ -63,14 +63,22 @@ import MapBlameModel
         #expect(vdso.stack.first?.function == "mmap64" && vdso.site?.function == "map_buffer" && vdso.maker == nil)
     }
 
-    @Test("The memo answers by stack id: an id's first stack's facts; no id, no memo")
-    func keyedByStackID() {
+    @Test("The memo answers by shape id: positions, so each stack's own frames (its addresses); a stack too short for them is worked out")
+    func keyedByShape() {
         let memoized = Classifier(threadStacks: [], model: AddressSpace(), allocators: try! AllocatorFrames(), memo: StackFactsMemo())
         #expect(memoized.facts(of: Self.stacks[0], id: 5).site?.function == "make_table")
-        // Id 5 names the first stack for the whole report: the memo does not look at the frames again.
-        #expect(memoized.facts(of: Self.stacks[2], id: 5).site?.function == "make_table")
+        // The same shape in another process: other addresses, the same names.
+        let moved = Self.stacks[0].map { f in var f = f; f.ip += 0x5000; return f }
+        let facts = memoized.facts(of: moved, id: 5)
+        #expect(facts.site?.function == "make_table" && facts.site?.ip == 0x6000 && facts.stack == moved)
+        #expect(facts.maker?.name == "glibc malloc" && facts.functions.contains("calloc"))
+        // Id 5 is the first stack's shape: the memo does not look at the frames again, but a site
+        // beyond a shorter stack's end is not taken from it.
+        #expect(memoized.facts(of: Self.stacks[2], id: 5).site?.function == "map_buffer")
         #expect(memoized.facts(of: Self.stacks[2], id: nil).site?.function == "map_buffer")
-        #expect(memoized.facts(of: Self.stacks[2], id: 6).site?.function == "map_buffer")
+        let vdso = memoized.facts(of: Self.stacks[2], id: 6)
+        #expect(vdso.stack.count == 3 && vdso.site?.function == "map_buffer")
+        #expect(memoized.facts(of: Self.stacks[2], id: 6).stack.first?.function == "mmap64")
         #expect(memoized.facts(of: Self.stacks[1], id: 7).functions.contains("pthread_create"))
     }
 }

@@ -15,8 +15,11 @@ public struct ReportBuilder {
     /// The perf map of the process being reported, and the stacks named with it (by stack id).
     private var jitSymbols: [JitSymbol] = []
     private var jitStackCache: [Int: [SymbolizedFrame]] = [:]
-    /// What the classifier reads from each stack, kept across processes (`Classifier.memo`).
+    /// What the classifier reads from each stack shape, kept across processes (`Classifier.memo`).
     let stackFacts = StackFactsMemo()
+    /// Each recorded stack's shape id (`factsKey`), and the ids by shape.
+    private var shapeOfStack: [Int: Int] = [:]
+    private var shapeIDs: [[Frame]: Int] = [:]
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
         guard !m.buildID.isEmpty, let readable = symbolizer.location(of: m.path) else { return false }
@@ -160,10 +163,18 @@ public struct ReportBuilder {
                       category: c.category, label: c.label, site: nil, attribution: c.attribution)
     }
 
-    /// The key of a recorded stack's facts in `stackFacts`: none in a process with a perf map,
-    /// whose names for the stack are its own.
-    func factsKey(stack index: Int) -> Int? {
-        jitSymbols.isEmpty ? index : nil
+    /// The key of a recorded stack's facts in `stackFacts`: its shape, the frames without their
+    /// addresses (what its symbolized frames are made of, but for their `ip`); none in a process
+    /// with a perf map, whose names for the stack are its own.
+    mutating func factsKey(stack index: Int) -> Int? {
+        guard jitSymbols.isEmpty else { return nil }
+        if let known = shapeOfStack[index] { return known }
+        let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
+        let shape = recorded.map { Frame(ip: 0, module: $0.module, fileOffset: $0.fileOffset, python: $0.python) }
+        let id = shapeIDs[shape] ?? shapeIDs.count
+        shapeIDs[shape] = id
+        shapeOfStack[index] = id
+        return id
     }
 
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost
