@@ -71,7 +71,7 @@ import MapBlameModel
         let moved = Self.stacks[0].map { f in var f = f; f.ip += 0x5000; return f }
         let facts = memoized.facts(of: moved, id: 5)
         #expect(facts.site?.function == "make_table" && facts.site?.ip == 0x6000 && facts.stack == moved)
-        #expect(facts.maker?.name == "glibc malloc" && facts.functions.contains("calloc"))
+        #expect(facts.maker?.name == "glibc malloc" && facts.functions.contains("calloc") && facts.mallocEntry == "calloc")
         // Id 5 is the first stack's shape: the memo does not look at the frames again, but a site
         // beyond a shorter stack's end is not taken from it.
         #expect(memoized.facts(of: Self.stacks[2], id: 5).site?.function == "map_buffer")

@@ -159,7 +159,7 @@ package struct Classifier {
         case .brk:
             // glibc malloc says which entry point grew it; another allocator (tcmalloc's sbrk) its name.
             let maker = facts.maker
-            let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
+            let via = maker?.kind == .glibcMalloc ? facts.mallocEntry : maker.map { $0.labelName ?? $0.name }
             return Classification(category: .heap, .heapGrowth(by: via ?? "brk"), site: site, allocator: maker?.name)
         case .shmat:
             guard case .shmat(let shmid, _, _) = event.call else { break }
@@ -182,7 +182,8 @@ package struct Classifier {
             return classifyThreadStack(event: event, range: range, site: site)
         }
         if let allocator = facts.maker {
-            return classifyAllocated(by: allocator, event: event, stack: stack, functions: functions, site: site)
+            return classifyAllocated(by: allocator, event: event, stack: stack, functions: functions, site: site,
+                                     mallocEntry: facts.mallocEntry)
         }
         if threadStacks.contains(where: { $0.creator == event.id }) {
             return classifyThreadStack(event: event, range: range, site: site)
@@ -206,14 +207,14 @@ package struct Classifier {
 
     /// Memory an allocator of the table (or --allocator-frames) mapped.
     private func classifyAllocated(by allocator: Allocator, event: MappingEvent, stack: [SymbolizedFrame],
-                                   functions: Set<String>, site: SymbolizedFrame?) -> Classification {
+                                   functions: Set<String>, site: SymbolizedFrame?, mallocEntry: String?) -> Classification {
         switch allocator.kind {
         case .loader:
             let inLoader = stack.drop(while: Classifier.isSyscallWrapper).prefix { Classifier.isLoaderModule($0.module) }
             let fn = inLoader.first { !Classifier.loaderAllocators.contains($0.function ?? "") }?.function
             return Classification(category: .loader, .loaderMemory(function: fn), site: site, allocator: allocator.name)
         case .glibcMalloc:
-            let entry = mallocEntry(of: stack) ?? "malloc"
+            let entry = mallocEntry ?? "malloc"
             // An arena's heap: 64 MiB (HEAP_MAX_SIZE) reserved PROT_NONE with MAP_NORESERVE by new_heap.
             var reservation = false
             if case .mmap(_, _, let protection, let flags, _, _) = event.call {
