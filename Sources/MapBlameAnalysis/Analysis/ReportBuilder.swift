@@ -9,7 +9,8 @@ public struct ReportBuilder {
     private let verify: Bool
     private let allEvents: Bool
     let allocators: AllocatorFrames
-    /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
+    /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1), by
+    /// frame without its address (`symbolizeModules`).
     private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
     /// The perf map of the process being reported, and the stacks named with it (by stack id).
@@ -193,8 +194,15 @@ public struct ReportBuilder {
         let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
         for (position, frame) in recorded.enumerated() {
             let kind = position > 0 ? 1 : 0
-            if let cached = frameCache[kind][frame] {
-                frames += cached
+            // Cached without the address: each process of a loop has its own addresses for the
+            // same code (ASLR), and only `ip` comes from it (a Python frame's is 0).
+            let key = Frame(ip: 0, module: frame.module, fileOffset: frame.fileOffset, python: frame.python)
+            if let cached = frameCache[kind][key] {
+                frames += frame.python != nil || cached.first?.ip == frame.ip ? cached : cached.map { cachedFrame in
+                    var f = cachedFrame
+                    f.ip = frame.ip
+                    return f
+                }
                 continue
             }
             var expanded = [SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
@@ -216,7 +224,7 @@ public struct ReportBuilder {
                     return f
                 }
             }
-            frameCache[kind][frame] = expanded
+            frameCache[kind][key] = expanded
             frames += expanded
         }
         stackCache[index] = frames
