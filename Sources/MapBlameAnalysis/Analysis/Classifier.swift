@@ -29,10 +29,14 @@ package struct Classifier {
     /// The allocators whose frames are never the site (`Allocator.table` and --allocator-frames).
     package var allocators: AllocatorFrames
 
-    package init(threadStacks: [ThreadStack], model: AddressSpace, allocators: AllocatorFrames) {
+    /// Each recorded stack's facts, kept across a report's processes (`classify`'s `stackID`).
+    package var memo: StackFactsMemo?
+
+    package init(threadStacks: [ThreadStack], model: AddressSpace, allocators: AllocatorFrames, memo: StackFactsMemo? = nil) {
         self.threadStacks = threadStacks
         self.model = model
         self.allocators = allocators
+        self.memo = memo
     }
 
     package static let arenaFunctions: Set<String> = ["new_heap", "alloc_new_heap", "int_new_arena", "arena_get2", "arena_get_retry"]
@@ -143,17 +147,19 @@ package struct Classifier {
     }
 
     /// Category, label, site and allocator of bytes `range` of final region `entry`, created by `event`.
+    /// `stackID`: the recorded stack `stack` was symbolized from, for `memo` (nil: none).
     package func classify(event: MappingEvent, created: Mapping?, stack: [SymbolizedFrame], range: Range<UInt64>,
-                  entry: MapsEntry) -> Classification {
-        let stack = Classifier.withoutKernelEntry(stack)
-        let site = site(of: stack)
+                  entry: MapsEntry, stackID: Int? = nil) -> Classification {
+        let facts = facts(of: stack, id: stackID)
+        let stack = facts.stack
+        let site = facts.site
         switch event.syscall {
         case .execve:
             return classifyExecRegion(created: created, entry: entry)
         case .brk:
             // glibc malloc says which entry point grew it; another allocator (tcmalloc's sbrk) its name.
-            let maker = maker(of: stack)
-            let via = maker?.kind == .glibcMalloc ? mallocEntry(of: stack) : maker.map { $0.labelName ?? $0.name }
+            let maker = facts.maker
+            let via = maker?.kind == .glibcMalloc ? facts.mallocEntry : maker.map { $0.labelName ?? $0.name }
             return Classification(category: .heap, .heapGrowth(by: via ?? "brk"), site: site, allocator: maker?.name)
         case .shmat:
             guard case .shmat(let shmid, _, _) = event.call else { break }
@@ -171,12 +177,13 @@ package struct Classifier {
         if let below = event.fileBelow, flags.contains(.fixed), Classifier.isLoaderModule(stack.first?.module) {
             return Classification(category: .bss, .bss(file: below), site: site)
         }
-        let functions = Set(stack.compactMap { $0.function.map(Classifier.glibcBaseName) })
+        let functions = facts.functions
         if flags.contains(.stack) || !functions.isDisjoint(with: Classifier.threadFunctions) {
             return classifyThreadStack(event: event, range: range, site: site)
         }
-        if let allocator = maker(of: stack) {
-            return classifyAllocated(by: allocator, event: event, stack: stack, functions: functions, site: site)
+        if let allocator = facts.maker {
+            return classifyAllocated(by: allocator, event: event, stack: stack, functions: functions, site: site,
+                                     mallocEntry: facts.mallocEntry)
         }
         if threadStacks.contains(where: { $0.creator == event.id }) {
             return classifyThreadStack(event: event, range: range, site: site)
@@ -200,14 +207,14 @@ package struct Classifier {
 
     /// Memory an allocator of the table (or --allocator-frames) mapped.
     private func classifyAllocated(by allocator: Allocator, event: MappingEvent, stack: [SymbolizedFrame],
-                                   functions: Set<String>, site: SymbolizedFrame?) -> Classification {
+                                   functions: Set<String>, site: SymbolizedFrame?, mallocEntry: String?) -> Classification {
         switch allocator.kind {
         case .loader:
             let inLoader = stack.drop(while: Classifier.isSyscallWrapper).prefix { Classifier.isLoaderModule($0.module) }
             let fn = inLoader.first { !Classifier.loaderAllocators.contains($0.function ?? "") }?.function
             return Classification(category: .loader, .loaderMemory(function: fn), site: site, allocator: allocator.name)
         case .glibcMalloc:
-            let entry = mallocEntry(of: stack) ?? "malloc"
+            let entry = mallocEntry ?? "malloc"
             // An arena's heap: 64 MiB (HEAP_MAX_SIZE) reserved PROT_NONE with MAP_NORESERVE by new_heap.
             var reservation = false
             if case .mmap(_, _, let protection, let flags, _, _) = event.call {

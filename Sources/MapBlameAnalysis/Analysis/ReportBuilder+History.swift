@@ -20,7 +20,7 @@ extension ReportBuilder {
     /// The anonymous bytes of `model` grouped by site, classified as the final map's are (the
     /// model's own maps lines stand for the kernel's, which were not read at that moment).
     private mutating func peakSites(_ model: AddressSpace, cutoff: Int, threadStacks: [ThreadStack]) -> [PeakSite] {
-        let classifier = Classifier(threadStacks: threadStacks, model: model, allocators: allocators)
+        let classifier = Classifier(threadStacks: threadStacks, model: model, allocators: allocators, memo: stackFacts)
         var sites: [String: PeakSite] = [:]
         func add(_ o: Origin) {
             let bytes = UInt64(o.range.count)
@@ -50,7 +50,8 @@ extension ReportBuilder {
                 }
                 guard let event = recording.events[piece.value.creator] else { continue }
                 let stack = symbolize(stack: event.stack)
-                let c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                let c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry,
+                                            stackID: factsKey(stack: event.stack))
                 add(Origin(range: piece.range, event: event.id, syscall: event.syscall, category: c.category, label: c.label,
                            site: c.site, allocator: c.allocator, attribution: c.attribution))
             }

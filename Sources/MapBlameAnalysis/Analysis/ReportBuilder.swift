@@ -9,12 +9,18 @@ public struct ReportBuilder {
     private let verify: Bool
     private let allEvents: Bool
     let allocators: AllocatorFrames
-    /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1).
+    /// Symbolized frames, for innermost frames (index 0) and return addresses (index 1), by
+    /// frame without its address (`symbolizeModules`).
     private var frameCache: [[Frame: [SymbolizedFrame]]] = [[:], [:]]
     private var stackCache: [Int: [SymbolizedFrame]] = [:]
     /// The perf map of the process being reported, and the stacks named with it (by stack id).
     private var jitSymbols: [JitSymbol] = []
     private var jitStackCache: [Int: [SymbolizedFrame]] = [:]
+    /// What the classifier reads from each stack shape, kept across processes (`Classifier.memo`).
+    let stackFacts = StackFactsMemo()
+    /// Each recorded stack's shape id (`factsKey`), and the ids by shape.
+    private var shapeOfStack: [Int: Int] = [:]
+    private var shapeIDs: [[Frame]: Int] = [:]
     /// Modules whose file on disk is no longer the recorded one.
     private lazy var changedModules: Set<String> = Set(recording.modules.filter { m in
         guard !m.buildID.isEmpty, let readable = symbolizer.location(of: m.path) else { return false }
@@ -60,7 +66,8 @@ public struct ReportBuilder {
         jitStackCache = [:]
         addHistory(record, to: &report)
         guard let snapshot = record.snapshot else { return report }
-        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators)
+        let classifier = Classifier(threadStacks: snapshot.threadStacks, model: snapshot.model, allocators: allocators,
+                                    memo: stackFacts)
         let verdicts = SnapshotVerdicts(snapshot: snapshot, pid: record.pid, executable: record.executable)
         var named = Set<Int>()
         for entry in snapshot.maps {
@@ -81,7 +88,8 @@ public struct ReportBuilder {
                 }
                 let event = recording.event(piece.value.creator)
                 let stack = symbolize(stack: event.stack)
-                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry)
+                var c = classifier.classify(event: event, created: piece.value, stack: stack, range: piece.range, entry: entry,
+                                            stackID: factsKey(stack: event.stack))
                 if stack.isEmpty && c.category == .mmap, let known = verdicts.stackless(entry: entry, range: piece.range) { c = known }
                 origins.append(Origin(range: piece.range, event: event.id, syscall: event.syscall,
                                       category: c.category, label: c.label, site: c.site, allocator: c.allocator,
@@ -156,6 +164,20 @@ public struct ReportBuilder {
                       category: c.category, label: c.label, site: nil, attribution: c.attribution)
     }
 
+    /// The key of a recorded stack's facts in `stackFacts`: its shape, the frames without their
+    /// addresses (what its symbolized frames are made of, but for their `ip`); none in a process
+    /// with a perf map, whose names for the stack are its own.
+    mutating func factsKey(stack index: Int) -> Int? {
+        guard jitSymbols.isEmpty else { return nil }
+        if let known = shapeOfStack[index] { return known }
+        let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
+        let shape = recorded.map { Frame(ip: 0, module: $0.module, fileOffset: $0.fileOffset, python: $0.python) }
+        let id = shapeIDs[shape] ?? shapeIDs.count
+        shapeIDs[shape] = id
+        shapeOfStack[index] = id
+        return id
+    }
+
     /// A recorded stack with names: every frame expanded into its inlined calls (innermost
     /// first), each unique frame symbolized once.
     mutating func symbolize(stack index: Int) -> [SymbolizedFrame] {
@@ -172,8 +194,15 @@ public struct ReportBuilder {
         let recorded = recording.stacks.indices.contains(index) ? recording.stacks[index] : []
         for (position, frame) in recorded.enumerated() {
             let kind = position > 0 ? 1 : 0
-            if let cached = frameCache[kind][frame] {
-                frames += cached
+            // Cached without the address: each process of a loop has its own addresses for the
+            // same code (ASLR), and only `ip` comes from it (a Python frame's is 0).
+            let key = Frame(ip: 0, module: frame.module, fileOffset: frame.fileOffset, python: frame.python)
+            if let cached = frameCache[kind][key] {
+                frames += frame.python != nil || cached.first?.ip == frame.ip ? cached : cached.map { cachedFrame in
+                    var f = cachedFrame
+                    f.ip = frame.ip
+                    return f
+                }
                 continue
             }
             var expanded = [SymbolizedFrame(ip: frame.ip, module: frame.module, moduleOffset: frame.fileOffset,
@@ -195,7 +224,7 @@ public struct ReportBuilder {
                     return f
                 }
             }
-            frameCache[kind][frame] = expanded
+            frameCache[kind][key] = expanded
             frames += expanded
         }
         stackCache[index] = frames

@@ -36,6 +36,12 @@ package enum SymbolCacheFile {
     }
 
     package static func parse(_ text: String) -> Parsed? {
+        if let plain = SymbolCacheBytes.parse(text) { return plain }  // the common form, by bytes
+        return parseByCharacters(text)
+    }
+
+    /// `parse` for any text: line by line, by Character.
+    package static func parseByCharacters(_ text: String) -> Parsed? {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)[...]
         guard lines.popFirst() == Substring(header) else { return nil }
         var parsed = Parsed()

@@ -131,7 +131,12 @@ private struct ChunkedFile {
             base += drop
         }
         while available(at: offset) < count && !atEOF {
-            let want = max(Self.chunk, count - available(at: offset))
+            // What the file holds now, at most a chunk; past its size (the end, or a file still
+            // growing) a page: a whole chunk zeroed and faulted in to learn of the end was a
+            // millisecond of each small report (issue 21).
+            var st = stat()
+            let remaining = fstat(fd, &st) == 0 ? Int(st.st_size) - size : 0
+            let want = max(count - available(at: offset), remaining > 0 ? min(Self.chunk, remaining) : 4096)
             let old = buffer.count
             buffer += [UInt8](repeating: 0, count: want)  // a memset; appending repeatElement goes byte by byte in debug builds
             var n = 0

@@ -70,6 +70,12 @@ extension MapsEntry {
 
     /// Parses a whole /proc/PID/maps text.
     public static func parseMaps(_ text: String) throws(ProcfsParseError) -> [MapsEntry] {
+        if let plain = ProcfsBytes.maps(text) { return plain }  // the kernel's form, by bytes
+        return try parseMapsByCharacters(text)
+    }
+
+    /// `parseMaps` for any text: line by line, by Character.
+    package static func parseMapsByCharacters(_ text: String) throws(ProcfsParseError) -> [MapsEntry] {
         var entries: [MapsEntry] = []
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             entries.append(try MapsEntry(parsing: line, lineNumber: i + 1))

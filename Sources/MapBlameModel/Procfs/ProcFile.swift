@@ -17,6 +17,7 @@ public enum ProcFile {
     /// The value of field `key` ("Tgid", "Umask", "Uid"...) of a /proc/PID/status text, trimmed
     /// ("1234", "0022", "0\t0\t0\t0"); nil if the field is not there.
     package static func statusField(_ status: String, _ key: String) -> String? {
+        if let plain = ProcfsBytes.statusField(status, key) { return plain }  // the kernel's form, by bytes
         let prefix = key + ":"
         return status.split(separator: "\n").first { $0.hasPrefix(prefix) }.map { $0.dropFirst(prefix.count).trimmingWhitespace }
     }

@@ -12,6 +12,12 @@ public struct SmapsUsage: Sendable, Equatable {
     /// Parses /proc/PID/smaps: a maps-format header line per region followed by `Key: value kB`
     /// lines. Returns usage keyed by region start address.
     public static func parseSmaps(_ text: String) throws(ProcfsParseError) -> [UInt64: SmapsUsage] {
+        if let plain = ProcfsBytes.smaps(text) { return plain }  // the kernel's form, by bytes
+        return try parseSmapsByCharacters(text)
+    }
+
+    /// `parseSmaps` for any text: line by line, by Character.
+    package static func parseSmapsByCharacters(_ text: String) throws(ProcfsParseError) -> [UInt64: SmapsUsage] {
         // Read as UTF-8 bytes: the same split and the same checks by Character cost most of a
         // report of many short processes (issue 21: 21% of `run` on a shell loop).
         var result: [UInt64: SmapsUsage] = [:]
