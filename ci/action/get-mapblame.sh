@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Step 2 of the mapblame GitHub Action (action.yml): puts mapblame on PATH for the next steps.
 # MAPBLAME_TARBALL: the release tarball of `make dist` (a path, or a URL fetched with curl);
-# empty: build from MAPBLAME_SOURCE (the action's own checkout) with `swift build -c release`,
+# empty: build from MAPBLAME_SOURCE (the action's own checkout) as `make release` does (the Swift
+# libraries linked in: half the fixed cost of every run),
 # whose .build the action caches. The binary's path goes to GITHUB_OUTPUT as `mapblame=PATH` and
 # its directory to GITHUB_PATH; without those (outside Actions) the path is printed.
 set -euo pipefail
@@ -19,7 +20,7 @@ if [ -n "${MAPBLAME_TARBALL:-}" ]; then
 else
     source=${MAPBLAME_SOURCE:?MAPBLAME_SOURCE: the mapblame checkout to build}
     command -v swift >/dev/null || { echo "mapblame: building from source needs Swift 6 on PATH (or give mapblame-tarball)" >&2; exit 1; }
-    (cd "$source" && swift build -c release --product mapblame >&2)
+    (cd "$source" && swift build -c release --static-swift-stdlib --product mapblame >&2)
     binary="$(cd "$source" && swift build -c release --show-bin-path)/mapblame"
 fi
 "$binary" --version >/dev/null || { echo "mapblame: $binary does not run (missing runtime packages?)" >&2; exit 1; }
