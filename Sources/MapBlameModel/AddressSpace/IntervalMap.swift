@@ -24,8 +24,11 @@ public struct IntervalMap<Value: IntervalValue>: Sendable, Equatable {
 
     public var isEmpty: Bool { segments.isEmpty }
 
-    /// Index of the first segment whose end is above `address`.
-    private func firstIndex(endingAfter address: UInt64) -> Int {
+    /// Index of the first segment whose end is above `address`. Inlinable with `segment(containing:)`:
+    /// the tracer asks it for every frame of every backtrace, and unspecialized across the module
+    /// boundary each call looked up the generic metadata and copied through value witnesses.
+    @inlinable
+    func firstIndex(endingAfter address: UInt64) -> Int {
         var low = 0, high = segments.count
         while low < high {
             let mid = (low + high) / 2
@@ -35,6 +38,7 @@ public struct IntervalMap<Value: IntervalValue>: Sendable, Equatable {
     }
 
     /// The segment containing `address`, if any.
+    @inlinable
     public func segment(containing address: UInt64) -> Segment? {
         let i = firstIndex(endingAfter: address)
         guard i < segments.count, segments[i].range.contains(address) else { return nil }

@@ -37,8 +37,11 @@ package enum ModuleFile {
     /// build-id check of the report catches).
     package static func resolvesPathsAsWeDo(_ pid: Int32) -> Bool {
         guard let namespace = ProcFile.readLink("/proc/\(pid)/ns/mnt") else { return false }
-        return namespace == ProcFile.readLink("/proc/self/ns/mnt") && ProcFile.readLink("/proc/\(pid)/root") == "/"
+        return namespace == ownMountNamespace && ProcFile.readLink("/proc/\(pid)/root") == "/"
     }
+
+    /// mapblame's own mount namespace, read once: it never calls setns or unshare.
+    private static let ownMountNamespace = ProcFile.readLink("/proc/self/ns/mnt")
 
     /// Whether the open file has the device ("major:minor", hex) and inode of the maps line.
     package static func isMapped(_ fd: Int32, by entry: MapsEntry) -> Bool {

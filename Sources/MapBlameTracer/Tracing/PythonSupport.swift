@@ -43,9 +43,12 @@ package final class PythonSupport {
     }
 
     /// Whether a module may be an interpreter, by its file name (a cheap test before reading it).
+    /// Asked for every frame of every backtrace: read as bytes (a Character search was 13% of the
+    /// tracer's time on a program without Python).
     static func mayBeInterpreter(_ path: String) -> Bool {
-        let base = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
-        return base.hasPrefix("python") || base.hasPrefix("libpython")
+        let bytes = path.utf8
+        let base = bytes.lastIndex(of: UInt8(ascii: "/")).map { bytes[bytes.index(after: $0)...] } ?? bytes[...]
+        return base.starts(with: "python".utf8) || base.starts(with: "libpython".utf8)
     }
 
     /// The file mapped at `path`, as the tracee sees it (another mount namespace) or here.
