@@ -149,13 +149,16 @@ public final class TraceWriter {
     package static let flushSize = 1 << 16
 
     /// The id of a stack of a thread of process `pid` (stopped), writing it (and any module it
-    /// names for the first time) if new.
-    public func stackID(_ frames: [Frame], pid: Int32 = 0) -> Int {
+    /// names for the first time) if new. `openModule` opens the file mapped at a frame's address as
+    /// the process sees it (the tracer's model knows the mapping); nil, or nil from it: found in
+    /// /proc/PID/maps (`ModuleHandles.register`).
+    public func stackID(_ frames: [Frame], pid: Int32 = 0,
+                        openModule: ((UInt64) -> (fd: Int32, entry: MapsEntry)?)? = nil) -> Int {
         let key = StackKey(frames: frames)
         if let id = stackIDs[key] { return id }
         let stored = frames.map { f in
-            StackFrame(ip: f.ip, module: f.module.map { moduleID($0, pid: pid, address: f.ip) }, fileOffset: f.fileOffset,
-                       python: f.python)
+            StackFrame(ip: f.ip, module: f.module.map { moduleID($0, pid: pid, address: f.ip, open: openModule) },
+                       fileOffset: f.fileOffset, python: f.python)
         }
         let id = stackIDs.count
         stackIDs[key] = id
@@ -164,11 +167,12 @@ public final class TraceWriter {
         return id
     }
 
-    private func moduleID(_ path: String, pid: Int32, address: UInt64) -> Int {
+    private func moduleID(_ path: String, pid: Int32, address: UInt64,
+                          open: ((UInt64) -> (fd: Int32, entry: MapsEntry)?)?) -> Int {
         if let id = moduleIDs[path] { return id }
         let id = moduleIDs.count
         moduleIDs[path] = id
-        let readable = moduleHandles.map { $0.register(path: path, pid: pid, address: address) } ?? path
+        let readable = moduleHandles.map { $0.register(path: path, pid: pid, address: address, open: open) } ?? path
         var st = stat()
         let known = readable.map { $0.hasPrefix("/") && stat($0, &st) == 0 } ?? false
         append(.module(id: id, path: path, size: known ? UInt64(st.st_size) : 0,

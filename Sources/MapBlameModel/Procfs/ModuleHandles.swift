@@ -44,16 +44,20 @@ public final class ModuleHandles: @unchecked Sendable {
 
     /// Notes the file that process `pid` maps at `address` under `path` (a live, stopped process).
     /// Returns where to read it now: `path`, `/proc/self/fd/N`, or nil when its frames must not be
-    /// named. A file that cannot be opened as the mapped one leaves the path as it is.
+    /// named. A file that cannot be opened as the mapped one leaves the path as it is. `open`
+    /// opens the mapped file without reading /proc/PID/maps (the tracer's model knows the
+    /// mapping: `/proc/PID/map_files/START-END`); without it, or when it gives nil, the mapping
+    /// is looked up in /proc/PID/maps.
     @discardableResult
-    public func register(path: String, pid: Int32, address: UInt64) -> String? {
+    public func register(path: String, pid: Int32, address: UInt64,
+                         open: ((UInt64) -> (fd: Int32, entry: MapsEntry)?)? = nil) -> String? {
         guard path.hasPrefix("/"), location(of: path) != nil else { return location(of: path) }
         var st = stat()
         if ModuleFile.resolvesPathsAsWeDo(pid) {  // the usual case: no maps to read, nothing to hold
             guard stat(path, &st) == 0 else { return location(of: path) }
             return note(path, Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)), fd: nil)
         }
-        guard let (fd, entry) = ModuleFile.open(pid: pid, containing: address), entry.path == path,
+        guard let (fd, entry) = open?(address) ?? ModuleFile.open(pid: pid, containing: address), entry.path == path,
               fstat(fd, &st) == 0 else { return location(of: path) }
         let identity = Identity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         var here = stat()

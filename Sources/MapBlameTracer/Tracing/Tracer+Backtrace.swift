@@ -65,6 +65,8 @@ extension Tracer {
             guard let s = model.map.segment(containing: ip) else { return Frame(ip: ip, module: nil, fileOffset: ip) }
             return Frame(ip: ip, module: s.value.name, fileOffset: ip - s.range.lowerBound + s.value.fileOffset)
         }
-        return writer.stackID(withPythonFrames(frames, task: task, regs: regs), pid: task.tid)
+        let space = task.process.space, tid = task.tid
+        return writer.stackID(withPythonFrames(frames, task: task, regs: regs), pid: tid,
+                              openModule: { space.openModuleFromModel(at: $0, tid: tid) })
     }
 }

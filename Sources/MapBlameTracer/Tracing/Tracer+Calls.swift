@@ -103,11 +103,14 @@ extension Tracer {
             decorate(&event, process: process)
         }
         writer.append(.event(event))
+        let space = process.space
+        space.model.apply(event)
         if let path = event.filePath, case .mmap(_, _, let protection, _, _, _) = event.call, !event.failed, protection.contains(.exec) {
-            writer.moduleHandles?.register(path: path, pid: task.tid, address: UInt64(bitPattern: event.result))
+            // Opened through the model's new mapping (map_files), not a read of /proc/TID/maps.
+            writer.moduleHandles?.register(path: path, pid: task.tid, address: UInt64(bitPattern: event.result),
+                                           open: { space.openModuleFromModel(at: $0, tid: task.tid) })
             options.codeMapped?(path)
         }
-        process.space.model.apply(event)
         release(process.space, holder: task.tid)
     }
 
