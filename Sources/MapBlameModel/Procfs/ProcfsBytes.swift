@@ -48,12 +48,7 @@ package enum ProcfsBytes {
                 let kilobytes = token(line, &cursor).map { equal($0, "kB") } ?? false
                 let (scaled, overflow) = number.multipliedReportingOverflow(by: 1024)
                 if kilobytes && overflow { return nil }
-                let amount = kilobytes ? scaled : number
-                switch field {
-                case 0: result[start]?.rss = amount
-                case 1: result[start]?.anonymous = amount
-                default: result[start]?.swap = amount
-                }
+                result[start]?.set(field: field, to: kilobytes ? scaled : number)
             }
             return result
         }

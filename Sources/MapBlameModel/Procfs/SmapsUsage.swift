@@ -9,6 +9,15 @@ public struct SmapsUsage: Sendable, Equatable {
         self.swap = swap
     }
 
+    /// Sets the field both smaps parsers number 0 (Rss), 1 (Anonymous) or 2 (Swap).
+    package mutating func set(field: Int, to amount: UInt64) {
+        switch field {
+        case 0: rss = amount
+        case 1: anonymous = amount
+        default: swap = amount
+        }
+    }
+
     /// Parses /proc/PID/smaps: a maps-format header line per region followed by `Key: value kB`
     /// lines. Returns usage keyed by region start address.
     public static func parseSmaps(_ text: String) throws(ProcfsParseError) -> [UInt64: SmapsUsage] {
@@ -48,12 +57,7 @@ public struct SmapsUsage: Sendable, Equatable {
             guard !kilobytes || !overflow else {
                 throw ProcfsParseError(line: i + 1, text: String(text[line.startIndex..<line.endIndex]), reason: "\(name) value out of range")
             }
-            let amount = kilobytes ? scaled : number
-            switch field {
-            case 0: result[start]?.rss = amount
-            case 1: result[start]?.anonymous = amount
-            default: result[start]?.swap = amount
-            }
+            result[start]?.set(field: field, to: kilobytes ? scaled : number)
         }
         return result
     }
