@@ -171,7 +171,7 @@ package enum SymbolCacheFile {
 
 private extension String {
     /// `%XX` sequences replaced by their byte (the three `escape` writes; others kept as they are).
-    package func replacingPercentEscapes() -> String {
+    func replacingPercentEscapes() -> String {
         var out = ""
         var scalars = unicodeScalars[...]
         while let scalar = scalars.popFirst() {
