@@ -43,7 +43,8 @@ package enum TextLayout {
     }
 
     /// Breaks `text` at spaces into lines of at most `width`, each continuation indented by
-    /// `indent` (a word longer than a line is cut).
+    /// `indent`. A word longer than a line (a C++ or Rust name) is cut after a `::`, `,`, `<`, `(`
+    /// or `/` in the line's second half when it has one (`softBreak`), else at the width.
     package static func wrap(_ text: String, width: Int, indent: Int) -> String {
         let pad = String(repeating: " ", count: indent)
         var lines: [String] = []
@@ -59,12 +60,27 @@ package enum TextLayout {
                 line = pad + word
             }
             while line.count > width {
-                lines.append(String(line.prefix(width)))
-                line = pad + line.dropFirst(width)
+                let cut = softBreak(in: line, width: width) ?? width
+                lines.append(String(line.prefix(cut)))
+                line = pad + line.dropFirst(cut)
             }
         }
         lines.append(line)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Where to cut a line longer than `width` inside a word: just after the last `::`, `,`, `<`,
+    /// `(` or `/` among its first `width` characters, if that keeps more than half the width on
+    /// the line (a cut in the middle of an identifier reads as two words); nil: no such place.
+    package static func softBreak(in line: String, width: Int) -> Int? {
+        let head = Array(line.prefix(width))
+        var end = head.count
+        while end > width / 2 {
+            let c = head[end - 1]
+            if ",<(/".contains(c) || (c == ":" && end >= 2 && head[end - 2] == ":") { return end }
+            end -= 1
+        }
+        return nil
     }
 
     /// `s` padded with spaces to `width` (and one space after it when it is longer).
