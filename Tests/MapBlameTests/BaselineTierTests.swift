@@ -214,6 +214,10 @@ struct BaselineTierTests {
         #expect(summary.contains("| FAIL | new | program | `mmap:grow_pool@myprog` | 0 → 1 (+1) | 0 B → 8 KiB (+8 KiB) | grow_pool (pool.c:42) |"), "\(summary)")
         #expect(summary.contains("<details><summary>mmap:grow_pool@myprog"))
         #expect(ComparisonRenderer.cell("a|b\nc") == "a\\|b c")
+        // A CR LF pair is one Character in Swift: escaped all the same, in cells and in commands.
+        #expect(ComparisonRenderer.cell("a\r\nb") == "a  b")
+        #expect(ComparisonRenderer.data("50%\r\nx") == "50%25%0D%0Ax")
+        #expect(ComparisonRenderer.property("a:b,\r\n") == "a%3Ab%2C%0D%0A")
     }
 
     @Test func baselineFileKeepsTiersRangesIgnoresAndReadsOldFiles() throws {

@@ -51,34 +51,22 @@ extension ComparisonRenderer {
             }
             out += "\n"
             for r in shown where r.isRegression {
-                out += "<details><summary>\(html(r.key)): \(html(r.failures.joined(separator: "; ")))</summary>\n\n```\n"
+                out += "<details><summary>\(HTMLReporter.htmlText(r.key)): \(HTMLReporter.htmlText(r.failures.joined(separator: "; ")))</summary>\n\n```\n"
                 out += failureBody(r).replacingBackticks + "\n```\n</details>\n\n"
             }
         }
         return out
     }
 
-    /// Table cells: no line breaks, no column separators.
+    /// Table cells: no line breaks, no column separators. By scalar: a CR LF pair is one Swift
+    /// Character, equal to neither "\r" nor "\n", and passed through whole.
     package static func cell(_ s: String) -> String {
         var out = ""
-        for ch in s {
-            switch ch {
+        for scalar in s.unicodeScalars {
+            switch scalar {
             case "|": out += "\\|"
             case "\n", "\r": out += " "
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
-
-    package static func html(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

@@ -131,15 +131,16 @@ public enum ComparisonRenderer {
         return out
     }
 
-    /// Escapes of workflow command data: %, CR, LF.
+    /// Escapes of workflow command data: %, CR, LF. By scalar: a CR LF pair is one Swift Character,
+    /// equal to neither "\r" nor "\n", and would end the command line unescaped.
     package static func data(_ s: String) -> String {
         var out = ""
-        for ch in s {
-            switch ch {
+        for scalar in s.unicodeScalars {
+            switch scalar {
             case "%": out += "%25"
             case "\r": out += "%0D"
             case "\n": out += "%0A"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out
@@ -148,11 +149,11 @@ public enum ComparisonRenderer {
     /// Escapes of workflow command properties: also ':' and ','.
     package static func property(_ s: String) -> String {
         var out = ""
-        for ch in data(s) {
-            switch ch {
+        for scalar in data(s).unicodeScalars {
+            switch scalar {
             case ":": out += "%3A"
             case ",": out += "%2C"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out
