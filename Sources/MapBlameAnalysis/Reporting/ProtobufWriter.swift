@@ -1,17 +1,14 @@
+import MapBlameModel
+
 /// The protocol buffers wire format, as much of it as profile.proto needs: varint fields (wire type
 /// 0), length-delimited fields (2: strings, nested messages, packed repeated integers). Fields equal
 /// to their default (0, empty) are left out, as protobuf encoders do.
 struct ProtobufWriter {
-    private(set) var bytes: [UInt8] = []
+    /// Protobuf's varints are the trace format's LEB128 ones (`ByteWriter.varint`).
+    private var out = ByteWriter()
+    var bytes: [UInt8] { out.bytes }
 
-    private mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
-    }
+    private mutating func varint(_ value: UInt64) { out.varint(value) }
 
     private mutating func key(_ field: Int, wireType: UInt64) { varint(UInt64(field) << 3 | wireType) }
 
@@ -32,7 +29,7 @@ struct ProtobufWriter {
         guard always || !value.isEmpty else { return }
         key(field, wireType: 2)
         varint(UInt64(value.count))
-        bytes.append(contentsOf: value)
+        out.bytes.append(contentsOf: value)
     }
 
     mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8), always: true) }
