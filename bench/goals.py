@@ -59,7 +59,7 @@ def maps_opens(argv, env, timeout):
             return None
         total = in_backtrace = 0
         current = None  # the stack of the open being read, or None outside a maps open
-        for line in open(path):
+        for line in list(open(path)) + [""]:  # "": ends the last stack
             if not line.startswith(" > "):
                 if current is not None and any(BACKTRACE_FRAME.search(frame) for frame in current):
                     in_backtrace += 1
@@ -67,8 +67,6 @@ def maps_opens(argv, env, timeout):
                 total += current is not None
             elif current is not None:
                 current.append(line)
-        if current is not None and any(BACKTRACE_FRAME.search(frame) for frame in current):
-            in_backtrace += 1
         return dict(total=total, backtraces=in_backtrace)
     except (OSError, subprocess.SubprocessError):
         return None

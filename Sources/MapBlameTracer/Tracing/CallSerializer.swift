@@ -42,11 +42,6 @@ package final class CallSerializer {
         return queue.removeFirst()
     }
 
-    /// Whether a thread other than `tid` holds the turn.
-    package func isBusy(otherThan tid: Int32) -> Bool {
-        holder.map { $0 != tid } ?? false
-    }
-
     /// A thread that will never make its call (it exits): out of the queue.
     package func forget(_ task: TaskState) {
         queue.removeAll { $0 === task }

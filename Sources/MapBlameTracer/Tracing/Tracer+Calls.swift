@@ -111,7 +111,7 @@ extension Tracer {
                                            open: { space.openModuleFromModel(at: $0, tid: task.tid) })
             options.codeMapped?(path)
         }
-        release(process.space, holder: task.tid)
+        release(space, holder: task.tid)
     }
 
     /// Context only known at the exit stop: a bss tail's file, a shm segment's size and name.
